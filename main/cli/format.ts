@@ -1,0 +1,49 @@
+import type { IndexProgress, LibraryStatus } from '../api.js';
+
+export function duration(sec: number | null): string {
+  if (sec === null || !Number.isFinite(sec)) return '–';
+  const s = Math.round(sec);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+export function bytes(n: number): string {
+  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let v = n;
+  let i = 0;
+  while (v >= 1000 && i < units.length - 1) { v /= 1000; i++; }
+  return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`;
+}
+
+const num = (n: number): string => n.toLocaleString('en-US');
+
+export function progressLine(p: IndexProgress): string {
+  return `indexed ${num(p.done)}/${num(p.total)} (${p.failed} unreadable) · ${p.ratePerSec.toFixed(1)}/s · ETA ${duration(p.etaSec)}`;
+}
+
+export function statusText(s: LibraryStatus): string {
+  const lines: string[] = [];
+  lines.push(`Library: ${s.library} (schema ${s.schemaVersion})`);
+  if (s.folders.length === 0) lines.push('No folders yet — add one with: loupe add-folder DIR');
+  else {
+    lines.push('Folders:');
+    for (const f of s.folders) {
+      lines.push(`  ${f.path}  [${f.state}]  ${num(f.photos)} photos, ${num(f.pending)} pending, ` +
+        `${num(f.errors)} unreadable, ${num(f.missing)} missing`);
+    }
+  }
+  const c = s.counts;
+  lines.push(`Photos: ${num(c.ok)} indexed · ${num(c.pending)} pending · ${num(c.error)} unreadable · ${num(c.missing)} missing`);
+  lines.push(`Thumbnails: ${num(s.thumbnails.files)} files, ${bytes(s.thumbnails.bytes)}`);
+  if (s.lastJob) {
+    const j = s.lastJob;
+    lines.push(`Last job: ${j.kind} ${j.state} — ${num(j.done)}/${num(j.total)} processed, ${num(j.failed)} unreadable` +
+      `${j.message ? ` (${j.message})` : ''}, ${new Date(j.updatedAt).toISOString()}`);
+  }
+  if (s.errors.length > 0) {
+    lines.push(`Could not read (${num(c.error)}):`);
+    for (const e of s.errors) lines.push(`  ${e.path}\n      ${e.error}`);
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,3 @@
+import { main } from './loupe.js';
+
+process.exitCode = await main(process.argv);

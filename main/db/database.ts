@@ -1,0 +1,53 @@
+import Database from 'better-sqlite3';
+import { MIGRATIONS, LATEST_VERSION, type Migration } from './migrations.js';
+
+export type Db = Database.Database;
+
+export class SchemaTooNewError extends Error {
+  constructor(readonly found: number, readonly supported: number) {
+    super(`This library was written by a newer Loupe (schema ${found}; this version understands up to ${supported}). ` +
+      'Update Loupe to open it.');
+    this.name = 'SchemaTooNewError';
+  }
+}
+
+export function schemaVersion(db: Db): number {
+  return db.pragma('user_version', { simple: true }) as number;
+}
+
+/** Applies, in order and each in its own transaction, every migration above the current version up to `target`. */
+export function migrate(db: Db, target: number = LATEST_VERSION, migrations: readonly Migration[] = MIGRATIONS): void {
+  const current = schemaVersion(db);
+  if (current > LATEST_VERSION) throw new SchemaTooNewError(current, LATEST_VERSION);
+  for (const m of migrations) {
+    if (m.version <= current || m.version > target) continue;
+    db.transaction(() => {
+      db.exec(m.sql);
+      db.pragma(`user_version = ${m.version}`);
+    })();
+  }
+}
+
+export interface OpenOptions {
+  readonly readonly?: boolean;
+  /** Schema version to migrate to; tests use it to build databases as earlier versions left them. */
+  readonly targetVersion?: number;
+}
+
+export function openDatabase(file: string, opts: OpenOptions = {}): Db {
+  const db = new Database(file, { readonly: opts.readonly ?? false });
+  try {
+    if (!opts.readonly) {
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = FULL'); // commits are batched, so an fsync per commit is cheap and survives power loss
+    }
+    db.pragma('foreign_keys = ON');
+    db.pragma('busy_timeout = 5000');
+    if (!opts.readonly) migrate(db, opts.targetVersion ?? LATEST_VERSION);
+    else if (schemaVersion(db) > LATEST_VERSION) throw new SchemaTooNewError(schemaVersion(db), LATEST_VERSION);
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+  return db;
+}

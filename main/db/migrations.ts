@@ -1,0 +1,114 @@
+/**
+ * Numbered schema migrations. Migration N takes a database at user_version N-1 to N.
+ * Never edit a migration that has shipped: add a new one. Each runs in its own transaction.
+ */
+export interface Migration {
+  readonly version: number;
+  readonly description: string;
+  readonly sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'folders, photos, thumbnails, albums, tags, jobs',
+    sql: `
+      CREATE TABLE folders (
+        id           INTEGER PRIMARY KEY,
+        path         TEXT    NOT NULL UNIQUE,
+        added_at     INTEGER NOT NULL,
+        state        TEXT    NOT NULL DEFAULT 'ok' CHECK (state IN ('ok', 'offline')),
+        last_scan_at INTEGER
+      );
+
+      -- A photo row is the identity of a picture. A move or rename updates path and folder_id on
+      -- the same row (matched by content hash), so everything keyed by photos.id survives it.
+      -- Deleted files are kept as state 'missing' for a grace period, so a file that comes back
+      -- (moved out and in again, an unmounted disk) finds its albums and tags again.
+      CREATE TABLE photos (
+        id              INTEGER PRIMARY KEY,
+        folder_id       INTEGER NOT NULL REFERENCES folders(id) ON DELETE CASCADE,
+        path            TEXT    NOT NULL UNIQUE,
+        path_raw        BLOB,              -- exact bytes of the path when it is not valid UTF-8
+        size            INTEGER NOT NULL,
+        mtime_ms        REAL    NOT NULL,
+        ctime_ms        REAL    NOT NULL DEFAULT 0,
+        hash            TEXT,              -- sha256 of the content, hex
+        format          TEXT,
+        width           INTEGER,           -- as displayed, after EXIF orientation
+        height          INTEGER,
+        orientation     INTEGER,
+        taken_at        TEXT,              -- ISO 8601 local time, with offset when known
+        taken_at_ms     INTEGER,           -- for sorting; local time read as UTC when no offset
+        taken_at_source TEXT CHECK (taken_at_source IN ('exif', 'file')),
+        camera_make     TEXT,
+        camera_model    TEXT,
+        lens            TEXT,
+        gps_lat         REAL,
+        gps_lon         REAL,
+        gps_alt         REAL,
+        state           TEXT    NOT NULL CHECK (state IN ('pending', 'ok', 'error', 'missing')),
+        error           TEXT,
+        missing_since   INTEGER,
+        added_at        INTEGER NOT NULL,
+        indexed_at      INTEGER
+      );
+      CREATE INDEX photos_hash   ON photos(hash);
+      CREATE INDEX photos_state  ON photos(state, id);
+      CREATE INDEX photos_folder ON photos(folder_id);
+      CREATE INDEX photos_taken  ON photos(taken_at_ms);
+
+      -- Thumbnails are keyed by content, so copies share them and a move needs no new ones.
+      CREATE TABLE thumbnails (
+        hash   TEXT    NOT NULL,
+        size   INTEGER NOT NULL,
+        width  INTEGER NOT NULL,
+        height INTEGER NOT NULL,
+        bytes  INTEGER NOT NULL,
+        format TEXT    NOT NULL,
+        PRIMARY KEY (hash, size)
+      ) WITHOUT ROWID;
+
+      CREATE TABLE albums (
+        id         INTEGER PRIMARY KEY,
+        name       TEXT    NOT NULL,
+        query      TEXT,                   -- saved query (JSON) for a smart album; NULL otherwise
+        position   REAL    NOT NULL DEFAULT 0,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+      CREATE TABLE album_items (
+        album_id INTEGER NOT NULL REFERENCES albums(id) ON DELETE CASCADE,
+        photo_id INTEGER NOT NULL REFERENCES photos(id) ON DELETE CASCADE,
+        position REAL    NOT NULL,
+        added_at INTEGER NOT NULL,
+        PRIMARY KEY (album_id, photo_id)
+      ) WITHOUT ROWID;
+      CREATE INDEX album_items_photo ON album_items(photo_id);
+
+      CREATE TABLE tags (
+        photo_id INTEGER NOT NULL REFERENCES photos(id) ON DELETE CASCADE,
+        name     TEXT    NOT NULL,
+        added_at INTEGER NOT NULL,
+        PRIMARY KEY (photo_id, name)
+      ) WITHOUT ROWID;
+      CREATE INDEX tags_name ON tags(name);
+
+      CREATE TABLE jobs (
+        id          INTEGER PRIMARY KEY,
+        kind        TEXT    NOT NULL,
+        state       TEXT    NOT NULL CHECK (state IN ('running', 'done', 'failed', 'interrupted')),
+        pid         INTEGER NOT NULL,
+        started_at  INTEGER NOT NULL,
+        updated_at  INTEGER NOT NULL,
+        finished_at INTEGER,
+        total       INTEGER NOT NULL DEFAULT 0,
+        done        INTEGER NOT NULL DEFAULT 0,
+        failed      INTEGER NOT NULL DEFAULT 0,
+        message     TEXT
+      );
+    `,
+  },
+];
+
+export const LATEST_VERSION: number = MIGRATIONS.length === 0 ? 0 : MIGRATIONS[MIGRATIONS.length - 1]!.version;

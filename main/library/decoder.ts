@@ -1,0 +1,97 @@
+import sharp, { type Metadata, type OutputInfo } from 'sharp';
+
+/** Images above this many pixels are refused before decoding (decompression bombs). 200 MP covers every camera sold. */
+export const MAX_PIXELS = 200_000_000;
+
+export class DecodeError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DecodeError';
+  }
+}
+
+export interface Encoded {
+  readonly size: number;
+  readonly width: number;
+  readonly height: number;
+  readonly data: Buffer;
+  readonly format: 'webp';
+}
+
+export interface DecodedPhoto {
+  readonly format: string;
+  /** As displayed, after EXIF orientation. */
+  readonly width: number;
+  readonly height: number;
+  readonly orientation: number;
+  /** The raw EXIF block, or for TIFF the whole file (its tags live in the file itself). */
+  readonly exif: Buffer | null;
+  readonly thumbnails: readonly Encoded[];
+}
+
+function describeSharpError(err: unknown): string {
+  const msg = err instanceof Error ? err.message : String(err);
+  if (/unsupported image format/i.test(msg)) {
+    return 'not a recognised image: the content is not JPEG, PNG, WebP, AVIF/HEIF, TIFF or GIF';
+  }
+  if (/pixel limit/i.test(msg)) return `image is too large to decode safely (more than ${MAX_PIXELS / 1e6} megapixels)`;
+  if (/premature end|truncated|unexpected end|end of (?:input|file)|not enough data|read error|corrupt|invalid/i.test(msg)) {
+    return `the file is truncated or corrupt (${msg.split('\n')[0]!.trim()})`;
+  }
+  if (/hevc|unsupported (?:codec|compression)|no decoder|heif/i.test(msg)) {
+    return `this HEIF/HEIC photo uses a codec this build cannot decode (${msg.split('\n')[0]!.trim()})`;
+  }
+  return `could not decode the image (${msg.split('\n')[0]!.trim()})`;
+}
+
+/**
+ * Decodes a photo once and encodes its thumbnails. EXIF orientation is applied; colour is
+ * converted to sRGB from any embedded profile; JPEGs are shrunk while loading, so a 12 MP photo
+ * is never decoded at full size.
+ */
+export async function decodePhoto(buf: Buffer, sizes: readonly number[]): Promise<DecodedPhoto> {
+  if (buf.length === 0) throw new DecodeError('empty file (0 bytes)');
+  let meta: Metadata;
+  try {
+    meta = await sharp(buf, { limitInputPixels: false }).metadata();
+  } catch (err) {
+    throw new DecodeError(describeSharpError(err));
+  }
+  const w = meta.width ?? 0;
+  const h = meta.pageHeight ?? meta.height ?? 0;
+  if (w <= 0 || h <= 0) throw new DecodeError('the image has no pixels (width or height is zero)');
+  if (w * h > MAX_PIXELS) {
+    throw new DecodeError(`image is too large to decode safely: ${w} × ${h} pixels ` +
+      `(${Math.round((w * h) / 1e6)} megapixels; the limit is ${MAX_PIXELS / 1e6}) — possibly a decompression bomb`);
+  }
+  const orientation = meta.orientation ?? 1;
+  const swap = orientation >= 5 && orientation <= 8;
+  const largest = Math.max(...sizes);
+  let raw: { data: Buffer; info: OutputInfo };
+  try {
+    raw = await sharp(buf, { failOn: 'truncated', limitInputPixels: MAX_PIXELS, sequentialRead: true, animated: false })
+      .autoOrient()
+      .resize({ width: largest, height: largest, fit: 'inside', withoutEnlargement: true })
+      .toColourspace('srgb')
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+  } catch (err) {
+    throw new DecodeError(describeSharpError(err));
+  }
+  const input = { raw: { width: raw.info.width, height: raw.info.height, channels: raw.info.channels } } as const;
+  const thumbnails = await Promise.all(sizes.map(async (size): Promise<Encoded> => {
+    const out = await sharp(raw.data, input)
+      .resize({ width: size, height: size, fit: 'inside', withoutEnlargement: true })
+      .webp({ quality: size <= 256 ? 75 : 82, effort: 2 })
+      .toBuffer({ resolveWithObject: true });
+    return { size, width: out.info.width, height: out.info.height, data: out.data, format: 'webp' };
+  }));
+  return {
+    format: meta.format ?? 'unknown',
+    width: swap ? h : w,
+    height: swap ? w : h,
+    orientation,
+    exif: meta.exif ?? (meta.format === 'tiff' ? buf : null),
+    thumbnails,
+  };
+}

@@ -1,0 +1,211 @@
+import { open } from 'node:fs/promises';
+import { webcrypto } from 'node:crypto';
+import type { IndexProgress, IndexSummary } from '../api.js';
+import type { Db } from '../db/database.js';
+import { DecodeError, decodePhoto, type Encoded } from './decoder.js';
+import { fsArg } from './fsnames.js';
+import { finishJob, startJob, updateJob } from './jobs.js';
+import { readMeta, type PhotoMeta } from './metadata.js';
+import { markMissing, mergeInto, missingTwin, type PhotoRow } from './photos.js';
+import { THUMBNAIL_SIZES, type ThumbnailStore } from './thumbnails.js';
+import { describeFsError } from './walk.js';
+
+/** Everything derived from a photo's content: identical for identical bytes. */
+interface Derived extends PhotoMeta {
+  readonly format: string;
+  readonly width: number;
+  readonly height: number;
+  readonly orientation: number;
+}
+
+type Outcome =
+  | { readonly kind: 'ok'; readonly row: PhotoRow; readonly hash: string; readonly derived: Derived; readonly thumbs: readonly Encoded[] }
+  | { readonly kind: 'moved'; readonly row: PhotoRow; readonly hash: string; readonly keepId: number; readonly thumbs: readonly Encoded[] }
+  | { readonly kind: 'error'; readonly row: PhotoRow; readonly hash: string | null; readonly reason: string }
+  | { readonly kind: 'missing'; readonly row: PhotoRow };
+
+export interface IndexOptions {
+  readonly concurrency?: number;
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (p: IndexProgress) => void;
+}
+
+export interface IndexContext {
+  readonly db: Db;
+  readonly thumbs: ThumbnailStore;
+}
+
+const DERIVED_COLUMNS = `format, width, height, orientation, taken_at, taken_at_ms, taken_at_source,
+  camera_make, camera_model, lens, gps_lat, gps_lon, gps_alt`;
+
+function derivedFromRow(r: PhotoRow): Derived {
+  return {
+    format: r.format ?? 'unknown', width: r.width ?? 0, height: r.height ?? 0, orientation: r.orientation ?? 1,
+    takenAt: r.taken_at, takenAtMs: r.taken_at_ms, takenAtSource: r.taken_at_source,
+    cameraMake: r.camera_make, cameraModel: r.camera_model, lens: r.lens, gpsLat: r.gps_lat, gpsLon: r.gps_lon, gpsAlt: r.gps_alt,
+  };
+}
+
+async function sha256(buf: Buffer): Promise<string> {
+  // WebCrypto hashes on the thread pool, keeping the event loop free during bursts.
+  const digest = await webcrypto.subtle.digest('SHA-256', buf);
+  return Buffer.from(digest).toString('hex');
+}
+
+async function readFile(row: PhotoRow): Promise<{ buf: Buffer; mtimeMs: number; birthtimeMs: number }> {
+  const handle = await open(fsArg({ text: row.path, raw: row.path_raw }), 'r');
+  try {
+    const st = await handle.stat();
+    if (!st.isFile()) throw Object.assign(new Error('not a regular file'), { code: 'EISDIR' });
+    return { buf: await handle.readFile(), mtimeMs: st.mtimeMs, birthtimeMs: st.birthtimeMs };
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Reads, hashes and (unless its content is already known) decodes one photo. Never throws. */
+async function processOne(ctx: IndexContext, row: PhotoRow): Promise<Outcome> {
+  let file: Awaited<ReturnType<typeof readFile>>;
+  try {
+    file = await readFile(row);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'missing', row };
+    return { kind: 'error', row, hash: null, reason: describeFsError(err) };
+  }
+  if (file.buf.length === 0) return { kind: 'error', row, hash: null, reason: 'empty file (0 bytes)' };
+  const hash = await sha256(file.buf);
+  const { db, thumbs } = ctx;
+  const haveThumbs = thumbs.has(db, hash);
+  const twin = missingTwin(db, hash, row.id, row.path);
+  if (twin && haveThumbs && twin.width !== null) return { kind: 'moved', row, hash, keepId: twin.id, thumbs: [] };
+  const donor = db.prepare(`SELECT * FROM photos WHERE hash = ? AND width IS NOT NULL AND state != 'error' LIMIT 1`)
+    .get(hash) as PhotoRow | undefined;
+  if (donor && haveThumbs) return { kind: 'ok', row, hash, derived: derivedFromRow(donor), thumbs: [] };
+  try {
+    const decoded = await decodePhoto(file.buf, THUMBNAIL_SIZES);
+    // Files first, rows later (in commit): a crash in between leaves only files, which GC sweeps.
+    await thumbs.write(hash, decoded.thumbnails);
+    const meta = await readMeta(decoded.exif, file);
+    const derived: Derived = { ...meta, format: decoded.format, width: decoded.width, height: decoded.height, orientation: decoded.orientation };
+    if (twin) return { kind: 'moved', row, hash, keepId: twin.id, thumbs: decoded.thumbnails };
+    return { kind: 'ok', row, hash, derived, thumbs: decoded.thumbnails };
+  } catch (err) {
+    if (err instanceof DecodeError) return { kind: 'error', row, hash, reason: err.message };
+    return { kind: 'error', row, hash, reason: `unexpected failure: ${err instanceof Error ? err.message : String(err)}` };
+  }
+}
+
+/** Writes a batch of outcomes in one transaction. A row the scanner changed meanwhile stays pending. */
+function commit(db: Db, thumbs: ThumbnailStore, outcomes: readonly Outcome[], now: number): void {
+  const setOk = db.prepare(`UPDATE photos SET hash = ?, (${DERIVED_COLUMNS}) = (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),
+      state = 'ok', error = NULL, missing_since = NULL, indexed_at = ?
+    WHERE id = ? AND state = 'pending' AND size = ? AND mtime_ms = ?`);
+  const setError = db.prepare(`UPDATE photos SET hash = ?, state = 'error', error = ?, indexed_at = ?
+    WHERE id = ? AND state = 'pending' AND size = ? AND mtime_ms = ?`);
+  const stillPending = db.prepare(`SELECT 1 FROM photos WHERE id = ? AND state = 'pending' AND size = ? AND mtime_ms = ?`);
+  const stillMissing = db.prepare(`SELECT 1 FROM photos WHERE id = ? AND state = 'missing'`);
+  db.transaction(() => {
+    for (const o of outcomes) {
+      const r = o.row;
+      switch (o.kind) {
+        case 'ok': {
+          thumbs.record(db, o.hash, o.thumbs);
+          const d = o.derived;
+          setOk.run(o.hash, d.format, d.width, d.height, d.orientation, d.takenAt, d.takenAtMs, d.takenAtSource,
+            d.cameraMake, d.cameraModel, d.lens, d.gpsLat, d.gpsLon, d.gpsAlt, now, r.id, r.size, r.mtime_ms);
+          break;
+        }
+        case 'moved':
+          thumbs.record(db, o.hash, o.thumbs);
+          if (stillPending.get(r.id, r.size, r.mtime_ms) && stillMissing.get(o.keepId)) mergeInto(db, o.keepId, r.id);
+          break;
+        case 'error':
+          setError.run(o.hash, o.reason, now, r.id, r.size, r.mtime_ms);
+          break;
+        case 'missing':
+          if (stillPending.get(r.id, r.size, r.mtime_ms)) markMissing(db, r, now);
+          break;
+      }
+    }
+  })();
+}
+
+function countPending(db: Db): number {
+  return (db.prepare(`SELECT COUNT(*) AS n FROM photos WHERE state = 'pending'`).get() as { n: number }).n;
+}
+
+/**
+ * Works through every pending photo: read, hash, decode, thumbnails, metadata. Work is
+ * idempotent and committed in small batches, so after a crash the next run simply carries on.
+ */
+export async function indexPending(ctx: IndexContext, opts: IndexOptions = {}): Promise<IndexSummary> {
+  const { db } = ctx;
+  const started = Date.now();
+  const concurrency = Math.max(1, opts.concurrency ?? 4);
+  const jobId = startJob(db, 'index', countPending(db), started);
+  const summary = { processed: 0, ok: 0, failed: 0, moved: 0, missing: 0 };
+  const buffer: Outcome[] = [];
+  let lastFlush = Date.now();
+  let current: string | null = null;
+  let reported = '';
+
+  const flush = (): void => {
+    if (buffer.length > 0) commit(db, ctx.thumbs, buffer.splice(0), Date.now());
+    const remaining = countPending(db);
+    const total = summary.processed + remaining;
+    updateJob(db, jobId, { total, done: summary.processed, failed: summary.failed });
+    const elapsed = (Date.now() - started) / 1000;
+    const rate = elapsed > 0 ? summary.processed / elapsed : 0;
+    const key = `${total}/${summary.processed}/${summary.failed}`;
+    if (key === reported) return;
+    reported = key;
+    opts.onProgress?.({
+      jobId, total, done: summary.processed, failed: summary.failed, ratePerSec: rate,
+      etaSec: rate > 0 ? remaining / rate : null, current,
+    });
+    lastFlush = Date.now();
+  };
+
+  const next = db.prepare(`SELECT * FROM photos WHERE state = 'pending' AND id > ? ORDER BY id LIMIT 64`);
+  let lastId = 0;
+  const inflight = new Set<Promise<void>>();
+  try {
+    for (;;) {
+      if (opts.signal?.aborted) break;
+      const batch = next.all(lastId) as PhotoRow[];
+      if (batch.length === 0) {
+        await Promise.all(inflight);
+        flush();
+        if (countPending(db) === 0) break;
+        // Rows became pending behind the cursor (a watcher, a revived file): take another pass.
+        lastId = 0;
+        continue;
+      }
+      for (const row of batch) {
+        lastId = row.id;
+        if (opts.signal?.aborted) break;
+        while (inflight.size >= concurrency) await Promise.race(inflight);
+        current = row.path;
+        const p = processOne(ctx, row).then((o) => {
+          summary.processed++;
+          if (o.kind === 'ok') summary.ok++;
+          else if (o.kind === 'moved') summary.moved++;
+          else if (o.kind === 'error') summary.failed++;
+          else summary.missing++;
+          buffer.push(o);
+          if (buffer.length >= 64 || Date.now() - lastFlush > 500) flush();
+        }).finally(() => inflight.delete(p));
+        inflight.add(p);
+      }
+    }
+    await Promise.all(inflight);
+    flush();
+    ctx.thumbs.collectGarbage(db);
+    finishJob(db, jobId, opts.signal?.aborted ? 'interrupted' : 'done', opts.signal?.aborted ? 'paused' : null);
+  } catch (err) {
+    await Promise.allSettled(inflight);
+    finishJob(db, jobId, 'failed', err instanceof Error ? err.message : String(err));
+    throw err;
+  }
+  return { jobId, ...summary, ms: Date.now() - started };
+}

@@ -1,0 +1,65 @@
+import { existsSync, mkdirSync, readdirSync, statSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ThumbnailSize } from '../api.js';
+import type { Db } from '../db/database.js';
+import { TMP_SUFFIX, writeFileAtomic } from '../util/atomic.js';
+import type { Encoded } from './decoder.js';
+
+export const THUMBNAIL_SIZES: readonly ThumbnailSize[] = [256, 1024];
+
+const NAME = /^([0-9a-f]{64})-(\d+)\.webp$/;
+
+/** Thumbnails on disk, named by content hash and size, so copies and moved files share them. */
+export class ThumbnailStore {
+  constructor(readonly dir: string) {
+    mkdirSync(dir, { recursive: true });
+  }
+
+  pathFor(hash: string, size: number): string {
+    return join(this.dir, hash.slice(0, 2), `${hash}-${size}.webp`);
+  }
+
+  /** True when every size is recorded and on disk. */
+  has(db: Db, hash: string): boolean {
+    const n = (db.prepare('SELECT COUNT(*) AS n FROM thumbnails WHERE hash = ?').get(hash) as { n: number }).n;
+    return n >= THUMBNAIL_SIZES.length && THUMBNAIL_SIZES.every((s) => existsSync(this.pathFor(hash, s)));
+  }
+
+  /** Writes the files (crash-safe); the caller records them in the same transaction as the photo. */
+  async write(hash: string, thumbs: readonly Encoded[]): Promise<void> {
+    mkdirSync(join(this.dir, hash.slice(0, 2)), { recursive: true });
+    for (const t of thumbs) await writeFileAtomic(this.pathFor(hash, t.size), t.data);
+  }
+
+  record(db: Db, hash: string, thumbs: readonly Encoded[]): void {
+    const stmt = db.prepare('INSERT OR REPLACE INTO thumbnails (hash, size, width, height, bytes, format) VALUES (?, ?, ?, ?, ?, ?)');
+    for (const t of thumbs) stmt.run(hash, t.size, t.width, t.height, t.data.length, t.format);
+  }
+
+  /**
+   * Makes disk and database agree: drops records whose content no photo has any more, and files
+   * that no record names (left by a crash between writing a file and committing its row).
+   */
+  collectGarbage(db: Db): { removedFiles: number; removedRows: number } {
+    const removedRows = db.prepare('DELETE FROM thumbnails WHERE hash NOT IN (SELECT hash FROM photos WHERE hash IS NOT NULL)').run().changes;
+    const known = new Set((db.prepare('SELECT hash, size FROM thumbnails').all() as { hash: string; size: number }[])
+      .map((r) => `${r.hash}-${r.size}`));
+    let removedFiles = 0;
+    for (const sub of readdirSync(this.dir)) {
+      const subdir = join(this.dir, sub);
+      if (!statSync(subdir).isDirectory()) continue;
+      for (const name of readdirSync(subdir)) {
+        const m = NAME.exec(name);
+        if (m && known.has(`${m[1]}-${m[2]}`)) continue;
+        if (!m && !name.endsWith(TMP_SUFFIX)) continue; // not ours: leave it alone
+        try { unlinkSync(join(subdir, name)); removedFiles++; } catch { /* raced with another sweep */ }
+      }
+    }
+    return { removedFiles, removedRows };
+  }
+
+  usage(db: Db): { files: number; bytes: number } {
+    const r = db.prepare('SELECT COUNT(*) AS files, COALESCE(SUM(bytes), 0) AS bytes FROM thumbnails').get() as { files: number; bytes: number };
+    return r;
+  }
+}

@@ -1,0 +1,125 @@
+import { readdirSync, statSync, type Dirent, type Stats } from 'node:fs';
+import { isSkippedName, isSupportedName } from './formats.js';
+import { displayName, fsArg, isValidUtf8, joinPath, REPLACEMENT_CHAR, type FsPath } from './fsnames.js';
+
+/** A photo file found on disk, or a name that looks like one but could not be examined. */
+export interface FoundFile {
+  readonly path: FsPath;
+  readonly size: number;
+  readonly mtimeMs: number;
+  readonly ctimeMs: number;
+  /** Why the file cannot be used, when stat already tells (a symlink loop, a dangling link). */
+  readonly error: string | null;
+}
+
+export interface WalkResult {
+  readonly files: FoundFile[];
+  /** Folders that could not be listed: rows under them must not be taken for deleted. */
+  readonly unreadableDirs: { readonly path: string; readonly reason: string }[];
+}
+
+export interface WalkOptions {
+  readonly recursive: boolean;
+}
+
+export function describeFsError(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  switch (code) {
+    case 'EACCES': case 'EPERM': return 'permission denied: Loupe cannot read it';
+    case 'ELOOP': return 'symbolic link loop: the link never reaches a real file';
+    case 'ENOENT': return 'not found: it was deleted or is a link to a missing file';
+    case 'ENAMETOOLONG': return 'the path is longer than the system allows';
+    case 'EISDIR': return 'it is a folder, not a file';
+    case 'EIO': return 'input/output error: the disk could not read it';
+    default: return err instanceof Error ? err.message : String(err);
+  }
+}
+
+interface Entry { readonly name: string; readonly raw: Buffer | null; readonly dirent: Dirent | Dirent<Buffer> }
+
+function listDir(dir: FsPath): Entry[] {
+  const plain = readdirSync(fsArg(dir), { withFileTypes: true, encoding: 'utf8' }) as Dirent[];
+  if (!plain.some((d) => d.name.includes(REPLACEMENT_CHAR))) {
+    return plain.map((d) => ({ name: d.name, raw: null, dirent: d }));
+  }
+  // Some name is not valid UTF-8: list again as bytes so those files can be opened.
+  const bytes = readdirSync(fsArg(dir), { withFileTypes: true, encoding: 'buffer' }) as Dirent<Buffer>[];
+  return bytes.map((d) => isValidUtf8(d.name)
+    ? { name: d.name.toString('utf8'), raw: null, dirent: d }
+    : { name: displayName(d.name), raw: d.name, dirent: d });
+}
+
+function dirKey(st: Stats): string {
+  return `${st.dev}:${st.ino}`;
+}
+
+/**
+ * Lists the photo files under `root`. Follows symbolic links to folders but never enters a folder
+ * twice, so a link to an ancestor cannot loop. Synchronous per folder: on a warm cache one stat is
+ * a few microseconds, several times cheaper than the promise API.
+ */
+export function walk(root: FsPath, opts: WalkOptions): WalkResult {
+  const files: FoundFile[] = [];
+  const unreadableDirs: { path: string; reason: string }[] = [];
+  const visited = new Set<string>();
+  const stack: FsPath[] = [root];
+  try {
+    visited.add(dirKey(statSync(fsArg(root))));
+  } catch (err) {
+    unreadableDirs.push({ path: root.text, reason: describeFsError(err) });
+    return { files, unreadableDirs };
+  }
+  while (stack.length > 0) {
+    const dir = stack.pop()!;
+    let entries: Entry[];
+    try {
+      entries = listDir(dir);
+    } catch (err) {
+      unreadableDirs.push({ path: dir.text, reason: describeFsError(err) });
+      continue;
+    }
+    for (const e of entries) {
+      if (isSkippedName(e.name)) continue;
+      const p = joinPath(dir, e.name, e.raw);
+      const d = e.dirent;
+      if (d.isDirectory()) {
+        if (!opts.recursive) continue;
+        try {
+          const key = dirKey(statSync(fsArg(p)));
+          if (!visited.has(key)) { visited.add(key); stack.push(p); }
+        } catch (err) {
+          unreadableDirs.push({ path: p.text, reason: describeFsError(err) });
+        }
+        continue;
+      }
+      if (d.isSymbolicLink()) {
+        let st: Stats;
+        try {
+          st = statSync(fsArg(p));
+        } catch (err) {
+          if (isSupportedName(e.name)) files.push({ path: p, size: 0, mtimeMs: 0, ctimeMs: 0, error: describeFsError(err) });
+          continue;
+        }
+        if (st.isDirectory()) {
+          const key = dirKey(st);
+          if (opts.recursive && !visited.has(key)) { visited.add(key); stack.push(p); }
+          continue;
+        }
+        if (isSupportedName(e.name)) files.push(fileOf(p, st));
+        continue;
+      }
+      if (!isSupportedName(e.name)) continue;
+      try {
+        files.push(fileOf(p, statSync(fsArg(p))));
+      } catch (err) {
+        files.push({ path: p, size: 0, mtimeMs: 0, ctimeMs: 0, error: describeFsError(err) });
+      }
+    }
+  }
+  return { files, unreadableDirs };
+}
+
+function fileOf(p: FsPath, st: Stats): FoundFile {
+  const error = st.isFile() ? null : 'not a regular file';
+  return { path: p, size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, error };
+}

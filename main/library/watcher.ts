@@ -1,0 +1,176 @@
+import { watch, type FSWatcher } from 'chokidar';
+import { basename, dirname, sep } from 'node:path';
+import type { Engine } from '../engine.js';
+import type { FolderRow } from './folders.js';
+import { isSkippedName, isSupportedName } from './formats.js';
+import { REPLACEMENT_CHAR } from './fsnames.js';
+import { rootAvailable } from './scanner.js';
+
+export interface WatchOptions {
+  /** Quiet time after the last event before a batch is processed. */
+  readonly debounceMs?: number;
+  /** Longest a batch waits while events keep coming (a long copy still shows progress). */
+  readonly maxWaitMs?: number;
+  /** How often folder roots are checked for going offline or coming back. */
+  readonly healthIntervalMs?: number;
+  /** chokidar polling, for network shares whose events do not reach this machine. */
+  readonly usePolling?: boolean;
+}
+
+interface Scope { readonly dir: string; readonly recursive: boolean }
+
+function inside(path: string, dir: string): boolean {
+  return path === dir || path.startsWith(dir.endsWith(sep) ? dir : dir + sep);
+}
+
+/** Keeps the library in step with the disk: file events become rescans of the folders they touched. */
+export class LibraryWatcher {
+  private watcher: FSWatcher | null = null;
+  private scopes: Scope[] = [];
+  private quietTimer: NodeJS.Timeout | null = null;
+  private firstEventAt = 0;
+  private chain: Promise<void> = Promise.resolve();
+  private healthTimer: NodeJS.Timeout | null = null;
+  private closed = false;
+  private readonly debounceMs: number;
+  private readonly maxWaitMs: number;
+
+  private constructor(private readonly engine: Engine, private readonly opts: WatchOptions) {
+    this.debounceMs = opts.debounceMs ?? 400;
+    this.maxWaitMs = opts.maxWaitMs ?? 3000;
+  }
+
+  static async start(engine: Engine, opts: WatchOptions): Promise<LibraryWatcher> {
+    const w = new LibraryWatcher(engine, opts);
+    await w.open();
+    return w;
+  }
+
+  private rootPaths = new Set<string>();
+
+  private roots(): FolderRow[] {
+    const rows = this.engine.folderRows();
+    this.rootPaths = new Set(rows.map((f) => f.path));
+    return rows;
+  }
+
+  private async open(): Promise<void> {
+    const roots = this.roots().filter((f) => f.state === 'ok').map((f) => f.path);
+    const watcher = watch(roots, {
+      ignoreInitial: true,
+      followSymlinks: true,
+      usePolling: this.opts.usePolling ?? false,
+      ignored: (path, stats) => {
+        if (this.rootPaths.has(path)) return false;
+        const name = basename(path);
+        if (isSkippedName(name)) return true;
+        return stats?.isFile() === true && !isSupportedName(name);
+      },
+    });
+    this.watcher = watcher;
+    watcher.on('add', (p) => this.onFile(p));
+    watcher.on('change', (p) => this.onFile(p));
+    watcher.on('unlink', (p) => this.onFile(p));
+    watcher.on('addDir', (p) => this.enqueue({ dir: p, recursive: true }));
+    watcher.on('unlinkDir', (p) => {
+      if (this.rootPaths.has(p)) void this.checkHealth();
+      else this.enqueue({ dir: p, recursive: true });
+    });
+    watcher.on('error', (err) => this.engine.emit({ type: 'watch-error', message: err instanceof Error ? err.message : String(err) }));
+    await new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
+    this.healthTimer = setInterval(() => void this.checkHealth(), this.opts.healthIntervalMs ?? 5000);
+    this.healthTimer.unref();
+  }
+
+  private onFile(path: string): void {
+    if (path.includes(REPLACEMENT_CHAR)) {
+      // Not a real path (a non-UTF-8 name): rescan the folder it belongs to, which reads names as bytes.
+      const root = this.roots().find((f) => inside(path, f.path));
+      if (root) this.enqueue({ dir: root.path, recursive: true });
+      return;
+    }
+    if (!isSupportedName(path)) return;
+    this.enqueue({ dir: dirname(path), recursive: false });
+  }
+
+  private enqueue(scope: Scope): void {
+    if (this.closed) return;
+    if (this.scopes.length === 0) this.firstEventAt = Date.now();
+    this.scopes.push(scope);
+    if (this.quietTimer) clearTimeout(this.quietTimer);
+    const wait = Math.max(0, Math.min(this.debounceMs, this.firstEventAt + this.maxWaitMs - Date.now()));
+    this.quietTimer = setTimeout(() => this.flush(), wait);
+  }
+
+  private flush(): void {
+    this.quietTimer = null;
+    const scopes = coalesce(this.scopes.splice(0));
+    this.chain = this.chain.then(() => this.process(scopes)).catch((err: unknown) => {
+      this.engine.emit({ type: 'watch-error', message: err instanceof Error ? err.message : String(err) });
+    });
+  }
+
+  private async process(scopes: readonly Scope[]): Promise<void> {
+    if (this.closed) return;
+    const roots = this.roots();
+    for (const s of scopes) {
+      const folder = roots.find((f) => inside(s.dir, f.path));
+      if (!folder) continue;
+      this.engine.scanOne(folder, s.dir, s.recursive);
+    }
+    await this.engine.index();
+  }
+
+  /** Detects roots that went away (unmounted, renamed) and ones that came back; re-watches and rescans those. */
+  async checkHealth(): Promise<void> {
+    this.chain = this.chain.then(async () => {
+      if (this.closed) return;
+      let changed = false;
+      for (const f of this.roots()) {
+        // Cheap check first: only a root that changed state is rescanned.
+        if ((rootAvailable(this.engine.db, f) ? 'ok' : 'offline') === f.state) continue;
+        const now = this.engine.scanOne(f).offline ? 'offline' : 'ok';
+        if (now === f.state) continue;
+        changed = true;
+        if (now === 'ok') this.watcher?.add(f.path);
+        else this.watcher?.unwatch(f.path);
+      }
+      if (changed) await this.engine.index();
+    }).catch((err: unknown) => {
+      this.engine.emit({ type: 'watch-error', message: err instanceof Error ? err.message : String(err) });
+    });
+    return this.chain;
+  }
+
+  /** Resolves once every event received so far has been scanned and indexed. */
+  async idle(): Promise<void> {
+    if (this.quietTimer) {
+      clearTimeout(this.quietTimer);
+      this.flush();
+    }
+    await this.chain;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.quietTimer) clearTimeout(this.quietTimer);
+    if (this.healthTimer) clearInterval(this.healthTimer);
+    await this.watcher?.close();
+    await this.chain;
+  }
+}
+
+/** Drops scopes covered by a recursive one and repeats of the same folder. */
+export function coalesce(scopes: readonly Scope[]): Scope[] {
+  const recursive = scopes.filter((s) => s.recursive);
+  const out: Scope[] = [];
+  const seen = new Set<string>();
+  for (const s of scopes) {
+    const key = `${s.recursive ? 'r' : 'f'}:${s.dir}`;
+    if (seen.has(key)) continue;
+    if (recursive.some((r) => r !== s && inside(s.dir, r.dir) && (r.dir !== s.dir || !s.recursive))) continue;
+    seen.add(key);
+    out.push(s);
+  }
+  return out;
+}

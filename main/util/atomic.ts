@@ -1,0 +1,59 @@
+import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { open, rename, unlink } from 'node:fs/promises';
+import { dirname } from 'node:path';
+
+let counter = 0;
+function tmpName(target: string): string {
+  counter = (counter + 1) % 1_000_000;
+  return `${target}.${process.pid}.${counter}.tmp`;
+}
+
+/** Suffix of every temporary file written by this module; leftovers after a crash are swept by it. */
+export const TMP_SUFFIX = '.tmp';
+
+function fsyncDirSync(dir: string): void {
+  // Directory fsync makes the rename itself durable; not supported on every platform (Windows).
+  try {
+    const fd = openSync(dir, 'r');
+    try { fsyncSync(fd); } finally { closeSync(fd); }
+  } catch { /* best effort */ }
+}
+
+/** Writes a whole file crash-safely: new temporary file, fsync, rename over the target, fsync the folder. */
+export async function writeFileAtomic(target: string, data: Uint8Array): Promise<void> {
+  const tmp = tmpName(target);
+  const handle = await open(tmp, 'w', 0o644);
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+  } catch (err) {
+    await handle.close();
+    await unlink(tmp).catch(() => undefined);
+    throw err;
+  }
+  await handle.close();
+  try {
+    await rename(tmp, target);
+  } catch (err) {
+    await unlink(tmp).catch(() => undefined);
+    throw err;
+  }
+  fsyncDirSync(dirname(target));
+}
+
+export function writeFileAtomicSync(target: string, data: Uint8Array): void {
+  const tmp = tmpName(target);
+  const fd = openSync(tmp, 'w', 0o644);
+  try {
+    let off = 0;
+    while (off < data.length) off += writeSync(fd, data, off, data.length - off);
+    fsyncSync(fd);
+  } catch (err) {
+    closeSync(fd);
+    try { unlinkSync(tmp); } catch { /* already gone */ }
+    throw err;
+  }
+  closeSync(fd);
+  renameSync(tmp, target);
+  fsyncDirSync(dirname(target));
+}

@@ -1,0 +1,62 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { openDatabase, schemaVersion, SchemaTooNewError } from '../../main/db/database.js';
+import { LATEST_VERSION, MIGRATIONS } from '../../main/db/migrations.js';
+import { tempDir } from '../helpers/fixtures.js';
+
+let cleanup = (): void => undefined;
+afterEach(() => cleanup());
+
+describe('schema migrations', () => {
+  it('are numbered 1..N with no gaps', () => {
+    expect(MIGRATIONS.map((m) => m.version)).toEqual(MIGRATIONS.map((_, i) => i + 1));
+    expect(LATEST_VERSION).toBe(MIGRATIONS.length);
+  });
+
+  it.each(Array.from({ length: LATEST_VERSION }, (_, v) => v))('upgrade a real file from version %i to the latest', (from) => {
+    const t = tempDir();
+    cleanup = t.cleanup;
+    const file = join(t.dir, 'loupe.db');
+    const old = openDatabase(file, { targetVersion: from });
+    expect(schemaVersion(old)).toBe(from);
+    if (from >= 1) {
+      old.prepare(`INSERT INTO folders (path, added_at) VALUES ('/photos', 1)`).run();
+      old.prepare(`INSERT INTO photos (folder_id, path, size, mtime_ms, state, added_at) VALUES (1, '/photos/a.jpg', 10, 1, 'ok', 1)`).run();
+    }
+    old.close();
+    const db = openDatabase(file);
+    expect(schemaVersion(db)).toBe(LATEST_VERSION);
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
+    if (from >= 1) expect(db.prepare('SELECT path FROM photos').all()).toEqual([{ path: '/photos/a.jpg' }]);
+    const tables = (db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table'`).all() as { name: string }[]).map((r) => r.name);
+    expect(tables).toEqual(expect.arrayContaining(['folders', 'photos', 'thumbnails', 'albums', 'album_items', 'tags', 'jobs']));
+    db.close();
+  });
+
+  it('refuses a library written by a newer Loupe instead of damaging it', () => {
+    const t = tempDir();
+    cleanup = t.cleanup;
+    const file = join(t.dir, 'loupe.db');
+    const db = openDatabase(file);
+    db.pragma(`user_version = ${LATEST_VERSION + 1}`);
+    db.close();
+    expect(() => openDatabase(file)).toThrow(SchemaTooNewError);
+  });
+
+  it('cascades album entries and tags when a photo row is deleted, but not the album', () => {
+    const t = tempDir();
+    cleanup = t.cleanup;
+    const db = openDatabase(join(t.dir, 'loupe.db'));
+    db.exec(`INSERT INTO folders (id, path, added_at) VALUES (1, '/p', 1);
+      INSERT INTO photos (id, folder_id, path, size, mtime_ms, state, added_at) VALUES (7, 1, '/p/a.jpg', 1, 1, 'ok', 1);
+      INSERT INTO albums (id, name, created_at, updated_at) VALUES (3, 'Trip', 1, 1);
+      INSERT INTO album_items VALUES (3, 7, 1, 1);
+      INSERT INTO tags VALUES (7, 'beach', 1);`);
+    db.exec('DELETE FROM photos WHERE id = 7');
+    expect(db.prepare('SELECT COUNT(*) AS n FROM album_items').get()).toEqual({ n: 0 });
+    expect(db.prepare('SELECT COUNT(*) AS n FROM tags').get()).toEqual({ n: 0 });
+    expect(db.prepare('SELECT name FROM albums').all()).toEqual([{ name: 'Trip' }]);
+    db.close();
+  });
+});
