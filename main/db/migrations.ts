@@ -18,7 +18,8 @@ export const MIGRATIONS: readonly Migration[] = [
         path         TEXT    NOT NULL UNIQUE,
         added_at     INTEGER NOT NULL,
         state        TEXT    NOT NULL DEFAULT 'ok' CHECK (state IN ('ok', 'offline')),
-        last_scan_at INTEGER
+        last_scan_at INTEGER,
+        root_dev     TEXT               -- device id of the root at the last scan: tells an unmounted disk's empty mount point
       );
 
       -- A photo row is the identity of a picture. A move or rename updates path and folder_id on

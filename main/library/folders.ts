@@ -9,6 +9,7 @@ export interface FolderRow {
   readonly state: FolderState;
   readonly added_at: number;
   readonly last_scan_at: number | null;
+  readonly root_dev: string | null;
 }
 
 export class FolderError extends Error {
@@ -24,11 +25,11 @@ function isInside(child: string, parent: string): boolean {
 }
 
 export function listFolderRows(db: Db): FolderRow[] {
-  return db.prepare('SELECT id, path, state, added_at, last_scan_at FROM folders ORDER BY path').all() as FolderRow[];
+  return db.prepare('SELECT id, path, state, added_at, last_scan_at, root_dev FROM folders ORDER BY path').all() as FolderRow[];
 }
 
 export function folderRowByPath(db: Db, path: string): FolderRow | undefined {
-  return db.prepare('SELECT id, path, state, added_at, last_scan_at FROM folders WHERE path = ?').get(path) as FolderRow | undefined;
+  return db.prepare('SELECT id, path, state, added_at, last_scan_at, root_dev FROM folders WHERE path = ?').get(path) as FolderRow | undefined;
 }
 
 /** The canonical form under which a folder is stored: absolute, symlinks resolved. */

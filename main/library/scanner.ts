@@ -40,13 +40,14 @@ interface KnownRow {
 }
 
 /** Whether a library folder's root can be scanned now, or should be taken for offline. */
-export function rootAvailable(db: Db, folder: FolderRow): boolean {
+export function rootAvailable(folder: FolderRow): boolean {
   try {
-    if (!statSync(folder.path).isDirectory()) return false;
-    // A mount point whose disk is gone is an empty folder; take it for offline, not for "all deleted".
-    if (readdirSync(folder.path).length > 0) return true;
-    const known = db.prepare(`SELECT COUNT(*) AS n FROM photos WHERE folder_id = ? AND state != 'missing'`).get(folder.id) as { n: number };
-    return known.n === 0;
+    const st = statSync(folder.path);
+    if (!st.isDirectory()) return false;
+    // The mount point of an unplugged disk is an empty folder on another device than the disk was:
+    // offline, not "everything deleted". An emptied folder on its own device is just empty.
+    if (folder.root_dev !== null && String(st.dev) !== folder.root_dev) return readdirSync(folder.path).length > 0;
+    return true;
   } catch {
     return false;
   }
@@ -73,7 +74,7 @@ function isUnder(path: string, dirs: readonly string[]): boolean {
 export function scanFolder(db: Db, folder: FolderRow, opts: ScanOptions = {}): ScanResult {
   const now = opts.now ?? Date.now();
   const counts: ScanCounts = { seen: 0, added: 0, changed: 0, missing: 0, revived: 0, errors: 0 };
-  if (!rootAvailable(db, folder)) {
+  if (!rootAvailable(folder)) {
     setFolderState(db, folder.id, 'offline');
     return { counts, skippedDirs: [], offline: true };
   }
@@ -130,7 +131,9 @@ export function scanFolder(db: Db, folder: FolderRow, opts: ScanOptions = {}): S
       markMissing(db, r, now);
       counts.missing++;
     }
-    if (dir === folder.path) db.prepare('UPDATE folders SET last_scan_at = ? WHERE id = ?').run(now, folder.id);
+    if (dir === folder.path) {
+      db.prepare('UPDATE folders SET last_scan_at = ?, root_dev = ? WHERE id = ?').run(now, String(statSync(folder.path).dev), folder.id);
+    }
   })();
   return { counts, skippedDirs, offline: false };
 }

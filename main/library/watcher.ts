@@ -128,7 +128,7 @@ export class LibraryWatcher {
       let changed = false;
       for (const f of this.roots()) {
         // Cheap check first: only a root that changed state is rescanned.
-        if ((rootAvailable(this.engine.db, f) ? 'ok' : 'offline') === f.state) continue;
+        if ((rootAvailable(f) ? 'ok' : 'offline') === f.state) continue;
         const now = this.engine.scanOne(f).offline ? 'offline' : 'ok';
         if (now === f.state) continue;
         changed = true;

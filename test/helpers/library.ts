@@ -1,0 +1,38 @@
+import { join } from 'node:path';
+import { Engine } from '../../main/engine.js';
+import type { PhotoRow } from '../../main/library/photos.js';
+import { tempDir } from './fixtures.js';
+
+export interface TestLibrary {
+  readonly engine: Engine;
+  readonly photos: string;
+  readonly root: string;
+  rows(): PhotoRow[];
+  row(path: string): PhotoRow | undefined;
+  close(): void;
+}
+
+/** A real library (SQLite file + thumbnail folder) beside a real photos folder, in a temp dir. */
+export function testLibrary(): TestLibrary {
+  const t = tempDir();
+  const engine = Engine.open({ libraryDir: join(t.dir, 'library'), concurrency: 4 });
+  const photos = join(t.dir, 'photos');
+  return {
+    engine, photos, root: t.dir,
+    rows: () => engine.db.prepare('SELECT * FROM photos ORDER BY path').all() as PhotoRow[],
+    row: (path) => engine.db.prepare('SELECT * FROM photos WHERE path = ?').get(path) as PhotoRow | undefined,
+    close: () => { engine.close(); t.cleanup(); },
+  };
+}
+
+export function addToAlbum(engine: Engine, name: string, photoId: number): number {
+  const now = Date.now();
+  const album = Number(engine.db.prepare('INSERT INTO albums (name, created_at, updated_at) VALUES (?, ?, ?)').run(name, now, now).lastInsertRowid);
+  engine.db.prepare('INSERT INTO album_items (album_id, photo_id, position, added_at) VALUES (?, ?, 1, ?)').run(album, photoId, now);
+  return album;
+}
+
+export function albumPhotoIds(engine: Engine, album: number): number[] {
+  return (engine.db.prepare('SELECT photo_id FROM album_items WHERE album_id = ? ORDER BY photo_id').all(album) as { photo_id: number }[])
+    .map((r) => r.photo_id);
+}
