@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type {
   EngineEvent, FolderInfo, IndexProgress, IndexSummary, LibraryStatus, LoupeApi, PhotoRecord, PhotoState, ScanSummary,
@@ -14,7 +15,7 @@ import { LibraryWatcher, type WatchOptions } from './library/watcher.js';
 
 export interface EngineOptions {
   readonly libraryDir: string;
-  /** Photos decoded at once; each uses one libvips thread. */
+  /** Photos decoded at once; default: one more than the cores, so file reads overlap decoding. */
   readonly concurrency?: number;
 }
 
@@ -100,7 +101,7 @@ export class Engine implements LoupeApi {
   async index(run: IndexRunOptions = {}): Promise<IndexSummary> {
     while (this.running) await this.running.catch(() => undefined);
     this.running = indexPending({ db: this.db, thumbs: this.thumbs }, {
-      concurrency: this.opts.concurrency,
+      concurrency: this.opts.concurrency ?? availableParallelism() + 1,
       signal: run.signal,
       onProgress: (p) => {
         run.onProgress?.(p);

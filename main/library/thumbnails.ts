@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, statSync, unlinkSync } from 'node:fs';
+import { mkdirSync, readdirSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ThumbnailSize } from '../api.js';
 import type { Db } from '../db/database.js';
@@ -7,7 +7,7 @@ import type { Encoded } from './decoder.js';
 
 export const THUMBNAIL_SIZES: readonly ThumbnailSize[] = [256, 1024];
 
-const NAME = /^([0-9a-f]{64})-(\d+)\.webp$/;
+const NAME = /^([0-9a-f]{64})-(\d+)\.jpg$/;
 
 /** Thumbnails on disk, named by content hash and size, so copies and moved files share them. */
 export class ThumbnailStore {
@@ -16,19 +16,26 @@ export class ThumbnailStore {
   }
 
   pathFor(hash: string, size: number): string {
-    return join(this.dir, hash.slice(0, 2), `${hash}-${size}.webp`);
+    return join(this.dir, hash.slice(0, 2), `${hash}-${size}.jpg`);
   }
 
-  /** True when every size is recorded and on disk. */
+  /** True when every size is recorded and on disk at its recorded length. */
   has(db: Db, hash: string): boolean {
-    const n = (db.prepare('SELECT COUNT(*) AS n FROM thumbnails WHERE hash = ?').get(hash) as { n: number }).n;
-    return n >= THUMBNAIL_SIZES.length && THUMBNAIL_SIZES.every((s) => existsSync(this.pathFor(hash, s)));
+    const rows = db.prepare('SELECT size, bytes FROM thumbnails WHERE hash = ?').all(hash) as { size: number; bytes: number }[];
+    if (rows.length < THUMBNAIL_SIZES.length) return false;
+    return rows.every((r) => {
+      try { return statSync(this.pathFor(hash, r.size)).size === r.bytes; } catch { return false; }
+    });
   }
 
-  /** Writes the files (crash-safe); the caller records them in the same transaction as the photo. */
+  /**
+   * Writes the files; the caller records them in the same transaction as the photo. Written new
+   * and renamed, never fsynced: this is a cache, and has() finds and the indexer remakes a file
+   * that a power cut truncated. fsyncs would hold the thread pool that decoding runs on.
+   */
   async write(hash: string, thumbs: readonly Encoded[]): Promise<void> {
     mkdirSync(join(this.dir, hash.slice(0, 2)), { recursive: true });
-    for (const t of thumbs) await writeFileAtomic(this.pathFor(hash, t.size), t.data);
+    await Promise.all(thumbs.map((t) => writeFileAtomic(this.pathFor(hash, t.size), t.data, { durable: false })));
   }
 
   record(db: Db, hash: string, thumbs: readonly Encoded[]): void {

@@ -19,13 +19,18 @@ function fsyncDirSync(dir: string): void {
   } catch { /* best effort */ }
 }
 
-/** Writes a whole file crash-safely: new temporary file, fsync, rename over the target, fsync the folder. */
-export async function writeFileAtomic(target: string, data: Uint8Array): Promise<void> {
+/**
+ * Writes a whole file crash-safely: new temporary file, fsync, rename over the target, fsync the
+ * folder. Readers never see a partial file. `durable: false` skips both fsyncs, for caches whose
+ * loss on power failure is detected and repaired (a process crash loses nothing either way).
+ */
+export async function writeFileAtomic(target: string, data: Uint8Array, opts: { durable?: boolean } = {}): Promise<void> {
+  const durable = opts.durable ?? true;
   const tmp = tmpName(target);
   const handle = await open(tmp, 'w', 0o644);
   try {
     await handle.writeFile(data);
-    await handle.sync();
+    if (durable) await handle.sync();
   } catch (err) {
     await handle.close();
     await unlink(tmp).catch(() => undefined);
@@ -38,7 +43,7 @@ export async function writeFileAtomic(target: string, data: Uint8Array): Promise
     await unlink(tmp).catch(() => undefined);
     throw err;
   }
-  fsyncDirSync(dirname(target));
+  if (durable) fsyncDirSync(dirname(target));
 }
 
 export function writeFileAtomicSync(target: string, data: Uint8Array): void {

@@ -68,7 +68,7 @@ describe('kill -9 during indexing', () => {
       expect(ok).toHaveLength(PHOTOS - deleted.length);
       const hashes = new Set(ok.map((r) => r.hash));
       expect(hashes.size).toBe(PHOTOS - deleted.length);
-      const expected = [...hashes].flatMap((h) => THUMBNAIL_SIZES.map((s) => `${h}-${s}.webp`)).sort();
+      const expected = [...hashes].flatMap((h) => THUMBNAIL_SIZES.map((s) => `${h}-${s}.jpg`)).sort();
       expect(allFiles(join(library, 'thumbs')).sort()).toEqual(expected);
       const thumbRows = (db.prepare('SELECT COUNT(*) AS n FROM thumbnails').get() as { n: number }).n;
       expect(thumbRows).toBe(expected.length);

@@ -1,0 +1,113 @@
+/**
+ * npm run bench:library — prints the figures the foundation issue targets:
+ *  - cold scan of a generated 100,000-file tree (target < 10 s)
+ *  - warm re-scan of the same unchanged tree (target < 3 s)
+ *  - thumbnails + metadata of 12-megapixel JPEGs (target ≥ 40 images/s on 2 cores)
+ * Generated inputs are cached under .bench/ (git-ignored); libraries are throw-away.
+ */
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { Engine } from '../main/engine.js';
+
+const ROOT = join(process.cwd(), '.bench');
+const TREE = join(ROOT, 'tree-100k');
+const BIG = join(ROOT, 'jpeg-12mp');
+const FILES = Number(process.env['BENCH_FILES'] ?? 100_000);
+const BIG_COUNT = Number(process.env['BENCH_BIG'] ?? 48);
+
+function makeTree(): void {
+  const marker = join(TREE, `.complete-${FILES}`);
+  if (existsSync(marker)) return;
+  rmSync(TREE, { recursive: true, force: true });
+  const perDir = 100;
+  const tiny = Buffer.from([0xff, 0xd8, 0xff, 0xd9]);
+  for (let i = 0; i < FILES; i++) {
+    const d = Math.floor(i / perDir);
+    const dir = join(TREE, `y${2000 + (d % 20)}`, `d${d}`);
+    if (i % perDir === 0) mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, `IMG_${String(i).padStart(6, '0')}.jpg`), tiny);
+  }
+  writeFileSync(marker, '');
+}
+
+async function makeBig(): Promise<void> {
+  mkdirSync(BIG, { recursive: true });
+  for (let i = 0; i < BIG_COUNT; i++) {
+    const file = join(BIG, `big-${i}.jpg`);
+    if (existsSync(file)) continue;
+    // Blurred noise over a gradient: compresses like a real photo (a few MB at 12 MP), not like a flat fill.
+    const noise = await sharp({ create: { width: 4000, height: 3000, channels: 3, background: '#000', noise: { type: 'gaussian', mean: 120 + i, sigma: 50 } } })
+      .blur(1.2).raw().toBuffer();
+    await sharp(noise, { raw: { width: 4000, height: 3000, channels: 3 } })
+      .withExif({ IFD0: { Make: 'Bench', Model: `Cam ${i}` }, IFD2: { DateTimeOriginal: '2024:06:01 12:00:00', OffsetTimeOriginal: '+01:00' } })
+      .jpeg({ quality: 90 }).toFile(file);
+  }
+}
+
+function dropCaches(): boolean {
+  try { writeFileSync('/proc/sys/vm/drop_caches', '3'); return true; } catch { return false; }
+}
+
+function fmt(n: number, d = 2): string { return n.toFixed(d); }
+
+async function main(): Promise<void> {
+  console.log(`Loupe bench:library — ${availableParallelism()} cores, node ${process.version}, libvips ${sharp.versions.vips}`);
+  mkdirSync(ROOT, { recursive: true });
+  let t = performance.now();
+  makeTree();
+  console.log(`tree: ${FILES.toLocaleString()} files ready (${fmt((performance.now() - t) / 1000, 1)} s to generate or reuse)`);
+
+  const libDir = join(ROOT, 'lib-scan');
+  rmSync(libDir, { recursive: true, force: true });
+  const engine = Engine.open({ libraryDir: libDir });
+  await engine.addFolder(TREE);
+  const dropped = dropCaches();
+  t = performance.now();
+  const cold = await engine.scan();
+  const coldS = (performance.now() - t) / 1000;
+  t = performance.now();
+  const warm = await engine.scan();
+  const warmS = (performance.now() - t) / 1000;
+  engine.close();
+
+  await makeBig();
+  const results: { conc: number; rate: number; rss: number }[] = [];
+  for (const conc of [2, 3, 4]) {
+    const dir = join(ROOT, `lib-big-${conc}`);
+    rmSync(dir, { recursive: true, force: true });
+    const e = Engine.open({ libraryDir: dir, concurrency: conc });
+    await e.addFolder(BIG);
+    await e.scan();
+    t = performance.now();
+    const s = await e.index();
+    const secs = (performance.now() - t) / 1000;
+    if (s.ok !== BIG_COUNT) throw new Error(`expected ${BIG_COUNT} ok, got ${JSON.stringify(s)}`);
+    results.push({ conc, rate: s.ok / secs, rss: process.resourceUsage().maxRSS / 1024 });
+    e.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const sizes = readdirSync(BIG).length;
+  // The floor under any thumbnailer: JPEG entropy decoding, at 1/8 scale, nothing else.
+  const files = readdirSync(BIG).map((f) => join(BIG, f));
+  let next = 0;
+  t = performance.now();
+  await Promise.all(Array.from({ length: availableParallelism() + 1 }, async () => {
+    while (next < files.length) await sharp(files[next++]!).resize(256, 256, { fit: 'inside' }).raw().toBuffer();
+  }));
+  const ceiling = files.length / ((performance.now() - t) / 1000);
+
+  console.log('');
+  console.log('| measure | result | target |');
+  console.log('| --- | --- | --- |');
+  console.log(`| cold scan, ${cold.seen.toLocaleString()} files (fresh library${dropped ? ', page cache dropped' : ', page cache warm'}) | ${fmt(coldS)} s | < 10 s |`);
+  console.log(`| warm re-scan, unchanged (${warm.changed} changed, ${warm.added} added) | ${fmt(warmS)} s | < 3 s |`);
+  for (const r of results) {
+    console.log(`| thumbnails + metadata, ${sizes} × 12 MP JPEG, ${r.conc} at once | ${fmt(r.rate, 1)} images/s (peak RSS ${fmt(r.rss, 0)} MiB) | ≥ 40 images/s |`);
+  }
+  console.log(`| ceiling: JPEG decode alone at 1/8 scale, nothing written | ${fmt(ceiling, 1)} images/s | (for reference) |`);
+  rmSync(libDir, { recursive: true, force: true });
+}
+
+await main();
