@@ -77,7 +77,7 @@ async function processOne(ctx: IndexContext, row: PhotoRow): Promise<Outcome> {
   const { db, thumbs } = ctx;
   const haveThumbs = thumbs.has(db, hash);
   const twin = missingTwin(db, hash, row.id, row.path);
-  if (twin && haveThumbs && twin.width !== null) return { kind: 'moved', row, hash, keepId: twin.id, thumbs: [] };
+  if (twin && haveThumbs) return { kind: 'moved', row, hash, keepId: twin.id, thumbs: [] };
   const donor = db.prepare(`SELECT * FROM photos WHERE hash = ? AND width IS NOT NULL AND state != 'error' LIMIT 1`)
     .get(hash) as PhotoRow | undefined;
   if (donor && haveThumbs) return { kind: 'ok', row, hash, derived: derivedFromRow(donor), thumbs: [] };

@@ -1,17 +1,9 @@
 import exifr from 'exifr';
+import type { PhotoRecord } from '../api.js';
 
-/** What Loupe keeps of a photo's embedded metadata. */
-export interface PhotoMeta {
-  readonly takenAt: string | null;
-  readonly takenAtMs: number | null;
-  readonly takenAtSource: 'exif' | 'file' | null;
-  readonly cameraMake: string | null;
-  readonly cameraModel: string | null;
-  readonly lens: string | null;
-  readonly gpsLat: number | null;
-  readonly gpsLon: number | null;
-  readonly gpsAlt: number | null;
-}
+/** What Loupe keeps of a photo's embedded metadata: these fields of the public record. */
+export type PhotoMeta = Pick<PhotoRecord, 'takenAt' | 'takenAtMs' | 'takenAtSource' | 'cameraMake' | 'cameraModel' | 'lens'
+  | 'gpsLat' | 'gpsLon' | 'gpsAlt'>;
 
 const EXIF_DATE = /^(\d{4}):(\d{2}):(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?$/;
 const OFFSET = /^([+-])(\d{2}):?(\d{2})$/;

@@ -50,7 +50,8 @@ export function photoById(db: Db, id: number): PhotoRow | undefined {
  * name first (a move), then the oldest (a rename).
  */
 export function missingTwin(db: Db, hash: string, excludeId: number, path: string): PhotoRow | undefined {
-  const rows = db.prepare(`SELECT * FROM photos WHERE hash = ? AND state = 'missing' AND id != ? ORDER BY id`)
+  // Only rows that were decoded: a merge keeps the kept row's derived fields (size, date, camera).
+  const rows = db.prepare(`SELECT * FROM photos WHERE hash = ? AND state = 'missing' AND width IS NOT NULL AND id != ? ORDER BY id`)
     .all(hash, excludeId) as PhotoRow[];
   const name = basename(path);
   return rows.find((r) => basename(r.path) === name) ?? rows[0];
