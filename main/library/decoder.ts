@@ -29,6 +29,18 @@ export interface DecodedPhoto {
   readonly thumbnails: readonly Encoded[];
 }
 
+/**
+ * Whether the file ends before its format's end marker. Read from the bytes, because libvips'
+ * error text is kept per thread and can come back as "Unknown error" when decodes run in parallel.
+ */
+export function looksTruncated(buf: Buffer, format: string | undefined): boolean {
+  const tail = buf.subarray(Math.max(0, buf.length - 1024));
+  if (format === 'jpeg') return tail.lastIndexOf(Buffer.from([0xff, 0xd9])) < 0;
+  if (format === 'png') return tail.lastIndexOf(Buffer.from('IEND')) < 0;
+  if (format === 'gif') return buf[buf.length - 1] !== 0x3b;
+  return false;
+}
+
 function describeSharpError(err: unknown): string {
   const msg = err instanceof Error ? err.message : String(err);
   if (/unsupported image format/i.test(msg)) {
@@ -76,6 +88,9 @@ export async function decodePhoto(buf: Buffer, sizes: readonly number[]): Promis
       .raw()
       .toBuffer({ resolveWithObject: true });
   } catch (err) {
+    if (looksTruncated(buf, meta.format)) {
+      throw new DecodeError(`the file is truncated or corrupt (it ends before the ${meta.format?.toUpperCase()} end marker)`);
+    }
     throw new DecodeError(describeSharpError(err));
   }
   const input = { raw: { width: raw.info.width, height: raw.info.height, channels: raw.info.channels } } as const;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import sharp from 'sharp';
-import { DecodeError, decodePhoto, MAX_PIXELS } from '../../main/library/decoder.js';
+import { DecodeError, decodePhoto, looksTruncated, MAX_PIXELS } from '../../main/library/decoder.js';
 import { imageBuffer, pngClaiming } from '../helpers/fixtures.js';
 
 const SIZES = [256, 1024] as const;
@@ -49,6 +49,17 @@ describe('decodePhoto', () => {
     await expect(decodePhoto(bomb, SIZES)).rejects.toThrow(DecodeError);
     await expect(decodePhoto(bomb, SIZES)).rejects.toThrow(/50000 × 50000 pixels \(2500 megapixels; the limit is 200\)/);
     expect(50_000 * 50_000).toBeGreaterThan(MAX_PIXELS);
+  });
+
+  it('tells truncation from the bytes, whatever libvips says', () => {
+    const jpeg = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3, 0xff, 0xd9]);
+    expect(looksTruncated(jpeg, 'jpeg')).toBe(false);
+    expect(looksTruncated(jpeg.subarray(0, 7), 'jpeg')).toBe(true);
+    expect(looksTruncated(Buffer.from('....IEND\xaeB`\x82', 'latin1'), 'png')).toBe(false);
+    expect(looksTruncated(Buffer.from('....IDAT', 'latin1'), 'png')).toBe(true);
+    expect(looksTruncated(Buffer.from([0x47, 0x49, 0x46, 0x3b]), 'gif')).toBe(false);
+    expect(looksTruncated(Buffer.from([0x47, 0x49, 0x46, 0x00]), 'gif')).toBe(true);
+    expect(looksTruncated(Buffer.from([1, 2, 3]), 'webp')).toBe(false);
   });
 
   it('reports truncated, empty and fake files with a reason', async () => {
