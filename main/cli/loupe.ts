@@ -39,11 +39,15 @@ function progressReporter(io: Io, json: boolean): { update: (p: IndexProgress) =
     };
   }
   let last = 0;
+  let lastLine = '';
   return {
     update: (p) => {
       if (Date.now() - last < 2000 && p.done < p.total) return;
+      const line = progressLine(p);
+      if (line === lastLine) return;
       last = Date.now();
-      io.out(progressLine(p));
+      lastLine = line;
+      io.out(line);
     },
     stop: () => undefined,
   };
