@@ -59,7 +59,3 @@ export function lastJob(db: Db): JobInfo | null {
   const r = db.prepare('SELECT * FROM jobs ORDER BY id DESC LIMIT 1').get() as JobRow | undefined;
   return r ? toInfo(r) : null;
 }
-
-export function jobsOf(db: Db): JobInfo[] {
-  return (db.prepare('SELECT * FROM jobs ORDER BY id').all() as JobRow[]).map(toInfo);
-}

@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync } from 'node:fs';
 import { open, rename, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
@@ -44,21 +44,4 @@ export async function writeFileAtomic(target: string, data: Uint8Array, opts: { 
     throw err;
   }
   if (durable) fsyncDirSync(dirname(target));
-}
-
-export function writeFileAtomicSync(target: string, data: Uint8Array): void {
-  const tmp = tmpName(target);
-  const fd = openSync(tmp, 'w', 0o644);
-  try {
-    let off = 0;
-    while (off < data.length) off += writeSync(fd, data, off, data.length - off);
-    fsyncSync(fd);
-  } catch (err) {
-    closeSync(fd);
-    try { unlinkSync(tmp); } catch { /* already gone */ }
-    throw err;
-  }
-  closeSync(fd);
-  renameSync(tmp, target);
-  fsyncDirSync(dirname(target));
 }

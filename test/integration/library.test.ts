@@ -1,7 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { spawn } from 'node:child_process';
 import { FolderError } from '../../main/library/folders.js';
+import { LibraryBusyError } from '../../main/library/jobs.js';
 import { writeImage } from '../helpers/fixtures.js';
 import { addToAlbum, albumPhotoIds, testLibrary, type TestLibrary } from '../helpers/library.js';
 
@@ -185,5 +187,27 @@ describe('scan and index a real folder', () => {
     expect(lib.rows()).toHaveLength(0);
     expect(thumbFiles()).toHaveLength(0);
     expect(existsSync(join(lib.photos, 'inner/z.jpg'))).toBe(true);
+  });
+
+  it('lets one process index a library at a time, and takes over from one that died', async () => {
+    await writeImage(join(lib.photos, 'q.jpg'), { seed: 61 });
+    await lib.engine.addFolder(lib.photos);
+    await lib.engine.scan();
+    const other = spawn('sleep', ['30']);
+    try {
+      const now = Date.now();
+      const insert = lib.engine.db.prepare(`INSERT INTO jobs (kind, state, pid, started_at, updated_at) VALUES ('index', 'running', ?, ?, ?)`);
+      insert.run(other.pid, now, now);
+      await expect(lib.engine.index()).rejects.toThrow(LibraryBusyError);
+      expect(lib.row(join(lib.photos, 'q.jpg'))!.state).toBe('pending');
+      other.kill('SIGKILL');
+      await new Promise((r) => other.once('exit', r));
+      const summary = await lib.engine.index();
+      expect(summary.ok).toBe(1);
+      const states = (lib.engine.db.prepare('SELECT state FROM jobs ORDER BY id').all() as { state: string }[]).map((j) => j.state);
+      expect(states).toEqual(['interrupted', 'done']);
+    } finally {
+      other.kill('SIGKILL');
+    }
   });
 });
