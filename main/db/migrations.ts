@@ -110,6 +110,44 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    description: 'contents, vectors and the vector deletion log',
+    sql: `
+      -- One row per distinct picture content (sha256): embeddings are keyed by it, so a moved,
+      -- renamed or copied file is never embedded twice. Its id is the vector index's "item".
+      CREATE TABLE contents (
+        id   INTEGER PRIMARY KEY,
+        hash TEXT    NOT NULL UNIQUE
+      );
+
+      -- Every vector the indexes hold, in float32, so a damaged index file is rebuilt from here.
+      -- AUTOINCREMENT: ids are never reused, so an index can catch up with "id > last applied".
+      CREATE TABLE vectors (
+        id         INTEGER PRIMARY KEY AUTOINCREMENT,
+        space      TEXT    NOT NULL,                 -- embedding space (model + kind), one index each
+        content_id INTEGER NOT NULL REFERENCES contents(id) ON DELETE CASCADE,
+        region     INTEGER NOT NULL DEFAULT 0,       -- 0: the whole picture; 1..: regions
+        box_x      REAL, box_y REAL, box_w REAL, box_h REAL,  -- region box as fractions of the oriented picture
+        dim        INTEGER NOT NULL,
+        data       BLOB    NOT NULL,                 -- float32, little-endian
+        created_at INTEGER NOT NULL,
+        UNIQUE (space, content_id, region)
+      );
+
+      -- Deleted vector ids in order, so an index applies deletions it missed while closed.
+      CREATE TABLE vector_deletions (
+        seq       INTEGER PRIMARY KEY AUTOINCREMENT,
+        space     TEXT    NOT NULL,
+        vector_id INTEGER NOT NULL
+      );
+      CREATE INDEX vector_deletions_space ON vector_deletions(space, seq);
+
+      CREATE TRIGGER vectors_deleted AFTER DELETE ON vectors BEGIN
+        INSERT INTO vector_deletions (space, vector_id) VALUES (old.space, old.id);
+      END;
+    `,
+  },
 ];
 
 export const LATEST_VERSION: number = MIGRATIONS.length === 0 ? 0 : MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -11,7 +11,7 @@ function tmpName(target: string): string {
 /** Suffix of every temporary file written by this module; leftovers after a crash are swept by it. */
 export const TMP_SUFFIX = '.tmp';
 
-function fsyncDirSync(dir: string): void {
+export function fsyncDirSync(dir: string): void {
   // Directory fsync makes the rename itself durable; not supported on every platform (Windows).
   try {
     const fd = openSync(dir, 'r');
@@ -44,4 +44,32 @@ export async function writeFileAtomic(target: string, data: Uint8Array, opts: { 
     throw err;
   }
   if (durable) fsyncDirSync(dirname(target));
+}
+
+/**
+ * writeFileAtomic for data produced piecewise (files too big to hold twice in memory): chunks are
+ * written in order to a temporary file that is fsynced and renamed over the target.
+ */
+export async function writeFileAtomicChunks(target: string, chunks: Iterable<Uint8Array>): Promise<void> {
+  const tmp = tmpName(target);
+  const handle = await open(tmp, 'w', 0o644);
+  try {
+    for (const chunk of chunks) {
+      let off = 0;
+      while (off < chunk.length) off += (await handle.write(chunk, off, chunk.length - off)).bytesWritten;
+    }
+    await handle.sync();
+  } catch (err) {
+    await handle.close();
+    await unlink(tmp).catch(() => undefined);
+    throw err;
+  }
+  await handle.close();
+  try {
+    await rename(tmp, target);
+  } catch (err) {
+    await unlink(tmp).catch(() => undefined);
+    throw err;
+  }
+  fsyncDirSync(dirname(target));
 }
