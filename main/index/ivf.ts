@@ -15,10 +15,8 @@ export interface Quantizer {
   readonly d: number;
   readonly nlist: number;
   readonly shape: PqShape;
-  /** nlist × d, in the original space (and a float64 copy for the per-query probe). */
+  /** nlist × d, in the original space. */
   readonly centroids: Float32Array;
-  readonly centroids64: Float64Array;
-  readonly rotation64: Float64Array | null;
   readonly centroidNorms: Float32Array;
   /** d × d OPQ rotation applied to residuals before PQ, or null. */
   readonly rotation: Float32Array | null;
@@ -102,15 +100,13 @@ function residuals(x: Float32Array, n: number, d: number, centroids: Float32Arra
   return r;
 }
 
-export function finishQuantizer(base: Omit<Quantizer, 'centroidNorms' | 'rotatedCentroids' | 'centroids64' | 'rotation64'>, rotate: (c: Float32Array) => Float32Array): Quantizer {
+export function finishQuantizer(base: Omit<Quantizer, 'centroidNorms' | 'rotatedCentroids'>, rotate: (c: Float32Array) => Float32Array): Quantizer {
   const { d, nlist, centroids } = base;
   const centroidNorms = new Float32Array(nlist);
   for (let j = 0; j < nlist; j++) centroidNorms[j] = dot(centroids, j * d, centroids, j * d, d);
   return {
     ...base,
     centroidNorms,
-    centroids64: Float64Array.from(centroids),
-    rotation64: base.rotation ? Float64Array.from(base.rotation) : null,
     rotatedCentroids: base.rotation ? rotate(centroids) : centroids,
   };
 }
@@ -204,8 +200,8 @@ export function encodeVectorsSync(q: Quantizer, x: Float32Array, n: number): Enc
 }
 
 /** The query in PQ space: rotated when the quantizer has an OPQ rotation. */
-export function rotateQuery(q: Quantizer, query: Float64Array, out: Float64Array): Float64Array {
-  const r = q.rotation64;
+export function rotateQuery(q: Quantizer, query: Float32Array, out: Float32Array): Float32Array {
+  const r = q.rotation;
   if (!r) return query;
   const d = q.d;
   out.fill(0);

@@ -48,13 +48,8 @@ export interface Segment {
   close(): void;
 }
 
-/** Columns of a segment in list order (positions 0..count-1). */
-export interface SegmentData {
-  readonly d: number;
-  readonly nlist: number;
-  readonly m: number;
-  /** nlist + 1 entry offsets. */
-  readonly offsets: Uint32Array;
+/** Per-entry columns: m code bytes, entry term, id, item, region, and d float16 halves each. */
+export interface EntryData {
   readonly codes: Uint8Array;
   readonly terms: Float32Array;
   readonly ids: Uint32Array;
@@ -63,14 +58,18 @@ export interface SegmentData {
   readonly halves: Uint16Array;
 }
 
-export interface UnsortedEntries {
+/** Columns of a segment in list order (positions 0..count-1). */
+export interface SegmentData extends EntryData {
+  readonly d: number;
+  readonly nlist: number;
+  readonly m: number;
+  /** nlist + 1 entry offsets. */
+  readonly offsets: Uint32Array;
+}
+
+/** Entries in any order, with the list each belongs to. */
+export interface UnsortedEntries extends EntryData {
   readonly lists: Int32Array;
-  readonly codes: Uint8Array;
-  readonly terms: Float32Array;
-  readonly ids: Uint32Array;
-  readonly items: Uint32Array;
-  readonly regions: Uint16Array;
-  readonly halves: Uint16Array;
 }
 
 const align4 = (n: number): number => (n + 3) & ~3;

@@ -111,8 +111,8 @@ export class VectorStore {
     };
   }
 
-  /** Forgets deletion-log entries every index has applied. */
-  pruneDeletions(appliedSeq: number): void {
-    this.db.prepare('DELETE FROM vector_deletions WHERE seq <= ?').run(appliedSeq);
+  /** Forgets a space's deletion-log entries its index has applied (other spaces keep theirs until their index opens). */
+  pruneDeletions(space: string, appliedSeq: number): void {
+    this.db.prepare('DELETE FROM vector_deletions WHERE space = ? AND seq <= ?').run(space, appliedSeq);
   }
 }

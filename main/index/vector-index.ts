@@ -14,7 +14,7 @@ import type { Assigner } from './assign.js';
 import { defaultAssigner } from './assign.js';
 import { readManifest, readQuantizer, readTombstones, writeManifest, writeQuantizer, writeTombstones, type Manifest, type SegmentRef } from './files.js';
 import { encodeVectors, encodeVectorsSync, FLAT_LIMIT, retrainReason, rotateQuery, trainQuantizer, type OpqMode, type Quantizer, type RetrainReason } from './ivf.js';
-import { dot64, encodeHalf, fromHalf, l2sq } from './kernels.js';
+import { dot, encodeHalf, fromHalf, l2sq } from './kernels.js';
 import { innerTable, KSUB } from './pq.js';
 import { FileSegment, IndexCorruptError, MemSegment, packSegment, writeSegment, type Segment, type SegmentData, type UnsortedEntries } from './segment.js';
 import { TopK } from './topk.js';
@@ -116,27 +116,27 @@ export class VectorIndex {
   /** SIMD kernels for the current quantizer (null while flat or for shapes they do not take). */
   private kernelsFor: Quantizer | null = null;
   private kernelsCache: QueryKernels | null = null;
-  private readonly query64: Float64Array;
-  private readonly rotated64: Float64Array;
+  private readonly rotated: Float32Array;
   private readonly scratchV: Float32Array;
   private readonly table: Float64Array;
+
+  /** Loaded on first training or bulk encode: a process that only searches never loads onnxruntime. */
+  private assignerPromise: Promise<Assigner> | null = null;
 
   private constructor(
     readonly dir: string,
     readonly dim: number,
-    private readonly assigner: Assigner,
     private readonly options: OpenOptions,
   ) {
     this.mem = new MemSegment(1, 0, dim);
-    this.query64 = new Float64Array(dim);
-    this.rotated64 = new Float64Array(dim);
+    this.rotated = new Float32Array(dim);
     this.scratchV = new Float32Array(dim);
     this.table = new Float64Array(256 * 256);
   }
 
   static async open(dir: string, options: OpenOptions): Promise<VectorIndex> {
     mkdirSync(dir, { recursive: true });
-    const index = new VectorIndex(dir, options.dim, options.assigner ?? (await defaultAssigner()), options);
+    const index = new VectorIndex(dir, options.dim, options);
     try {
       await index.load();
     } catch (err) {
@@ -147,6 +147,11 @@ export class VectorIndex {
     }
     if (options.source) index.sync();
     return index;
+  }
+
+  private assigner(): Promise<Assigner> {
+    this.assignerPromise ??= this.options.assigner ? Promise.resolve(this.options.assigner) : defaultAssigner();
+    return this.assignerPromise;
   }
 
   private log(message: string): void {
@@ -391,14 +396,12 @@ export class VectorIndex {
   }
 
   private approximate(query: Float32Array, q: Quantizer, options: SearchOptions, k: number): Candidate[] {
-    const { d, nlist, shape, centroids64, centroidNorms } = q;
+    const { d, nlist, shape, centroids, centroidNorms } = q;
     const m = shape.m;
     const nprobe = Math.min(nlist, Math.max(1, options.nprobe ?? DEFAULT_NPROBE));
     const rerank = Math.max(k, options.rerank ?? DEFAULT_RERANK);
     const kern = this.kernels;
-    const q64 = this.query64;
-    q64.set(query);
-    const qn = dot64(q64, 0, q64, 0, d);
+    const qn = dot(query, 0, query, 0, d);
     const probes = new TopK(nprobe);
     if (kern) {
       const dots = kern.centroidDots(query);
@@ -408,14 +411,14 @@ export class VectorIndex {
       }
     } else {
       for (let j = 0; j < nlist; j++) {
-        const dist = qn + centroidNorms[j]! - 2 * dot64(q64, 0, centroids64, j * d, d);
+        const dist = qn + centroidNorms[j]! - 2 * dot(query, 0, centroids, j * d, d);
         if (dist < probes.worst) probes.push(dist, j);
       }
     }
     const table = this.table.subarray(0, m * KSUB);
     if (kern) kern.buildTable(kern.rotated());
     else {
-      innerTable(rotateQuery(q, q64, this.rotated64), q.codebooks, shape, table);
+      innerTable(rotateQuery(q, query, this.rotated), q.codebooks, shape, table);
       for (let i = 0; i < m * KSUB; i++) table[i] = -2 * table[i]!;
     }
     const heap = new TopK(rerank);
@@ -637,14 +640,14 @@ export class VectorIndex {
       await this.replaceAll(null, flatSegment(all, this.dim), snap, true);
       return;
     }
-    const q = await trainQuantizer(all.vectors, n, this.dim, this.assigner, { opq: this.options.opq ?? 'auto', seed: this.options.seed, m: this.options.m, nlist: this.options.nlist });
+    const q = await trainQuantizer(all.vectors, n, this.dim, await this.assigner(), { opq: this.options.opq ?? 'auto', seed: this.options.seed, m: this.options.m, nlist: this.options.nlist });
     this.log(`index trained (${reason}): ${n} vectors, nlist ${q.nlist}, m ${q.shape.m}${q.rotation ? ', OPQ' : ''}`);
     const data = await this.encodeAll(q, all, n);
     await this.replaceAll(q, data.segment, snap, true);
   }
 
   private async encodeAll(q: Quantizer, all: EntryColumns, n: number): Promise<{ segment: SegmentData; errorSum: number }> {
-    const enc = await encodeVectors(q, all.vectors, n, this.assigner);
+    const enc = await encodeVectors(q, all.vectors, n, await this.assigner());
     const halves = new Uint16Array(n * this.dim);
     encodeHalf(all.vectors, halves);
     const unsorted: UnsortedEntries = { lists: enc.lists, codes: enc.codes, terms: enc.terms, ids: all.ids, items: all.items, regions: all.regions, halves };
@@ -768,6 +771,9 @@ export class VectorIndex {
     await this.flush();
     for (const s of this.segments) s.close();
     this.segments = [];
+    // An assigner the index created is its own to release; one passed in belongs to the caller.
+    if (this.assignerPromise && !this.options.assigner) await (await this.assignerPromise).close();
+    this.assignerPromise = null;
   }
 
   /** Closes without flushing (what a crash leaves behind; used by tests). */

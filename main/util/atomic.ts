@@ -25,11 +25,22 @@ export function fsyncDirSync(dir: string): void {
  * loss on power failure is detected and repaired (a process crash loses nothing either way).
  */
 export async function writeFileAtomic(target: string, data: Uint8Array, opts: { durable?: boolean } = {}): Promise<void> {
+  await writeFileAtomicChunks(target, [data], opts);
+}
+
+/**
+ * writeFileAtomic for data produced piecewise (files too big to hold twice in memory): chunks are
+ * written in order to the temporary file.
+ */
+export async function writeFileAtomicChunks(target: string, chunks: Iterable<Uint8Array>, opts: { durable?: boolean } = {}): Promise<void> {
   const durable = opts.durable ?? true;
   const tmp = tmpName(target);
   const handle = await open(tmp, 'w', 0o644);
   try {
-    await handle.writeFile(data);
+    for (const chunk of chunks) {
+      let off = 0;
+      while (off < chunk.length) off += (await handle.write(chunk, off, chunk.length - off)).bytesWritten;
+    }
     if (durable) await handle.sync();
   } catch (err) {
     await handle.close();
@@ -44,32 +55,4 @@ export async function writeFileAtomic(target: string, data: Uint8Array, opts: { 
     throw err;
   }
   if (durable) fsyncDirSync(dirname(target));
-}
-
-/**
- * writeFileAtomic for data produced piecewise (files too big to hold twice in memory): chunks are
- * written in order to a temporary file that is fsynced and renamed over the target.
- */
-export async function writeFileAtomicChunks(target: string, chunks: Iterable<Uint8Array>): Promise<void> {
-  const tmp = tmpName(target);
-  const handle = await open(tmp, 'w', 0o644);
-  try {
-    for (const chunk of chunks) {
-      let off = 0;
-      while (off < chunk.length) off += (await handle.write(chunk, off, chunk.length - off)).bytesWritten;
-    }
-    await handle.sync();
-  } catch (err) {
-    await handle.close();
-    await unlink(tmp).catch(() => undefined);
-    throw err;
-  }
-  await handle.close();
-  try {
-    await rename(tmp, target);
-  } catch (err) {
-    await unlink(tmp).catch(() => undefined);
-    throw err;
-  }
-  fsyncDirSync(dirname(target));
 }

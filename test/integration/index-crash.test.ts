@@ -235,3 +235,39 @@ describe('a writer killed mid-write', () => {
     index.abandon();
   }, 120_000);
 });
+
+describe('several spaces side by side', () => {
+  it('keeps each space in its own index, fed from one store; deleting a picture removes it from all', async () => {
+    const { IndexSet } = await import('../../main/index/spaces.js');
+    const d = tmp();
+    const { db, store } = openStore(join(d, 'loupe.db'));
+    const set = new IndexSet(join(d, 'index'), store);
+    const clip = await set.get('clip-b32', D);
+    const cnn = await set.get('cnn-gem', 16);
+    const a = mixture.sample(300, 31);
+    const small = new Mixture({ d: 16, seed: 2, topics: 10, subtopicsPerTopic: 10, topicSpread: 0.5, pointSpread: 0.3 }).sample(300 * 3, 1);
+    db.transaction(() => {
+      for (let i = 0; i < 300; i++) {
+        store.put('clip-b32', `p${i}`, [{ region: 0, box: null, vector: a.subarray(i * D, i * D + D) }]);
+        store.put('cnn-gem', `p${i}`, [0, 1, 2].map((r) => ({ region: r, box: r === 0 ? null : { x: 0.1 * r, y: 0.2, w: 0.3, h: 0.4 }, vector: small.subarray((i * 3 + r) * 16, (i * 3 + r + 1) * 16) })));
+      }
+    })();
+    await set.sync();
+    expect(clip.size).toBe(300);
+    expect(cnn.size).toBe(900);
+    const hit = cnn.search(small.subarray((5 * 3 + 2) * 16, (5 * 3 + 3) * 16), { k: 1 })[0]!;
+    expect(store.hashOf(hit.item)).toBe('p5');
+    expect(hit.region).toBe(2);
+    expect(store.box('cnn-gem', hit.item, hit.region)).toEqual({ x: expect.closeTo(0.2, 6), y: expect.closeTo(0.2, 6), w: expect.closeTo(0.3, 6), h: expect.closeTo(0.4, 6) });
+    await expect(set.get('clip-b32', 64)).rejects.toThrow(/32-d/);
+    expect(() => set.get('../escape', D)).toThrow(/invalid space/);
+    store.deleteContent('p5');
+    await set.sync();
+    expect(clip.size).toBe(299);
+    expect(cnn.size).toBe(897);
+    expect(cnn.search(small.subarray((5 * 3 + 2) * 16, (5 * 3 + 3) * 16), { k: 5 }).map((h) => store.hashOf(h.item))).not.toContain('p5');
+    await set.maintain();
+    expect((db.prepare('SELECT count(*) n FROM vector_deletions').get() as { n: number }).n).toBe(0);
+    await set.close();
+  });
+});
