@@ -4,7 +4,8 @@
  * Each engine builds and is queried in its own process; figures are printed as one table.
  *
  * Env: LOUPE_BENCH_SIZES (default "100000,1000000"), LOUPE_BENCH_ENGINES (default all),
- * LOUPE_BENCH_DIR (default .bench/index). Data and ground truth are cached there.
+ * LOUPE_BENCH_DIR (default .bench/index). Data and ground truth are cached there, and so are the
+ * results: `npm run bench:index -- --report` prints the last table again.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
@@ -188,6 +189,15 @@ function verdicts(rows: readonly Row[]): string[] {
 }
 
 async function main(): Promise<void> {
+  if (process.argv.includes('--report')) {
+    // Re-print the table of the last run (or of results assembled from separate runs).
+    const { readFileSync } = await import('node:fs');
+    const saved = JSON.parse(readFileSync(join(work, 'results.json'), 'utf8')) as Row[];
+    console.log(render(saved));
+    console.log('');
+    for (const v of verdicts(saved)) console.log(v);
+    return;
+  }
   const competitorError = ensureCompetitors();
   await ensureData();
   for (const n of sizes) await groundTruth(n);
