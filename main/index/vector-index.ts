@@ -96,6 +96,8 @@ const FILE_PATTERN = /^(seg-|quant-|tomb-).+\.(ivf|vec|bin)$/;
 
 export class VectorIndex {
   private quantizer: Quantizer | null = null;
+  /** The quantizer's file name in the current manifest. */
+  private quantizerName: string | null = null;
   private segments: FileSegment[] = [];
   private mem: MemSegment;
   private tombstones = new Set<number>();
@@ -203,6 +205,7 @@ export class VectorIndex {
       throw err;
     }
     this.quantizer = quantizer;
+    this.quantizerName = m.quantizer;
     this.segments = segments;
     this.mem = new MemSegment(m.nlist, m.m, this.dim);
     this.resetPresence(segments);
@@ -329,7 +332,7 @@ export class VectorIndex {
     }
     await this.exclusive(async () => {
       const snap = this.snapshot();
-      const all = concatColumns(this.liveEntries(), cols, this.dim);
+      const all = concatColumns(this.liveEntries(), cols);
       if (!this.quantizer) {
         await this.rebuildWith(all, 'train', snap);
       } else {
@@ -528,13 +531,13 @@ export class VectorIndex {
     }
     const tombName = this.tombstones.size > 0 ? `tomb-g${gen}` : null;
     if (tombName) await writeTombstones(this.dir, tombName, this.tombstones);
-    const previous = await readManifest(this.dir).catch(() => null);
-    await writeManifest(this.dir, this.manifest(gen, previous?.quantizer ?? null, refs, tombName));
+    const manifest = this.manifest(gen, this.quantizerName, refs, tombName);
+    await writeManifest(this.dir, manifest);
     this.generation = gen;
     if (added) this.segments.push(added);
     this.mem = new MemSegment(this.nlist, this.quantizer?.shape.m ?? 0, this.dim);
     this.dirty = false;
-    this.sweep(await readManifest(this.dir));
+    this.sweep(manifest);
   }
 
   private manifest(gen: number, quantizer: string | null, segments: SegmentRef[], tombstones: string | null): Manifest {
@@ -614,6 +617,7 @@ export class VectorIndex {
       this.segments = [];
       this.flatCache.clear();
       this.quantizer = null;
+      this.quantizerName = null;
       this.mem = new MemSegment(1, 0, this.dim);
       this.tombstones.clear();
       this.tombBits.fill(0);
@@ -739,20 +743,22 @@ export class VectorIndex {
     }
     const tombName = this.tombstones.size > 0 ? `tomb-g${gen}` : null;
     if (tombName) await writeTombstones(this.dir, tombName, this.tombstones);
-    await writeManifest(this.dir, this.manifest(gen, qName, [{ name: segName, count: segment.ids.length }], tombName));
+    const manifest = this.manifest(gen, qName, [{ name: segName, count: segment.ids.length }], tombName);
+    await writeManifest(this.dir, manifest);
+    this.quantizerName = qName;
     this.generation = gen;
     this.dirty = this.mem.count > 0;
     for (const s of previousSegments) s.close();
-    this.sweep(await readManifest(this.dir));
+    this.sweep(manifest);
   }
 
   /** All live entries (segments and memory) as float32 columns. */
   private liveEntries(): EntryColumns {
     const parts: EntryColumns[] = [];
-    for (const s of this.segments) parts.push(dataToColumns(s.readAll(), this.dim));
+    for (const s of this.segments) parts.push(dataToColumns(s.readAll()));
     const mem = this.mem.unsorted();
     parts.push({ ids: mem.ids, items: mem.items, regions: mem.regions, vectors: mem.vectors.slice() });
-    const all = parts.reduce((a, b) => concatColumns(a, b, this.dim), emptyColumns(this.dim));
+    const all = parts.reduce(concatColumns, emptyColumns());
     return filterColumns(all, (id) => !this.isDeleted(id), this.dim);
   }
 
@@ -839,13 +845,11 @@ function halvesToFloats(h: Uint16Array): Float32Array {
   return f;
 }
 
-function emptyColumns(d: number): EntryColumns {
-  void d;
+function emptyColumns(): EntryColumns {
   return { ids: new Uint32Array(0), items: new Uint32Array(0), regions: new Uint16Array(0), vectors: new Float32Array(0) };
 }
 
-function concatColumns(a: EntryColumns, b: EntryColumns, d: number): EntryColumns {
-  void d;
+function concatColumns(a: EntryColumns, b: EntryColumns): EntryColumns {
   if (a.ids.length === 0) return b;
   if (b.ids.length === 0) return a;
   const cat = <T extends Uint32Array | Uint16Array | Float32Array>(x: T, y: T, make: (n: number) => T): T => {
@@ -876,8 +880,7 @@ function filterColumns(c: EntryColumns, keep: (id: number) => boolean, d: number
   };
 }
 
-function dataToColumns(s: SegmentData, d: number): EntryColumns {
-  void d;
+function dataToColumns(s: SegmentData): EntryColumns {
   return { ids: s.ids, items: s.items, regions: s.regions, vectors: halvesToFloats(s.halves) };
 }
 
