@@ -5,7 +5,7 @@
  */
 import type { Assigner } from './assign.js';
 import { nearestJs, pqEncodeJs } from './assign.js';
-import { dot } from './kernels.js';
+import { dot, matmul } from './kernels.js';
 import { kmeans } from './kmeans.js';
 import { trainOpq } from './opq.js';
 import { chooseM, decode, entryTerm, KSUB, trainPq, type PqShape } from './pq.js';
@@ -167,18 +167,6 @@ function termsAndError(q: Quantizer, rotated: Float32Array, n: number, lists: In
   return { terms, errorSum };
 }
 
-function rotateSync(x: Float32Array, n: number, d: number, r: Float32Array): Float32Array {
-  const out = new Float32Array(n * d);
-  for (let i = 0; i < n; i++) {
-    for (let p = 0; p < d; p++) {
-      const v = x[i * d + p]!;
-      if (v === 0) continue;
-      for (let j = 0; j < d; j++) out[i * d + j]! += v * r[p * d + j]!;
-    }
-  }
-  return out;
-}
-
 /** Encodes rows with a trained quantizer (bulk path: the heavy products go to the assigner). */
 export async function encodeVectors(q: Quantizer, x: Float32Array, n: number, assigner: Assigner): Promise<Encoded> {
   const { d, shape } = q;
@@ -194,7 +182,7 @@ export function encodeVectorsSync(q: Quantizer, x: Float32Array, n: number): Enc
   const { d, shape } = q;
   const { labels } = nearestJs(x, n, q.centroids, q.nlist, d);
   let res = residuals(x, n, d, q.centroids, labels);
-  if (q.rotation) res = rotateSync(res, n, d, q.rotation);
+  if (q.rotation) res = matmul(res, q.rotation, n, d, d);
   const codes = pqEncodeJs(res, n, q.codebooks, shape.m, KSUB, shape.dsub);
   return { lists: labels, codes, ...termsAndError(q, res, n, labels, codes) };
 }

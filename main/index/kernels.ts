@@ -76,11 +76,6 @@ export function transpose(a: Float32Array, rows: number, cols: number): Float32A
   return t;
 }
 
-/** y = x · R for each row of x (R is d×d, row-major): the rotation OPQ applies before PQ. */
-export function rotateRows(x: Float32Array, n: number, r: Float32Array, d: number): Float32Array {
-  return matmul(x, r, n, d, d);
-}
-
 // IEEE 754 half precision. Node 20 has no Float16Array, so conversions go through a shared view.
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);

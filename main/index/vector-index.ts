@@ -17,6 +17,7 @@ import { encodeVectors, encodeVectorsSync, FLAT_LIMIT, retrainReason, rotateQuer
 import { dot, encodeHalf, fromHalf, l2sq } from './kernels.js';
 import { innerTable, KSUB } from './pq.js';
 import { FileSegment, IndexCorruptError, MemSegment, packSegment, writeSegment, type Segment, type SegmentData, type UnsortedEntries } from './segment.js';
+import { IdBits } from './id-bits.js';
 import { TopK } from './topk.js';
 import { QueryKernels, simdCapable } from './wasm/query-kernels.js';
 import { TMP_SUFFIX } from '../util/atomic.js';
@@ -100,11 +101,9 @@ export class VectorIndex {
   private quantizerName: string | null = null;
   private segments: FileSegment[] = [];
   private mem: MemSegment;
-  private tombstones = new Set<number>();
-  private tombBits = new Uint8Array(1024);
+  private readonly tombstones = new IdBits();
   /** Which ids have an entry (so deletions of unknown ids are ignored and size is exact). */
-  private presentBits = new Uint8Array(1024);
-  private presentCount = 0;
+  private readonly present = new IdBits();
   private generation = 0;
   private appliedId = 0;
   private appliedDeletionSeq = 0;
@@ -162,7 +161,7 @@ export class VectorIndex {
 
   /** Live entries (deleted ones excluded). */
   get size(): number {
-    return this.presentCount - this.tombstones.size;
+    return this.present.count - this.tombstones.count;
   }
 
   get isFlat(): boolean {
@@ -209,7 +208,7 @@ export class VectorIndex {
     this.segments = segments;
     this.mem = new MemSegment(m.nlist, m.m, this.dim);
     this.resetPresence(segments);
-    for (const id of tomb) this.markDeleted(id);
+    for (const id of tomb) this.tombstones.add(id);
     this.generation = m.generation;
     this.appliedId = m.appliedId;
     this.appliedDeletionSeq = m.appliedDeletionSeq;
@@ -247,47 +246,13 @@ export class VectorIndex {
   }
 
   private resetPresence(segments: readonly Segment[]): void {
-    this.presentBits.fill(0);
-    this.presentCount = 0;
+    this.present.clear();
     for (const s of segments) {
       for (let l = 0; l < s.nlist; l++) {
         const b = s.list(l);
-        for (let i = 0; i < b.count; i++) this.markPresent(b.ids[i]!);
+        for (let i = 0; i < b.count; i++) this.present.add(b.ids[i]!);
       }
     }
-  }
-
-  private markPresent(id: number): void {
-    if (id >> 3 >= this.presentBits.length) {
-      const next = new Uint8Array(Math.max((id >> 3) + 1, this.presentBits.length * 2));
-      next.set(this.presentBits);
-      this.presentBits = next;
-    }
-    const bit = 1 << (id & 7);
-    if ((this.presentBits[id >> 3]! & bit) === 0) {
-      this.presentBits[id >> 3]! |= bit;
-      this.presentCount++;
-    }
-  }
-
-  private isPresent(id: number): boolean {
-    const b = id >> 3;
-    return b < this.presentBits.length && (this.presentBits[b]! & (1 << (id & 7))) !== 0;
-  }
-
-  private markDeleted(id: number): void {
-    if (id >> 3 >= this.tombBits.length) {
-      const next = new Uint8Array(Math.max((id >> 3) + 1, this.tombBits.length * 2));
-      next.set(this.tombBits);
-      this.tombBits = next;
-    }
-    this.tombBits[id >> 3]! |= 1 << (id & 7);
-    this.tombstones.add(id);
-  }
-
-  private isDeleted(id: number): boolean {
-    const b = id >> 3;
-    return b < this.tombBits.length && (this.tombBits[b]! & (1 << (id & 7))) !== 0;
   }
 
   /** Adds a small batch now (encoded on this thread); visible to search at once. */
@@ -312,7 +277,7 @@ export class VectorIndex {
     }
     for (const e of entries) {
       this.appliedId = Math.max(this.appliedId, e.id);
-      this.markPresent(e.id);
+      this.present.add(e.id);
     }
     this.dirty = true;
   }
@@ -348,8 +313,7 @@ export class VectorIndex {
   /** Marks vectors deleted (tombstones); they disappear from results at once. Unknown ids are ignored. */
   remove(ids: Iterable<number>): void {
     for (const id of ids) {
-      if (this.isPresent(id) && !this.isDeleted(id)) {
-        this.markDeleted(id);
+      if (this.present.has(id) && this.tombstones.add(id)) {
         this.dirty = true;
       }
     }
@@ -379,7 +343,7 @@ export class VectorIndex {
       const b = seg.list(0);
       for (let i = 0; i < b.count; i++) {
         const id = b.ids[i]!;
-        if (this.isDeleted(id) || (options.filter && !options.filter(b.items[i]!))) continue;
+        if (this.tombstones.has(id) || (options.filter && !options.filter(b.items[i]!))) continue;
         const pos = b.positions ? b.positions[i]! : b.start + i;
         let dist: number;
         if (floats) dist = l2sq(query, 0, floats, pos * d, d);
@@ -432,7 +396,7 @@ export class VectorIndex {
     const cRegion: number[] = [];
     const segs: Segment[] = [...this.segments, this.mem];
     const filter = options.filter;
-    const tomb = this.tombBits;
+    const tomb = this.tombstones.bytes;
     const tombLen = tomb.length;
     for (let p = 0; p < probes.size; p++) {
       const list = probes.ids[p]!;
@@ -529,8 +493,8 @@ export class VectorIndex {
       refs.push({ name, count: data.ids.length });
       if (!this.quantizer) this.flatCache.set(added, halvesToFloats(data.halves));
     }
-    const tombName = this.tombstones.size > 0 ? `tomb-g${gen}` : null;
-    if (tombName) await writeTombstones(this.dir, tombName, this.tombstones);
+    const tombName = this.tombstones.count > 0 ? `tomb-g${gen}` : null;
+    if (tombName) await writeTombstones(this.dir, tombName, this.tombstones.ids());
     const manifest = this.manifest(gen, this.quantizerName, refs, tombName);
     await writeManifest(this.dir, manifest);
     this.generation = gen;
@@ -572,8 +536,8 @@ export class VectorIndex {
       trainDistortion: q?.distortion ?? 0,
     });
     if (reason) return reason;
-    const entries = count + this.tombstones.size;
-    if (this.segments.length > MAX_SEGMENTS || (this.tombstones.size > 0 && this.tombstones.size > MAX_DELETED_FRACTION * entries)) return 'compact';
+    const deleted = this.tombstones.count;
+    if (this.segments.length > MAX_SEGMENTS || (deleted > 0 && deleted > MAX_DELETED_FRACTION * (count + deleted))) return 'compact';
     return null;
   }
 
@@ -620,9 +584,7 @@ export class VectorIndex {
       this.quantizerName = null;
       this.mem = new MemSegment(1, 0, this.dim);
       this.tombstones.clear();
-      this.tombBits.fill(0);
-      this.presentBits.fill(0);
-      this.presentCount = 0;
+      this.present.clear();
       // Never reuse a generation number a damaged manifest may still name.
       this.generation = Math.max(this.generation, highestGeneration(this.dir));
       this.appliedId = 0;
@@ -665,7 +627,7 @@ export class VectorIndex {
     for (const part of parts) {
       for (let l = 0; l < part.nlist; l++) {
         for (let p = part.offsets[l]!; p < part.offsets[l + 1]!; p++) {
-          if (!this.isDeleted(part.ids[p]!)) {
+          if (!this.tombstones.has(part.ids[p]!)) {
             keep.push({ part, pos: p, list: l });
             lists.push(l);
           }
@@ -697,7 +659,7 @@ export class VectorIndex {
 
   /** What the index looked like when a replacement started being built from it. */
   private snapshot(): Snapshot {
-    return { memCount: this.mem.count, tombstones: new Set(this.tombstones) };
+    return { memCount: this.mem.count, tombstones: new Set(this.tombstones.ids()) };
   }
 
   /**
@@ -735,14 +697,10 @@ export class VectorIndex {
       this.add(batch);
     }
     for (const id of snap.tombstones) this.tombstones.delete(id);
-    this.tombBits.fill(0);
     // Deletions that arrived during the rebuild: keep those whose entries made it into the new index.
-    for (const id of [...this.tombstones]) {
-      this.tombstones.delete(id);
-      if (this.isPresent(id)) this.markDeleted(id);
-    }
-    const tombName = this.tombstones.size > 0 ? `tomb-g${gen}` : null;
-    if (tombName) await writeTombstones(this.dir, tombName, this.tombstones);
+    for (const id of [...this.tombstones.ids()]) if (!this.present.has(id)) this.tombstones.delete(id);
+    const tombName = this.tombstones.count > 0 ? `tomb-g${gen}` : null;
+    if (tombName) await writeTombstones(this.dir, tombName, this.tombstones.ids());
     const manifest = this.manifest(gen, qName, [{ name: segName, count: segment.ids.length }], tombName);
     await writeManifest(this.dir, manifest);
     this.quantizerName = qName;
@@ -759,7 +717,7 @@ export class VectorIndex {
     const mem = this.mem.unsorted();
     parts.push({ ids: mem.ids, items: mem.items, regions: mem.regions, vectors: mem.vectors.slice() });
     const all = parts.reduce(concatColumns, emptyColumns());
-    return filterColumns(all, (id) => !this.isDeleted(id), this.dim);
+    return filterColumns(all, (id) => !this.tombstones.has(id), this.dim);
   }
 
   /** Runs index-replacing work one at a time; search continues meanwhile. */

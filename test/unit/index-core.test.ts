@@ -11,6 +11,7 @@ import { orthogonalityError, polarFactor, trainOpq } from '../../main/index/opq.
 import { adc, chooseM, decode, distanceTable, distortion, entryTerm, innerTable, KSUB, trainPq } from '../../main/index/pq.js';
 import { gaussian, rng, sampleIndices } from '../../main/index/random.js';
 import { TopK } from '../../main/index/topk.js';
+import { IdBits } from '../../main/index/id-bits.js';
 
 function randomMatrix(n: number, d: number, seed: number): Float32Array {
   const r = rng(seed);
@@ -107,6 +108,27 @@ describe('TopK', () => {
       const want = values.map((v, i) => ({ v, i })).sort((a, b) => a.v - b.v).slice(0, k).map((e) => e.i);
       expect(heap.sorted().map((e) => e.id)).toEqual(want);
     }
+  });
+});
+
+describe('IdBits', () => {
+  it('adds, counts, deletes, grows and lists ids in order', () => {
+    const b = new IdBits();
+    expect(b.add(5)).toBe(true);
+    expect(b.add(5)).toBe(false);
+    expect(b.add(1_000_003)).toBe(true);
+    expect(b.add(0)).toBe(true);
+    expect(b.count).toBe(3);
+    expect(b.has(1_000_003)).toBe(true);
+    expect(b.has(4)).toBe(false);
+    expect(b.has(9_999_999)).toBe(false);
+    b.delete(5);
+    b.delete(6);
+    expect(b.count).toBe(2);
+    expect([...b.ids()]).toEqual([0, 1_000_003]);
+    b.clear();
+    expect(b.count).toBe(0);
+    expect([...b.ids()]).toEqual([]);
   });
 });
 
