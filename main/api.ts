@@ -106,11 +106,57 @@ export interface IndexSummary {
 
 export type ThumbnailSize = 256 | 1024;
 
+/** clip: cross-modal embeddings (sentence and similar-photo search); cnn: instance and region descriptors. */
+export type ModelKind = 'clip' | 'cnn';
+
+export interface EmbedProgress {
+  readonly space: string;
+  readonly pack: string;
+  readonly kind: ModelKind;
+  readonly total: number;
+  readonly done: number;
+  readonly failed: number;
+  readonly ratePerSec: number;
+  readonly etaSec: number | null;
+}
+
+export interface EmbedSummary {
+  readonly space: string;
+  readonly pack: string;
+  readonly kind: ModelKind;
+  readonly embedded: number;
+  readonly failed: number;
+  readonly ms: number;
+  /** Every indexed picture has vectors in this space (search now serves it). */
+  readonly complete: boolean;
+}
+
+export interface ModelPackInfo {
+  readonly name: string;
+  readonly kind: ModelKind | null;
+  readonly title: string;
+  readonly installed: boolean;
+  /** Active for its kind (new pictures are embedded with it). */
+  readonly active: boolean;
+  /** Search currently answers from this pack's vectors. */
+  readonly serving: boolean;
+  readonly embeddingDim: number | null;
+  readonly bytes: number | null;
+  readonly licence: string;
+  readonly source: string;
+  readonly description: string | null;
+  /** Why an installed pack cannot be used (damaged manifest), else null. */
+  readonly problem: string | null;
+}
+
 /** Events the engine emits while it works; the UI and the CLI render them. */
 export type EngineEvent =
   | { readonly type: 'scan'; readonly summary: ScanSummary }
   | { readonly type: 'progress'; readonly progress: IndexProgress }
   | { readonly type: 'indexed'; readonly summary: IndexSummary }
+  | { readonly type: 'embed-progress'; readonly progress: EmbedProgress }
+  | { readonly type: 'embedded'; readonly summary: EmbedSummary }
+  | { readonly type: 'log'; readonly message: string }
   | { readonly type: 'folder-state'; readonly folderId: number; readonly path: string; readonly state: FolderState }
   | { readonly type: 'watch-error'; readonly message: string };
 
@@ -123,4 +169,7 @@ export interface LoupeApi {
   index(): Promise<IndexSummary>;
   status(opts?: { readonly errorLimit?: number }): Promise<LibraryStatus>;
   getPhoto(id: number): Promise<PhotoRecord | null>;
+  listModels(): Promise<readonly ModelPackInfo[]>;
+  /** Makes an installed pack the active one of its kind; its vectors are computed in the background. */
+  useModel(name: string): Promise<ModelPackInfo>;
 }

@@ -2,8 +2,16 @@ import { mkdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type {
-  EngineEvent, FolderInfo, IndexProgress, IndexSummary, LibraryStatus, LoupeApi, PhotoRecord, PhotoState, ScanSummary,
+  EmbedProgress, EmbedSummary, EngineEvent, FolderInfo, IndexProgress, IndexSummary, LibraryStatus, LoupeApi, ModelKind,
+  ModelPackInfo, PhotoRecord, PhotoState, ScanSummary,
 } from './api.js';
+import { EncoderCache } from './encoders/cache.js';
+import type { Device } from './encoders/device.js';
+import { IndexSet } from './index/spaces.js';
+import { VectorStore } from './index/store.js';
+import { activeModel, embedPending, servingSpace, setActiveModel, spaceOf } from './library/embedder.js';
+import { loadCatalog, type PackManifest } from './models/manifest.js';
+import { PackError, PackStore, type ImportOptions, type InstallOptions, type VerifyReport } from './models/packs.js';
 import { openDatabase, schemaVersion, type Db } from './db/database.js';
 import { addFolderRow, folderInfos, folderRowByPath, listFolderRows, removeFolderRow, type FolderRow } from './library/folders.js';
 import { indexPending } from './library/indexer.js';
@@ -17,12 +25,22 @@ export interface EngineOptions {
   readonly libraryDir: string;
   /** Photos decoded at once; default: one more than the cores, so file reads overlap decoding. */
   readonly concurrency?: number;
+  /** Where models run (default auto: the best accelerator present, else the CPU). */
+  readonly device?: Device;
+  /** onnxruntime threads per model (default: all cores). */
+  readonly threads?: number;
+  /** Pictures per CLIP inference batch. */
+  readonly batchSize?: number;
 }
 
 export interface IndexRunOptions {
   readonly signal?: AbortSignal;
   readonly onProgress?: (p: IndexProgress) => void;
+  readonly onEmbedProgress?: (p: EmbedProgress) => void;
+  readonly onEmbedded?: (s: EmbedSummary) => void;
 }
+
+const KINDS: readonly ModelKind[] = ['clip', 'cnn'];
 
 type Listener = (e: EngineEvent) => void;
 
@@ -30,6 +48,10 @@ type Listener = (e: EngineEvent) => void;
 export class Engine implements LoupeApi {
   readonly db: Db;
   readonly thumbs: ThumbnailStore;
+  readonly packs: PackStore;
+  readonly vectors: VectorStore;
+  readonly indexes: IndexSet;
+  readonly encoders: EncoderCache;
   private readonly listeners = new Set<Listener>();
   private running: Promise<IndexSummary> | null = null;
 
@@ -37,6 +59,11 @@ export class Engine implements LoupeApi {
     mkdirSync(libraryDir, { recursive: true });
     this.db = openDatabase(join(libraryDir, 'loupe.db'));
     this.thumbs = new ThumbnailStore(join(libraryDir, 'thumbs'));
+    this.packs = new PackStore(join(libraryDir, 'models'));
+    this.vectors = new VectorStore(this.db);
+    const log = (message: string): void => this.emit({ type: 'log', message });
+    this.indexes = new IndexSet(join(libraryDir, 'index'), this.vectors, log);
+    this.encoders = new EncoderCache(this.packs, { device: opts.device, threads: opts.threads, log });
   }
 
   static open(opts: EngineOptions): Engine {
@@ -111,10 +138,107 @@ export class Engine implements LoupeApi {
     try {
       const summary = await this.running;
       this.emit({ type: 'indexed', summary });
+      await this.embed(run);
       return summary;
     } finally {
       this.running = null;
     }
+  }
+
+  /** Computes the vectors every active model still owes the library (the indexing run calls this). */
+  async embed(run: IndexRunOptions = {}): Promise<EmbedSummary[]> {
+    const out: EmbedSummary[] = [];
+    for (const kind of KINDS) {
+      if (run.signal?.aborted) break;
+      const summary = await embedPending({ db: this.db, thumbs: this.thumbs, store: this.vectors, indexes: this.indexes, encoders: this.encoders }, kind, {
+        batchSize: this.opts.batchSize,
+        signal: run.signal,
+        onProgress: (p) => {
+          run.onEmbedProgress?.(p);
+          this.emit({ type: 'embed-progress', progress: p });
+        },
+      });
+      if (summary) {
+        out.push(summary);
+        run.onEmbedded?.(summary);
+        this.emit({ type: 'embedded', summary });
+      }
+    }
+    return out;
+  }
+
+  async listModels(): Promise<readonly ModelPackInfo[]> {
+    const installed = this.packs.list();
+    const catalog = loadCatalog();
+    const info = (m: PackManifest): Pick<ModelPackInfo, 'active' | 'serving'> => ({
+      active: activeModel(this.db, m.kind) === m.name,
+      serving: servingSpace(this.db, m.kind) === spaceOf(m.kind, m.name),
+    });
+    const out: ModelPackInfo[] = installed.map((p) => ({
+      name: p.name, kind: p.manifest?.kind ?? null, title: p.manifest?.title ?? p.name, installed: true,
+      ...(p.manifest ? info(p.manifest) : { active: false, serving: false }),
+      embeddingDim: p.manifest?.embeddingDim ?? null,
+      bytes: p.manifest ? p.manifest.files.reduce((a, f) => a + f.size, 0) : null,
+      licence: p.manifest?.licence ?? '', source: p.manifest?.source ?? '',
+      description: catalog.find((c) => c.name === p.name)?.description ?? null, problem: p.problem,
+    }));
+    for (const c of catalog) {
+      if (installed.some((p) => p.name === c.name)) continue;
+      out.push({
+        name: c.name, kind: c.kind, title: c.title, installed: false, active: false, serving: false, embeddingDim: null,
+        bytes: c.files.every((f) => f.size !== undefined) ? c.files.reduce((a, f) => a + (f.size ?? 0), 0) : null,
+        licence: c.licence, source: `https://huggingface.co/${c.repo}`, description: c.description, problem: null,
+      });
+    }
+    return out;
+  }
+
+  private modelInfo(name: string): Promise<ModelPackInfo> {
+    return this.listModels().then((all) => all.find((m) => m.name === name)!);
+  }
+
+  async useModel(name: string): Promise<ModelPackInfo> {
+    const { manifest } = this.packs.get(name);
+    setActiveModel(this.db, manifest.kind, name);
+    return this.modelInfo(name);
+  }
+
+  /** The first pack of a kind becomes active by itself. */
+  private activateIfFirst(m: PackManifest): void {
+    if (!activeModel(this.db, m.kind)) setActiveModel(this.db, m.kind, m.name);
+  }
+
+  async installModel(name: string, opts: InstallOptions = {}): Promise<ModelPackInfo> {
+    const entry = loadCatalog().find((c) => c.name === name);
+    if (!entry) throw new PackError(`no model pack named ${name} in the catalog (see \`loupe models list\`)`);
+    const m = await this.packs.install(entry, opts);
+    this.activateIfFirst(m);
+    return this.modelInfo(name);
+  }
+
+  async importModel(dir: string, opts: ImportOptions = {}): Promise<ModelPackInfo> {
+    const m = await this.packs.import(dir, opts);
+    this.activateIfFirst(m);
+    return this.modelInfo(m.name);
+  }
+
+  verifyModels(name?: string, onFile?: (pack: string, file: string) => void): Promise<VerifyReport[]> {
+    return this.packs.verify(name, onFile);
+  }
+
+  /** Removes a pack that is not active; its vectors go with it. */
+  async removeModel(name: string): Promise<void> {
+    const { manifest } = this.packs.get(name);
+    if (activeModel(this.db, manifest.kind) === name) {
+      throw new PackError(`model pack ${name} is the active ${manifest.kind} model; make another one active first (\`loupe models use NAME\`)`);
+    }
+    const space = spaceOf(manifest.kind, name);
+    this.db.transaction(() => {
+      this.db.prepare('DELETE FROM vectors WHERE space = ?').run(space);
+      this.db.prepare('DELETE FROM embed_failures WHERE space = ?').run(space);
+    })();
+    await this.indexes.drop(space);
+    await this.packs.remove(name);
   }
 
   watch(opts: WatchOptions = {}): Promise<LibraryWatcher> {
@@ -144,7 +268,9 @@ export class Engine implements LoupeApi {
     return row ? toRecord(row) : null;
   }
 
-  close(): void {
+  async close(): Promise<void> {
+    await this.encoders.close();
+    await this.indexes.close();
     this.db.close();
   }
 }

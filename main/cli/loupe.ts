@@ -1,11 +1,12 @@
 import { Command, CommanderError, Option } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
 import type { EngineEvent, IndexProgress } from '../api.js';
+import { DEVICES, type Device } from '../encoders/device.js';
 import { Engine } from '../engine.js';
 import { resolveLibraryDir } from '../paths.js';
 import { duration, progressLine, statusText } from './format.js';
 
-interface GlobalOpts { library?: string; json?: boolean }
+interface GlobalOpts { library?: string; json?: boolean; device?: Device; threads?: string }
 
 interface Io {
   readonly out: (s: string) => void;
@@ -53,9 +54,53 @@ function progressReporter(io: Io, json: boolean): { update: (p: IndexProgress) =
   };
 }
 
-function withEngine<T>(opts: GlobalOpts, fn: (engine: Engine) => Promise<T>): Promise<T> {
-  const engine = Engine.open({ libraryDir: resolveLibraryDir(opts.library) });
-  return fn(engine).finally(() => engine.close());
+async function withEngine<T>(opts: GlobalOpts, fn: (engine: Engine) => Promise<T>, io: Io = defaultIo): Promise<T> {
+  const threads = opts.threads ? Number.parseInt(opts.threads, 10) : undefined;
+  const engine = Engine.open({ libraryDir: resolveLibraryDir(opts.library), device: opts.device, threads });
+  const off = engine.on((e) => { if (e.type === 'log' && !opts.json) io.err(e.message); });
+  try {
+    return await fn(engine);
+  } finally {
+    off();
+    await engine.close();
+  }
+}
+
+/** Byte counts as people read them. */
+function bytes(n: number | null): string {
+  if (n === null) return '?';
+  if (n < 1024) return `${n} B`;
+  const units = ['KB', 'MB', 'GB'];
+  let v = n / 1024;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) { v /= 1024; u++; }
+  return `${v.toFixed(v < 10 ? 1 : 0)} ${units[u]}`;
+}
+
+/** A bar for downloads and embedding on a terminal; a line now and then otherwise. */
+function simpleBar(io: Io, json: boolean, label: string): { update: (done: number, total: number | null, extra?: string) => void; stop: () => void } {
+  if (json) return { update: (done, total) => io.out(JSON.stringify({ type: 'progress', label, done, total })), stop: () => undefined };
+  if (io.isTTY) {
+    const bar = new SingleBar({ format: `${label} |{bar}| {percentage}% · {extra}`, hideCursor: true }, Presets.shades_classic);
+    let started = false;
+    return {
+      update: (done, total, extra = '') => {
+        if (!started) { bar.start(total ?? 0, done, { extra }); started = true; }
+        if (total !== null) bar.setTotal(total);
+        bar.update(done, { extra });
+      },
+      stop: () => { if (started) bar.stop(); },
+    };
+  }
+  let last = 0;
+  return {
+    update: (done, total, extra = '') => {
+      if (Date.now() - last < 2000 && done !== total) return;
+      last = Date.now();
+      io.out(`${label}: ${total ? `${Math.floor((100 * done) / total)}%` : done} ${extra}`.trimEnd());
+    },
+    stop: () => undefined,
+  };
 }
 
 export function buildProgram(io: Io = defaultIo): Command {
@@ -63,6 +108,8 @@ export function buildProgram(io: Io = defaultIo): Command {
     .description('Loupe: search your photo library by example, by sentence, by category and by region.')
     .addOption(new Option('--library <dir>', 'library folder (database, thumbnails)').env('LOUPE_HOME'))
     .option('--json', 'machine-readable output (JSON; JSON lines for progress)')
+    .addOption(new Option('--device <device>', 'where models run; a missing accelerator falls back to the CPU (logged)').choices(DEVICES).default('auto'))
+    .option('--threads <n>', 'onnxruntime threads per model (default: all cores)')
     .showHelpAfterError()
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
@@ -70,21 +117,23 @@ export function buildProgram(io: Io = defaultIo): Command {
   const g = (): GlobalOpts => program.opts<GlobalOpts>();
   const print = (json: unknown, text: string): void => io.out(g().json ? JSON.stringify(json) : text);
 
+  const withE = <T>(fn: (engine: Engine) => Promise<T>): Promise<T> => withEngine(g(), fn, io);
+
   program.command('add-folder <dir>').description('add a folder to the library (it is scanned by `loupe index`)')
-    .action((dir: string) => withEngine(g(), async (e) => {
+    .action((dir: string) => withE(async (e) => {
       const f = await e.addFolder(dir);
       print(f, `Added ${f.path}. Run \`loupe index\` to index it.`);
     }));
 
   program.command('remove-folder <dir>').description('forget a folder and its photos (files on disk are not touched)')
-    .action((dir: string) => withEngine(g(), async (e) => {
+    .action((dir: string) => withE(async (e) => {
       const r = await e.removeFolder(dir);
       print(r, `Removed ${dir} (${r.removedPhotos} photos forgotten; files on disk untouched).`);
     }));
 
   program.command('index').description('scan the library folders and index new and changed photos')
     .option('--watch', 'keep watching the folders and index changes as they happen')
-    .action((cmd: { watch?: boolean }) => withEngine(g(), async (e) => {
+    .action((cmd: { watch?: boolean }) => withE(async (e) => {
       const json = g().json === true;
       const scan = await e.scan();
       if (json) io.out(JSON.stringify({ type: 'scan', ...scan }));
@@ -92,7 +141,22 @@ export function buildProgram(io: Io = defaultIo): Command {
         `${scan.added} new, ${scan.changed} changed, ${scan.missing} gone, ${scan.revived} back.` +
         (scan.skippedDirs.length ? ` Could not list: ${scan.skippedDirs.join(', ')}` : ''));
       const bar = progressReporter(io, json);
-      const summary = await e.index({ onProgress: bar.update }).finally(() => bar.stop());
+      let embedBar: ReturnType<typeof simpleBar> | null = null;
+      const summary = await e.index({
+        onProgress: bar.update,
+        onEmbedProgress: (p) => {
+          if (json) { io.out(JSON.stringify({ type: 'embed-progress', ...p })); return; }
+          embedBar ??= (bar.stop(), simpleBar(io, false, `Embedding with ${p.pack}`));
+          embedBar.update(p.done, p.total, `${p.done}/${p.total} · ${p.ratePerSec.toFixed(1)}/s · ETA ${duration(p.etaSec)}`);
+        },
+        onEmbedded: (s) => {
+          embedBar?.stop();
+          embedBar = null;
+          if (json) io.out(JSON.stringify({ type: 'embedded', ...s }));
+          else if (s.embedded + s.failed > 0) io.out(`Embedded ${s.embedded} picture(s) with ${s.pack} in ${(s.ms / 1000).toFixed(1)}s` +
+            (s.failed ? `, ${s.failed} could not be embedded` : '') + (s.complete ? '.' : ' (interrupted; it carries on next time).'));
+        },
+      }).finally(() => bar.stop());
       if (json) io.out(JSON.stringify({ type: 'indexed', ...summary }));
       else io.out(`Indexed ${summary.processed} photo(s) in ${(summary.ms / 1000).toFixed(1)}s: ${summary.ok} ok, ` +
         `${summary.moved} moved, ${summary.failed} unreadable, ${summary.missing} gone.` +
@@ -117,9 +181,71 @@ export function buildProgram(io: Io = defaultIo): Command {
 
   program.command('status').description('library folders, counts, unreadable files and the last job')
     .option('--errors <n>', 'how many unreadable files to list', '50')
-    .action((cmd: { errors: string }) => withEngine(g(), async (e) => {
+    .action((cmd: { errors: string }) => withE(async (e) => {
       const s = await e.status({ errorLimit: Math.max(0, Number.parseInt(cmd.errors, 10) || 0) });
       print(s, statusText(s));
+    }));
+
+  const models = program.command('models').description('model packs: list, install, import, verify, remove, use');
+
+  models.command('list').description('installed packs and the catalog of well-known ones')
+    .action(() => withE(async (e) => {
+      const list = await e.listModels();
+      if (g().json) { io.out(JSON.stringify(list)); return; }
+      for (const m of list) {
+        const state = m.problem ? 'DAMAGED' : m.active ? (m.serving ? 'active' : 'active (embedding)') : m.serving ? 'serving search' : m.installed ? 'installed' : '';
+        io.out(`${m.name.padEnd(18)} ${(m.kind ?? '?').padEnd(4)} ${(m.installed ? bytes(m.bytes) : '').padStart(8)}  ${state.padEnd(18)} ${m.title}`);
+        if (m.problem) io.out(`${''.padEnd(20)}${m.problem}`);
+      }
+    }));
+
+  models.command('install <name>').description('download a pack from the catalog (resumable; every file verified)')
+    .action((name: string) => withE(async (e) => {
+      const bar = simpleBar(io, g().json === true, `Downloading ${name}`);
+      let lastFile = '';
+      const info = await e.installModel(name, {
+        onProgress: (p) => {
+          if (p.file !== lastFile && !io.isTTY && !g().json) io.out(`${p.file} (${p.fileIndex + 1}/${p.files})`);
+          lastFile = p.file;
+          bar.update(p.done, p.total, `${p.file} (${p.fileIndex + 1}/${p.files}) ${bytes(p.done)} of ${bytes(p.total)}`);
+        },
+      }).finally(() => bar.stop());
+      print(info, `Installed ${info.name} (${info.title}, ${bytes(info.bytes)}).` + (info.active ? ' It is the active model; `loupe index` computes its vectors.' : ` Make it active with \`loupe models use ${info.name}\`.`));
+    }));
+
+  models.command('import <dir>').description('add a local folder in the Hugging Face ONNX layout as a pack')
+    .option('--name <name>', 'pack name (default: the folder name)')
+    .addOption(new Option('--kind <kind>', 'what the model is (default: found from the files)').choices(['clip', 'cnn']))
+    .option('--title <title>', 'display name')
+    .option('--licence <licence>', 'licence of the weights')
+    .option('--feature-output <tensor>', 'CNN: tensor holding the last convolutional map (default: found)')
+    .action((dir: string, o: { name?: string; kind?: 'clip' | 'cnn'; title?: string; licence?: string; featureOutput?: string }) => withE(async (e) => {
+      const info = await e.importModel(dir, { name: o.name, kind: o.kind, title: o.title, licence: o.licence, featureOutput: o.featureOutput });
+      print(info, `Imported ${info.name} (${info.kind}, ${info.embeddingDim}-d, ${bytes(info.bytes)}).` + (info.active ? ' It is the active model.' : ''));
+    }));
+
+  models.command('verify [name]').description('re-hash the files of installed packs against their manifests')
+    .action((name: string | undefined) => withE(async (e) => {
+      const reports = await e.verifyModels(name, (pack, file) => { if (!g().json && io.isTTY) io.err(`checking ${pack}/${file}`); });
+      if (g().json) io.out(JSON.stringify(reports));
+      else for (const r of reports) {
+        io.out(r.ok ? `${r.name}: ok (${r.files} files, ${bytes(r.bytes)})` : `${r.name}: DAMAGED`);
+        for (const p of r.problems) io.out(`  ${p.path}: ${p.problem}`);
+      }
+      if (reports.some((r) => !r.ok)) throw new Error('some packs are damaged; reinstall them (`loupe models remove NAME && loupe models install NAME`)');
+      if (reports.length === 0 && !g().json) io.out('No model packs installed.');
+    }));
+
+  models.command('use <name>').description('make an installed pack the active one of its kind (vectors are recomputed in the background; search uses the old ones until then)')
+    .action((name: string) => withE(async (e) => {
+      const info = await e.useModel(name);
+      print(info, `${info.name} is now the active ${info.kind} model. Run \`loupe index\` (or keep \`loupe index --watch\` running) to compute its vectors.`);
+    }));
+
+  models.command('remove <name>').description('delete an installed pack (not the active one) and its vectors')
+    .action((name: string) => withE(async (e) => {
+      await e.removeModel(name);
+      print({ removed: name }, `Removed ${name}.`);
     }));
 
   return program;

@@ -148,6 +148,27 @@ export const MIGRATIONS: readonly Migration[] = [
       END;
     `,
   },
+  {
+    version: 3,
+    description: 'settings and embedding failures',
+    sql: `
+      -- Small key/value state: the active model pack of each kind, the space search serves from.
+      CREATE TABLE settings (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+      ) WITHOUT ROWID;
+
+      -- A picture a model could not embed (undecodable for it, a model error): recorded with the
+      -- reason and not retried until the picture or the model changes.
+      CREATE TABLE embed_failures (
+        space TEXT    NOT NULL,
+        hash  TEXT    NOT NULL,
+        error TEXT    NOT NULL,
+        at    INTEGER NOT NULL,
+        PRIMARY KEY (space, hash)
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 export const LATEST_VERSION: number = MIGRATIONS.length === 0 ? 0 : MIGRATIONS[MIGRATIONS.length - 1]!.version;

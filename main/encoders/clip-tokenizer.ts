@@ -80,10 +80,19 @@ export class ClipTokenizer {
     this.eot = this.encoder.get('<|endoftext|>')!;
   }
 
+  /**
+   * From a merges file (bpe_simple_vocab_16e6.txt[.gz], or a pack's merges.txt) or a Hugging Face
+   * tokenizer.json, whose model.merges hold the same list.
+   */
   static fromFile(path: string): ClipTokenizer {
     const buf = readFileSync(path);
     const text = (buf[0] === 0x1f && buf[1] === 0x8b ? gunzipSync(buf) : buf).toString('utf8');
-    return new ClipTokenizer(text.split('\n'));
+    if (!text.trimStart().startsWith('{')) return new ClipTokenizer(text.split('\n'));
+    const json = JSON.parse(text) as { model?: { type?: string; merges?: unknown } };
+    const merges = json.model?.merges;
+    if (json.model?.type !== 'BPE' || !Array.isArray(merges)) throw new Error(`${path}: not a BPE tokenizer.json`);
+    const lines = merges.map((m: unknown) => (Array.isArray(m) ? m.join(' ') : String(m)));
+    return new ClipTokenizer(['#version: 0.2', ...lines]);
   }
 
   get vocabSize(): number {

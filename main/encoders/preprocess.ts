@@ -118,3 +118,15 @@ export async function preprocess(input: string | Buffer, p: Preprocessing): Prom
   if (info.channels !== 3) throw new Error(`expected 3 channels, got ${info.channels}`);
   return { tensor: normalize(new Uint8Array(data.buffer, data.byteOffset, data.length), info.width, info.height, p), width: info.width, height: info.height };
 }
+
+/**
+ * The whole picture for a CNN (no crop: regions must cover all of it), resized to fit
+ * `maxSide` on its long side, normalised as the pack says.
+ */
+export async function preprocessInside(input: string | Buffer, maxSide: number, p: Preprocessing): Promise<Preprocessed> {
+  const { data, info } = await sharp(input, { failOn: 'error' }).rotate().toColourspace('srgb').removeAlpha()
+    .resize(maxSide, maxSide, { fit: 'inside', kernel: p.kernel })
+    .raw().toBuffer({ resolveWithObject: true });
+  if (info.channels !== 3) throw new Error(`expected 3 channels, got ${info.channels}`);
+  return { tensor: normalize(new Uint8Array(data.buffer, data.byteOffset, data.length), info.width, info.height, p), width: info.width, height: info.height };
+}

@@ -3,6 +3,7 @@
  * descriptors, …), side by side under the library's index folder, all fed from the same SQLite
  * vector store.
  */
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Assigner } from './assign.js';
 import { defaultAssigner } from './assign.js';
@@ -54,6 +55,16 @@ export class IndexSet {
       this.store.pruneDeletions(space, index.appliedDeletions);
     }
     return done;
+  }
+
+  /** Forgets a space whose vectors were deleted from SQLite: closes its index and removes its files. */
+  async drop(space: string): Promise<void> {
+    if (!SPACE_NAME.test(space)) throw new RangeError(`invalid space name ${JSON.stringify(space)}`);
+    const index = this.open.get(space);
+    this.open.delete(space);
+    if (index) await (await index).close();
+    await rm(join(this.dir, space), { recursive: true, force: true });
+    this.store.pruneDeletions(space, Number.MAX_SAFE_INTEGER);
   }
 
   async close(): Promise<void> {

@@ -9,7 +9,7 @@ export interface TestLibrary {
   readonly root: string;
   rows(): PhotoRow[];
   row(path: string): PhotoRow | undefined;
-  close(): void;
+  close(): Promise<void>;
 }
 
 /** A real library (SQLite file + thumbnail folder) beside a real photos folder, in a temp dir. */
@@ -21,7 +21,7 @@ export function testLibrary(): TestLibrary {
     engine, photos, root: t.dir,
     rows: () => engine.db.prepare('SELECT * FROM photos ORDER BY path').all() as PhotoRow[],
     row: (path) => engine.db.prepare('SELECT * FROM photos WHERE path = ?').get(path) as PhotoRow | undefined,
-    close: () => { engine.close(); t.cleanup(); },
+    close: async () => { await engine.close(); t.cleanup(); },
   };
 }
 

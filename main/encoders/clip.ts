@@ -1,0 +1,108 @@
+/**
+ * A CLIP-family dual encoder from an installed pack: pictures and sentences into one space.
+ * Tokenizing and preprocessing run here (sharp works on libuv's pool); the models run in an
+ * inference worker. Embeddings are L2-normalised, so a dot product is the cosine.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ClipManifest } from '../models/manifest.js';
+import { ClipTokenizer } from './clip-tokenizer.js';
+import type { Device, Provider } from './device.js';
+import { InferenceWorker } from './inference.js';
+import { l2normalize } from './pooling.js';
+import { parsePreprocessorConfig, preprocess, type Preprocessing } from './preprocess.js';
+import type { FeedTensor, ModelIo, OutputTensor } from './protocol.js';
+
+export interface EncoderOptions {
+  readonly device?: Device;
+  readonly threads?: number;
+  readonly log?: (message: string) => void;
+}
+
+/** The embedding output of a CLIP tower: `image_embeds` / `text_embeds`, else the only output. */
+function embeddingOutput(io: ModelIo, preferred: string): string {
+  if (io.outputs.includes(preferred)) return preferred;
+  if (io.outputs.length === 1) return io.outputs[0]!;
+  throw new Error(`the model has no ${preferred} output (outputs: ${io.outputs.join(', ')})`);
+}
+
+/** Splits a [n, d] output into n normalised vectors. */
+export function rows(out: OutputTensor): Float32Array[] {
+  const [n, d] = out.dims as [number, number];
+  if (out.dims.length !== 2) throw new Error(`expected a [batch, dim] output, got [${out.dims.join(', ')}]`);
+  return Array.from({ length: n }, (_, i) => l2normalize(out.data.slice(i * d, (i + 1) * d)));
+}
+
+export class ClipEncoder {
+  private constructor(
+    readonly manifest: ClipManifest,
+    readonly tokenizer: ClipTokenizer,
+    readonly preprocessing: Preprocessing,
+    private readonly worker: InferenceWorker,
+  ) {}
+
+  static async load(dir: string, manifest: ClipManifest, opts: EncoderOptions = {}): Promise<ClipEncoder> {
+    const tokenizer = ClipTokenizer.fromFile(join(dir, manifest.tokenizer));
+    const preprocessing = parsePreprocessorConfig(JSON.parse(readFileSync(join(dir, manifest.preprocessor), 'utf8')));
+    const worker = await InferenceWorker.start({
+      models: { vision: { path: join(dir, manifest.vision) }, text: { path: join(dir, manifest.text) } },
+      device: opts.device, threads: opts.threads, log: opts.log,
+    });
+    return new ClipEncoder(manifest, tokenizer, preprocessing, worker);
+  }
+
+  get providers(): Readonly<Record<string, Provider>> {
+    return this.worker.providers;
+  }
+
+  get inputSize(): { width: number; height: number } {
+    return { width: this.preprocessing.cropWidth, height: this.preprocessing.cropHeight };
+  }
+
+  /** The model input of one picture (a path or its bytes). */
+  async pixels(input: string | Buffer): Promise<Float32Array> {
+    return (await preprocess(input, this.preprocessing)).tensor;
+  }
+
+  /** Embeds a batch of preprocessed pictures (each 3 × H × W). */
+  async embedPixels(batch: readonly Float32Array[]): Promise<Float32Array[]> {
+    if (batch.length === 0) return [];
+    const { width, height } = this.inputSize;
+    const plane = 3 * width * height;
+    const data = new Float32Array(batch.length * plane);
+    batch.forEach((t, i) => {
+      if (t.length !== plane) throw new Error(`picture tensor of ${t.length} values, expected ${plane}`);
+      data.set(t, i * plane);
+    });
+    const out = embeddingOutput(this.worker.io['vision']!, 'image_embeds');
+    const r = await this.worker.run('vision', { pixel_values: { type: 'float32', data, dims: [batch.length, 3, height, width] } }, [out]);
+    return rows(r[out]!);
+  }
+
+  async embedImages(inputs: readonly (string | Buffer)[]): Promise<Float32Array[]> {
+    return this.embedPixels(await Promise.all(inputs.map((i) => this.pixels(i))));
+  }
+
+  /** Embeds sentences (tokenized to the 77-token context, truncated past it). */
+  async embedTexts(texts: readonly string[]): Promise<Float32Array[]> {
+    if (texts.length === 0) return [];
+    const ctx = 77;
+    const ids = new Int32Array(texts.length * ctx);
+    const mask = new Int32Array(texts.length * ctx);
+    texts.forEach((t, i) => {
+      const tok = this.tokenizer.tokenize(t, ctx);
+      ids.set(tok, i * ctx);
+      const len = tok.indexOf(this.tokenizer.eot) + 1;
+      mask.fill(1, i * ctx, i * ctx + len);
+    });
+    const io = this.worker.io['text']!;
+    const feeds: Record<string, FeedTensor> = { input_ids: { type: 'int64', data: ids, dims: [texts.length, ctx] } };
+    if (io.inputs.includes('attention_mask')) feeds['attention_mask'] = { type: 'int64', data: mask, dims: [texts.length, ctx] };
+    const out = embeddingOutput(io, 'text_embeds');
+    return rows((await this.worker.run('text', feeds, [out]))[out]!);
+  }
+
+  close(): Promise<void> {
+    return this.worker.close();
+  }
+}

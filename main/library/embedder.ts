@@ -1,0 +1,235 @@
+/**
+ * The embedding stage: every indexed picture gets vectors from the active model of each kind
+ * (a CLIP pack: one cross-modal embedding; a CNN pack: a global GeM descriptor and regional ones
+ * with boxes). Pictures are read from their 1024-px thumbnail (already oriented and in sRGB),
+ * preprocessed on libuv's threads a few batches ahead of the inference worker (a bounded queue),
+ * embedded in batches, and committed to SQLite and the space's index batch by batch.
+ *
+ * Spaces are named by kind and pack (`clip.<pack>`, `cnn.<pack>`). Changing the active pack
+ * starts a new space; search keeps serving the previous one until the new one covers the library,
+ * then the old space is dropped.
+ */
+import { existsSync } from 'node:fs';
+import type { EmbedProgress, EmbedSummary, ModelKind } from '../api.js';
+import type { Db } from '../db/database.js';
+import { getSetting, setSetting } from '../db/settings.js';
+import type { EncoderCache } from '../encoders/cache.js';
+import type { Preprocessed } from '../encoders/preprocess.js';
+import type { IndexSet } from '../index/spaces.js';
+import type { StoredVector, VectorStore } from '../index/store.js';
+import type { ThumbnailStore } from './thumbnails.js';
+
+export interface EmbedContext {
+  readonly db: Db;
+  readonly thumbs: ThumbnailStore;
+  readonly store: VectorStore;
+  readonly indexes: IndexSet;
+  readonly encoders: EncoderCache;
+}
+
+export interface EmbedOptions {
+  /** Pictures per inference batch (CLIP; CNN pictures differ in size and go one by one). */
+  readonly batchSize?: number;
+  /** Batches preprocessed ahead of inference. */
+  readonly prefetch?: number;
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (p: EmbedProgress) => void;
+}
+
+export const spaceOf = (kind: ModelKind, pack: string): string => `${kind}.${pack}`;
+const activeKey = (kind: ModelKind): string => `model.${kind}`;
+const servingKey = (kind: ModelKind): string => `serving.${kind}`;
+
+export function activeModel(db: Db, kind: ModelKind): string | null {
+  return getSetting(db, activeKey(kind));
+}
+
+export function setActiveModel(db: Db, kind: ModelKind, pack: string | null): void {
+  setSetting(db, activeKey(kind), pack);
+}
+
+/**
+ * The space search uses for a kind: the last one that covered the library (kept while a newly
+ * chosen pack catches up), else the active one as far as it has got.
+ */
+export function servingSpace(db: Db, kind: ModelKind): string | null {
+  const active = activeModel(db, kind);
+  return getSetting(db, servingKey(kind)) ?? (active ? spaceOf(kind, active) : null);
+}
+
+interface Todo {
+  readonly hash: string;
+  readonly path: string;
+}
+
+function todoQuery(db: Db): { page: (space: string, after: string, limit: number) => Todo[]; count: (space: string) => number } {
+  const where = `p.state = 'ok' AND p.hash IS NOT NULL
+    AND NOT EXISTS (SELECT 1 FROM contents c JOIN vectors v ON v.content_id = c.id WHERE c.hash = p.hash AND v.space = @space AND v.region = 0)
+    AND NOT EXISTS (SELECT 1 FROM embed_failures f WHERE f.space = @space AND f.hash = p.hash)`;
+  const page = db.prepare(`SELECT p.hash, min(p.path) AS path FROM photos p WHERE ${where} AND p.hash > @after GROUP BY p.hash ORDER BY p.hash LIMIT @limit`);
+  const count = db.prepare(`SELECT count(DISTINCT p.hash) AS n FROM photos p WHERE ${where}`);
+  return {
+    page: (space, after, limit) => page.all({ space, after, limit }) as Todo[],
+    count: (space) => (count.get({ space }) as { n: number }).n,
+  };
+}
+
+/** Vectors whose picture no photo row (present or missing) has any more. */
+export function collectOrphans(db: Db): number {
+  return db.prepare('DELETE FROM contents WHERE hash NOT IN (SELECT hash FROM photos WHERE hash IS NOT NULL)').run().changes;
+}
+
+type Prepared<T> = { readonly todo: Todo; readonly value: T } | { readonly todo: Todo; readonly error: string };
+
+/**
+ * Yields batches of prepared items in order while keeping up to `depth` items being prepared:
+ * the bounded queue between decoding and inference.
+ */
+async function* pipelined<T>(source: AsyncIterable<Todo>, prepare: (t: Todo) => Promise<T>, batchSize: number, depth: number): AsyncGenerator<Prepared<T>[]> {
+  const window: Promise<Prepared<T>>[] = [];
+  const it = source[Symbol.asyncIterator]();
+  let exhausted = false;
+  const topUp = async (): Promise<void> => {
+    while (!exhausted && window.length < depth) {
+      const n = await it.next();
+      if (n.done) { exhausted = true; break; }
+      const todo = n.value;
+      window.push(prepare(todo).then((value) => ({ todo, value }), (err: unknown) => ({ todo, error: err instanceof Error ? err.message : String(err) })));
+    }
+  };
+  for (;;) {
+    await topUp();
+    if (window.length === 0) return;
+    const batch = window.splice(0, batchSize);
+    await topUp();
+    yield await Promise.all(batch);
+  }
+}
+
+function describeFailure(message: string): string {
+  if (/unsupported image format|Input file is missing|ENOENT/i.test(message)) return `cannot read the picture for embedding (${message.split('\n')[0]})`;
+  return message.split('\n')[0]!;
+}
+
+/** Embeds every indexed picture that has no vectors in the active space of `kind`. */
+export async function embedPending(ctx: EmbedContext, kind: ModelKind, opts: EmbedOptions = {}): Promise<EmbedSummary | null> {
+  const pack = activeModel(ctx.db, kind);
+  if (!pack) return null;
+  const { db, store, indexes } = ctx;
+  const space = spaceOf(kind, pack);
+  const started = Date.now();
+  collectOrphans(db);
+  const todo = todoQuery(db);
+  const total = todo.count(space);
+  const summary = { space, pack, kind, embedded: 0, failed: 0, ms: 0, complete: false };
+  const recordFailure = db.prepare('INSERT OR REPLACE INTO embed_failures (space, hash, error, at) VALUES (?, ?, ?, ?)');
+  const report = (): void => {
+    const elapsed = (Date.now() - started) / 1000;
+    const done = summary.embedded + summary.failed;
+    const rate = elapsed > 0 ? done / elapsed : 0;
+    opts.onProgress?.({ space, pack, kind, total, done, failed: summary.failed, ratePerSec: rate, etaSec: rate > 0 ? (total - done) / rate : null });
+  };
+  const source = async function* (): AsyncGenerator<Todo> {
+    let after = '';
+    for (;;) {
+      const rows = todo.page(space, after, 256);
+      if (rows.length === 0) return;
+      for (const r of rows) yield r;
+      after = rows[rows.length - 1]!.hash;
+    }
+  };
+  const input = (t: Todo): string => {
+    const thumb = ctx.thumbs.pathFor(t.hash, 1024);
+    return existsSync(thumb) ? thumb : t.path;
+  };
+  const commit = (items: readonly { todo: Todo; vectors: Omit<StoredVector, 'hash'>[] }[], failures: readonly { todo: Todo; error: string }[]): ReturnType<VectorStore['put']> => {
+    const now = Date.now();
+    return db.transaction(() => {
+      for (const f of failures) recordFailure.run(space, f.todo.hash, describeFailure(f.error), now);
+      return items.flatMap((i) => store.put(space, i.todo.hash, i.vectors));
+    })();
+  };
+  const batchSize = Math.max(1, opts.batchSize ?? 16);
+  const prefetch = Math.max(1, opts.prefetch ?? 2);
+
+  if (kind === 'clip') {
+    const enc = await ctx.encoders.clip(pack);
+    const index = await indexes.get(space, enc.manifest.embeddingDim);
+    for await (const batch of pipelined(source(), (t) => enc.pixels(input(t)), batchSize, batchSize * (prefetch + 1))) {
+      const ok = batch.filter((b): b is Extract<typeof b, { value: Float32Array }> => 'value' in b);
+      const failures: { todo: Todo; error: string }[] = batch.filter((b): b is Extract<typeof b, { error: string }> => 'error' in b);
+      const items: { todo: Todo; vectors: Omit<StoredVector, 'hash'>[] }[] = [];
+      let vectors: Float32Array[] | null = null;
+      try {
+        vectors = await enc.embedPixels(ok.map((b) => b.value));
+      } catch {
+        // One bad input must not fail the batch: retry one by one to find it.
+        vectors = null;
+      }
+      for (const [i, b] of ok.entries()) {
+        let v = vectors?.[i];
+        if (!v) {
+          try {
+            [v] = await enc.embedPixels([b.value]);
+          } catch (err) {
+            failures.push({ todo: b.todo, error: err instanceof Error ? err.message : String(err) });
+            continue;
+          }
+        }
+        items.push({ todo: b.todo, vectors: [{ region: 0, box: null, vector: v! }] });
+      }
+      index.add(commit(items, failures));
+      summary.embedded += items.length;
+      summary.failed += failures.length;
+      report();
+      if (opts.signal?.aborted) break;
+    }
+  } else {
+    const enc = await ctx.encoders.cnn(pack);
+    const index = await indexes.get(space, enc.manifest.embeddingDim);
+    for await (const batch of pipelined<Preprocessed>(source(), (t) => enc.pixels(input(t)), 1, 1 + prefetch * 2)) {
+      const b = batch[0]!;
+      const items: { todo: Todo; vectors: Omit<StoredVector, 'hash'>[] }[] = [];
+      const failures: { todo: Todo; error: string }[] = [];
+      if ('error' in b) failures.push(b);
+      else {
+        try {
+          const d = await enc.describe(b.value);
+          items.push({
+            todo: b.todo,
+            vectors: [
+              { region: 0, box: { x: 0, y: 0, w: 1, h: 1 }, vector: d.global },
+              ...d.regions.map((r, i) => ({ region: i + 1, box: r.box, vector: r.vector })),
+            ],
+          });
+        } catch (err) {
+          failures.push({ todo: b.todo, error: err instanceof Error ? err.message : String(err) });
+        }
+      }
+      index.add(commit(items, failures));
+      summary.embedded += items.length;
+      summary.failed += failures.length;
+      report();
+      if (opts.signal?.aborted) break;
+    }
+  }
+  summary.complete = !opts.signal?.aborted && todo.count(space) === 0;
+  if (summary.complete) await promote(ctx, kind, space);
+  await indexes.maintain();
+  summary.ms = Date.now() - started;
+  return summary;
+}
+
+/** The active space covers the library: serve it, and drop the spaces of earlier packs of this kind. */
+async function promote(ctx: EmbedContext, kind: ModelKind, space: string): Promise<void> {
+  const { db } = ctx;
+  if (getSetting(db, servingKey(kind)) !== space) setSetting(db, servingKey(kind), space);
+  const old = (db.prepare('SELECT DISTINCT space FROM vectors WHERE space LIKE ? AND space != ?').all(`${kind}.%`, space) as { space: string }[]).map((r) => r.space);
+  for (const s of old) {
+    db.transaction(() => {
+      db.prepare('DELETE FROM vectors WHERE space = ?').run(s);
+      db.prepare('DELETE FROM embed_failures WHERE space = ?').run(s);
+    })();
+    await ctx.indexes.drop(s);
+  }
+}

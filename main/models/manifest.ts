@@ -1,0 +1,134 @@
+/**
+ * The model-pack manifest (`loupe-pack.json`, written by Loupe into every installed pack) and the
+ * catalog of well-known packs (`models/catalog.json`). Both are validated with zod: a pack whose
+ * manifest does not parse is reported and never loaded.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+
+export const MANIFEST_FILE = 'loupe-pack.json';
+
+const PACK_NAME = /^[a-z0-9][a-z0-9._-]{0,47}$/;
+/** A relative path inside a pack: no absolute paths, no `..`, no backslashes. */
+const relPath = z.string().min(1).max(300).refine((p) => !p.startsWith('/') && !p.includes('\\') && !p.split('/').some((s) => s === '..' || s === '' || s === '.'), 'must be a relative path inside the pack');
+const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'must be a lowercase hex SHA-256');
+const triple = z.tuple([z.number(), z.number(), z.number()]);
+
+export const packName = z.string().regex(PACK_NAME, 'must be 1–48 of a–z, 0–9, ".", "_", "-", starting with a letter or digit');
+
+export const PackFileSchema = z.object({
+  path: relPath,
+  size: z.number().int().nonnegative(),
+  sha256,
+});
+
+const common = {
+  format: z.literal(1),
+  name: packName,
+  title: z.string().min(1),
+  licence: z.string().min(1),
+  /** Where the weights came from (a URL, or `local:` + the imported folder). */
+  source: z.string().min(1),
+  embeddingDim: z.number().int().positive(),
+  inputSize: z.number().int().positive(),
+  mean: triple,
+  std: triple,
+  preprocessor: relPath,
+  files: z.array(PackFileSchema).min(1),
+  installedAt: z.string().optional(),
+};
+
+export const ClipManifestSchema = z.object({
+  ...common,
+  kind: z.literal('clip'),
+  vision: relPath,
+  text: relPath,
+  /** The CLIP BPE merges (merges.txt, or bpe_simple_vocab_16e6.txt[.gz]). */
+  tokenizer: relPath,
+});
+
+export const CnnManifestSchema = z.object({
+  ...common,
+  kind: z.literal('cnn'),
+  model: relPath,
+  /** The last convolutional map's tensor; "auto": the input of the final global pooling. */
+  featureOutput: z.string().min(1).default('auto'),
+  /** Pictures are resized to fit this many pixels on their long side before the CNN sees them. */
+  maxSide: z.number().int().min(64).max(2048).default(512),
+});
+
+export const ManifestSchema = z.discriminatedUnion('kind', [ClipManifestSchema, CnnManifestSchema]);
+export type PackManifest = z.infer<typeof ManifestSchema>;
+export type ClipManifest = z.infer<typeof ClipManifestSchema>;
+export type CnnManifest = z.infer<typeof CnnManifestSchema>;
+export type PackFile = z.infer<typeof PackFileSchema>;
+
+/** A catalog file: checksums and sizes may be absent; they then come from the hub's LFS metadata at install. */
+const CatalogFile = z.object({ path: relPath, size: z.number().int().nonnegative().optional(), sha256: sha256.optional() });
+
+const catalogCommon = {
+  name: packName,
+  title: z.string(),
+  licence: z.string(),
+  /** A Hugging Face model repository in the Transformers.js ONNX layout. */
+  repo: z.string().regex(/^[\w.-]+\/[\w.-]+$/),
+  revision: z.string().min(1),
+  description: z.string(),
+  preprocessor: relPath,
+  files: z.array(CatalogFile).min(1),
+};
+
+export const CatalogEntrySchema = z.discriminatedUnion('kind', [
+  z.object({ ...catalogCommon, kind: z.literal('clip'), vision: relPath, text: relPath, tokenizer: relPath }),
+  z.object({ ...catalogCommon, kind: z.literal('cnn'), model: relPath, featureOutput: z.string().default('auto'), maxSide: z.number().int().default(512) }),
+]);
+export type CatalogEntry = z.infer<typeof CatalogEntrySchema>;
+
+export const CatalogSchema = z.object({ format: z.literal(1), packs: z.array(CatalogEntrySchema) });
+
+export class ManifestError extends Error {
+  constructor(readonly where: string, issues: string) {
+    super(`${where}: ${issues}`);
+    this.name = 'ManifestError';
+  }
+}
+
+function describe(error: z.ZodError): string {
+  return error.issues.map((i) => `${i.path.join('.') || '(root)'} ${i.message}`).join('; ');
+}
+
+export function parseManifest(json: unknown, where: string): PackManifest {
+  const r = ManifestSchema.safeParse(json);
+  if (!r.success) throw new ManifestError(where, describe(r.error));
+  const m = r.data;
+  const listed = new Set(m.files.map((f) => f.path));
+  const roles = m.kind === 'clip' ? [m.vision, m.text, m.tokenizer, m.preprocessor] : [m.model, m.preprocessor];
+  for (const p of roles) if (!listed.has(p)) throw new ManifestError(where, `${p} is used but not listed in files`);
+  return m;
+}
+
+export function readManifestFile(path: string): PackManifest {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new ManifestError(path, err instanceof Error ? err.message : String(err));
+  }
+  return parseManifest(json, path);
+}
+
+/** models/catalog.json, found from the engine's source (main/models) or its build (dist/main/models). */
+export function catalogPath(): string {
+  for (const rel of ['../../models/catalog.json', '../../../models/catalog.json']) {
+    const p = fileURLToPath(new URL(rel, import.meta.url));
+    if (existsSync(p)) return p;
+  }
+  throw new Error('models/catalog.json is missing from this installation');
+}
+
+export function loadCatalog(path = catalogPath()): CatalogEntry[] {
+  const r = CatalogSchema.safeParse(JSON.parse(readFileSync(path, 'utf8')));
+  if (!r.success) throw new ManifestError('models/catalog.json', describe(r.error));
+  return r.data.packs;
+}

@@ -1,0 +1,374 @@
+/**
+ * Installed model packs: one folder each under the library's `models/` folder, holding the
+ * Hugging Face / Transformers.js files and the `loupe-pack.json` manifest Loupe writes last.
+ * A pack is assembled in `models/.incoming/<name>` (downloads resume there), every file is
+ * verified, a smoke run loads the models, and only then is the folder renamed into place: a
+ * half-downloaded or corrupt pack is never where the engine looks for packs.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { cp, mkdir, rename, rm, stat } from 'node:fs/promises';
+import { dirname, join, relative, sep } from 'node:path';
+import { ClipEncoder } from '../encoders/clip.js';
+import { CnnEncoder } from '../encoders/cnn.js';
+import { parsePreprocessorConfig } from '../encoders/preprocess.js';
+import { fsyncDirSync, writeFileAtomic } from '../util/atomic.js';
+import { ChecksumError, downloadFile, DownloadError } from './download.js';
+import {
+  MANIFEST_FILE, packName, parseManifest, readManifestFile,
+  type CatalogEntry, type PackFile, type PackManifest,
+} from './manifest.js';
+
+export interface InstalledPack {
+  readonly name: string;
+  readonly dir: string;
+  /** Null when the manifest is missing or invalid (then `problem` says why). */
+  readonly manifest: PackManifest | null;
+  readonly problem: string | null;
+}
+
+export interface FileProblem {
+  readonly path: string;
+  readonly problem: string;
+}
+
+export interface VerifyReport {
+  readonly name: string;
+  readonly ok: boolean;
+  readonly files: number;
+  readonly bytes: number;
+  readonly problems: readonly FileProblem[];
+}
+
+export interface InstallProgress {
+  readonly file: string;
+  readonly fileIndex: number;
+  readonly files: number;
+  readonly done: number;
+  readonly total: number | null;
+}
+
+export interface InstallOptions {
+  /** The model hub's base URL (default https://huggingface.co, or LOUPE_HUB_URL). */
+  readonly hubUrl?: string;
+  readonly onProgress?: (p: InstallProgress) => void;
+  readonly signal?: AbortSignal;
+  readonly retryDelayMs?: number;
+  readonly log?: (message: string) => void;
+}
+
+export interface ImportOptions {
+  readonly name?: string;
+  readonly kind?: 'clip' | 'cnn';
+  readonly title?: string;
+  readonly licence?: string;
+  readonly featureOutput?: string;
+  readonly maxSide?: number;
+}
+
+export class PackError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PackError';
+  }
+}
+
+export async function sha256File(path: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
+  return h.digest('hex');
+}
+
+/** Git's object id of a file's bytes: what the hub reports for files not stored in LFS. */
+export function gitBlobSha1(data: Uint8Array): string {
+  return createHash('sha1').update(`blob ${data.length}\0`).update(data).digest('hex');
+}
+
+function listFiles(dir: string, base = dir): string[] {
+  const out: string[] = [];
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    if (e.name.startsWith('.')) continue;
+    const p = join(dir, e.name);
+    if (e.isDirectory()) out.push(...listFiles(p, base));
+    else if (e.isFile()) out.push(relative(base, p).split(sep).join('/'));
+  }
+  return out.sort();
+}
+
+interface HubFile {
+  readonly path: string;
+  readonly size: number;
+  /** SHA-256 for LFS files; otherwise null and `gitSha1` is set. */
+  readonly sha256: string | null;
+  readonly gitSha1: string | null;
+}
+
+interface HubTreeEntry {
+  type?: string;
+  path?: string;
+  size?: number;
+  oid?: string;
+  lfs?: { oid?: string; size?: number };
+}
+
+export class PackStore {
+  constructor(readonly dir: string) {}
+
+  private packDir(name: string): string {
+    return join(this.dir, packName.parse(name));
+  }
+
+  list(): InstalledPack[] {
+    if (!existsSync(this.dir)) return [];
+    return readdirSync(this.dir, { withFileTypes: true })
+      .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
+      .map((e) => {
+        const dir = join(this.dir, e.name);
+        try {
+          const manifest = readManifestFile(join(dir, MANIFEST_FILE));
+          if (manifest.name !== e.name) throw new PackError(`manifest names ${manifest.name}, folder is ${e.name}`);
+          return { name: e.name, dir, manifest, problem: null };
+        } catch (err) {
+          return { name: e.name, dir, manifest: null, problem: err instanceof Error ? err.message : String(err) };
+        }
+      })
+      .sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** An installed pack's manifest; throws a clear error when it is missing or broken. */
+  get(name: string): { dir: string; manifest: PackManifest } {
+    const dir = this.packDir(name);
+    if (!existsSync(dir)) throw new PackError(`model pack ${name} is not installed (see \`loupe models list\`)`);
+    try {
+      return { dir, manifest: readManifestFile(join(dir, MANIFEST_FILE)) };
+    } catch (err) {
+      throw new PackError(`model pack ${name} is damaged: ${err instanceof Error ? err.message : String(err)}; reinstall it`);
+    }
+  }
+
+  has(name: string): boolean {
+    return this.list().some((p) => p.name === name && p.manifest !== null);
+  }
+
+  /** Quick check before loading (sizes only); `verify` re-hashes. */
+  checkSizes(name: string): FileProblem[] {
+    const { dir, manifest } = this.get(name);
+    const problems: FileProblem[] = [];
+    for (const f of manifest.files) {
+      const p = join(dir, f.path);
+      const size = existsSync(p) ? statSync(p).size : -1;
+      if (size < 0) problems.push({ path: f.path, problem: 'missing' });
+      else if (size !== f.size) problems.push({ path: f.path, problem: `${size} bytes, manifest says ${f.size}` });
+    }
+    return problems;
+  }
+
+  /** Re-hashes every file of one pack, or of every pack. */
+  async verify(name?: string, onFile?: (pack: string, file: string) => void): Promise<VerifyReport[]> {
+    const reports: VerifyReport[] = [];
+    for (const p of this.list()) {
+      if (name !== undefined && p.name !== name) continue;
+      if (!p.manifest) {
+        reports.push({ name: p.name, ok: false, files: 0, bytes: 0, problems: [{ path: MANIFEST_FILE, problem: p.problem ?? 'invalid' }] });
+        continue;
+      }
+      const problems: FileProblem[] = [];
+      let bytes = 0;
+      for (const f of p.manifest.files) {
+        onFile?.(p.name, f.path);
+        const path = join(p.dir, f.path);
+        if (!existsSync(path)) { problems.push({ path: f.path, problem: 'missing' }); continue; }
+        const size = (await stat(path)).size;
+        bytes += size;
+        if (size !== f.size) { problems.push({ path: f.path, problem: `${size} bytes, manifest says ${f.size}` }); continue; }
+        const actual = await sha256File(path);
+        if (actual !== f.sha256) problems.push({ path: f.path, problem: `SHA-256 ${actual}, manifest says ${f.sha256}` });
+      }
+      reports.push({ name: p.name, ok: problems.length === 0, files: p.manifest.files.length, bytes, problems });
+    }
+    if (name !== undefined && reports.length === 0) throw new PackError(`model pack ${name} is not installed`);
+    return reports;
+  }
+
+  /** Removes a pack: renamed away first (atomic), then deleted. */
+  async remove(name: string): Promise<void> {
+    const dir = this.packDir(name);
+    if (!existsSync(dir)) throw new PackError(`model pack ${name} is not installed`);
+    const trash = join(this.dir, `.trash-${name}-${process.pid}-${Date.now()}`);
+    await rename(dir, trash);
+    fsyncDirSync(this.dir);
+    await rm(trash, { recursive: true, force: true });
+  }
+
+  /**
+   * Copies a local folder in the Hugging Face ONNX layout into the library as a pack. The kind
+   * is found from the files (vision + text models: CLIP; one model: CNN) unless given.
+   */
+  async import(src: string, opts: ImportOptions = {}): Promise<PackManifest> {
+    if (!existsSync(src) || !statSync(src).isDirectory()) throw new PackError(`${src} is not a folder`);
+    const files = listFiles(src).filter((f) => f !== MANIFEST_FILE);
+    const onnx = files.filter((f) => f.endsWith('.onnx'));
+    const find = (...names: string[]): string | undefined => names.find((n) => files.includes(n));
+    const vision = find('onnx/vision_model.onnx', 'vision_model.onnx', 'onnx/vision_model_quantized.onnx');
+    const text = find('onnx/text_model.onnx', 'text_model.onnx', 'onnx/text_model_quantized.onnx');
+    const kind = opts.kind ?? (vision && text ? 'clip' : 'cnn');
+    const name = opts.name ?? src.replace(/[\\/]+$/, '').split(/[\\/]/).pop()!.toLowerCase().replace(/[^a-z0-9._-]+/g, '-').replace(/^[^a-z0-9]+/, '');
+    packName.parse(name);
+    if (this.has(name)) throw new PackError(`a model pack named ${name} is already installed; remove it first or pass --name`);
+    const preprocessor = find('preprocessor_config.json');
+    if (!preprocessor) throw new PackError(`${src} has no preprocessor_config.json`);
+    const roles: Record<string, string> = { preprocessor };
+    if (kind === 'clip') {
+      const tokenizer = find('merges.txt', 'tokenizer.json', 'bpe_simple_vocab_16e6.txt.gz', 'bpe_simple_vocab_16e6.txt');
+      if (!vision || !text) throw new PackError(`${src}: a CLIP pack needs onnx/vision_model.onnx and onnx/text_model.onnx`);
+      if (!tokenizer) throw new PackError(`${src}: a CLIP pack needs merges.txt or tokenizer.json`);
+      Object.assign(roles, { vision, text, tokenizer });
+    } else {
+      const model = find('onnx/model.onnx', 'model.onnx') ?? (onnx.length === 1 ? onnx[0] : undefined);
+      if (!model) throw new PackError(`${src}: a CNN pack needs exactly one ONNX model (onnx/model.onnx)`);
+      roles['model'] = model;
+    }
+    const staging = await this.staging(name);
+    for (const f of files) {
+      await mkdir(dirname(join(staging, f)), { recursive: true });
+      await cp(join(src, f), join(staging, f));
+    }
+    const hashed: PackFile[] = [];
+    for (const f of files) hashed.push({ path: f, size: statSync(join(staging, f)).size, sha256: await sha256File(join(staging, f)) });
+    const title = opts.title ?? name;
+    return this.finish(staging, name, { kind, title, licence: opts.licence ?? 'unknown (imported)', source: `local:${src}`, roles, files: hashed, featureOutput: opts.featureOutput, maxSide: opts.maxSide });
+  }
+
+  /** Downloads a catalog pack from the model hub (resuming an earlier attempt), verifies it and installs it. */
+  async install(entry: CatalogEntry, opts: InstallOptions = {}): Promise<PackManifest> {
+    if (this.has(entry.name)) throw new PackError(`model pack ${entry.name} is already installed`);
+    const hub = (opts.hubUrl ?? process.env['LOUPE_HUB_URL'] ?? 'https://huggingface.co').replace(/\/+$/, '');
+    const meta = await this.hubMetadata(hub, entry, opts.signal);
+    const staging = await this.staging(entry.name, true);
+    const hashed: PackFile[] = [];
+    for (const [i, f] of entry.files.entries()) {
+      const m = meta.get(f.path);
+      const sha256 = f.sha256 ?? m?.sha256 ?? null;
+      const size = f.size ?? m?.size;
+      const url = `${hub}/${entry.repo}/resolve/${encodeURIComponent(entry.revision)}/${f.path}`;
+      const dest = join(staging, f.path);
+      await mkdir(dirname(dest), { recursive: true });
+      const progress = (done: number, total: number | null): void => opts.onProgress?.({ file: f.path, fileIndex: i, files: entry.files.length, done, total });
+      if (sha256) {
+        if (existsSync(dest) && statSync(dest).size === size && (await sha256File(dest)) === sha256) { progress(size, size); }
+        else await downloadFile(url, dest, { sha256, size, onProgress: progress, signal: opts.signal, retryDelayMs: opts.retryDelayMs });
+        hashed.push({ path: f.path, size: statSync(dest).size, sha256 });
+      } else if (m?.gitSha1) {
+        hashed.push(await this.fetchSmall(url, dest, m, progress, opts.signal));
+      } else {
+        throw new PackError(`${entry.repo}: the hub lists no checksum for ${f.path}; refusing to install an unverifiable file`);
+      }
+    }
+    return this.finish(staging, entry.name, {
+      kind: entry.kind, title: entry.title, licence: entry.licence, source: `${hub}/${entry.repo}@${entry.revision}`, files: hashed,
+      roles: entry.kind === 'clip'
+        ? { preprocessor: entry.preprocessor, vision: entry.vision, text: entry.text, tokenizer: entry.tokenizer }
+        : { preprocessor: entry.preprocessor, model: entry.model },
+      featureOutput: entry.kind === 'cnn' ? entry.featureOutput : undefined,
+      maxSide: entry.kind === 'cnn' ? entry.maxSide : undefined,
+    });
+  }
+
+  /** Sizes and checksums the hub publishes for a repository's files (LFS SHA-256, or the git blob id). */
+  private async hubMetadata(hub: string, entry: CatalogEntry, signal?: AbortSignal): Promise<Map<string, HubFile>> {
+    const needed = entry.files.filter((f) => !f.sha256);
+    const out = new Map<string, HubFile>();
+    if (needed.length === 0) return out;
+    const dirs = [...new Set(needed.map((f) => (f.path.includes('/') ? f.path.slice(0, f.path.lastIndexOf('/')) : '')))];
+    for (const d of dirs) {
+      const url = `${hub}/api/models/${entry.repo}/tree/${encodeURIComponent(entry.revision)}${d ? `/${d}` : ''}`;
+      let res: Response;
+      try {
+        res = await fetch(url, { signal });
+      } catch (err) {
+        throw new DownloadError(url, `cannot reach the model hub (${err instanceof Error ? err.message : String(err)})`);
+      }
+      if (!res.ok) throw new DownloadError(url, `HTTP ${res.status} ${res.statusText}`);
+      const list = (await res.json()) as HubTreeEntry[];
+      if (!Array.isArray(list)) throw new DownloadError(url, 'unexpected answer from the model hub');
+      for (const e of list) {
+        if (e.type !== 'file' || typeof e.path !== 'string' || typeof e.size !== 'number') continue;
+        const lfs = e.lfs?.oid && /^[0-9a-f]{64}$/.test(e.lfs.oid) ? e.lfs.oid : null;
+        out.set(e.path, { path: e.path, size: e.lfs?.size ?? e.size, sha256: lfs, gitSha1: lfs ? null : (e.oid ?? null) });
+      }
+    }
+    for (const f of needed) if (!out.has(f.path)) throw new PackError(`${entry.repo}@${entry.revision} has no file ${f.path}`);
+    return out;
+  }
+
+  /** A small (non-LFS) file: fetched whole, checked against its git blob id, written atomically. */
+  private async fetchSmall(url: string, dest: string, m: HubFile, progress: (d: number, t: number | null) => void, signal?: AbortSignal): Promise<PackFile> {
+    const res = await fetch(url, { signal });
+    if (!res.ok) throw new DownloadError(url, `HTTP ${res.status} ${res.statusText}`);
+    const data = new Uint8Array(await res.arrayBuffer());
+    const actual = gitBlobSha1(data);
+    if (data.length !== m.size || actual !== m.gitSha1) throw new ChecksumError(url, m.gitSha1 ?? '', actual);
+    await writeFileAtomic(dest, data);
+    progress(data.length, data.length);
+    return { path: m.path, size: data.length, sha256: createHash('sha256').update(data).digest('hex') };
+  }
+
+  private async staging(name: string, keep = false): Promise<string> {
+    const dir = join(this.dir, '.incoming', packName.parse(name));
+    if (!keep) await rm(dir, { recursive: true, force: true });
+    await mkdir(dir, { recursive: true });
+    return dir;
+  }
+
+  /** Writes the manifest after a smoke run of the models, then moves the pack into place. */
+  private async finish(staging: string, name: string, p: {
+    kind: 'clip' | 'cnn'; title: string; licence: string; source: string; files: PackFile[]; roles: Record<string, string>;
+    featureOutput?: string; maxSide?: number;
+  }): Promise<PackManifest> {
+    const pre = parsePreprocessorConfig(JSON.parse(readFileSync(join(staging, p.roles['preprocessor']!), 'utf8')));
+    const draft = {
+      format: 1, name, title: p.title, kind: p.kind, licence: p.licence, source: p.source,
+      embeddingDim: 1, inputSize: pre.cropWidth, mean: [...pre.mean], std: [...pre.std],
+      files: p.files, installedAt: new Date().toISOString(), ...p.roles,
+      ...(p.kind === 'cnn' ? { featureOutput: p.featureOutput ?? 'auto', maxSide: p.maxSide ?? 512 } : {}),
+    };
+    const manifest = parseManifest(draft, `${name}/${MANIFEST_FILE}`);
+    const embeddingDim = await smokeRun(staging, manifest);
+    const final = parseManifest({ ...manifest, embeddingDim }, `${name}/${MANIFEST_FILE}`);
+    await writeFileAtomic(join(staging, MANIFEST_FILE), new TextEncoder().encode(JSON.stringify(final, null, 2) + '\n'));
+    const target = this.packDir(name);
+    if (existsSync(target)) throw new PackError(`model pack ${name} appeared while installing; not replacing it`);
+    await rename(staging, target);
+    fsyncDirSync(this.dir);
+    return final;
+  }
+}
+
+/** Loads the pack's models once on the CPU and runs one input: returns the embedding dimension. */
+async function smokeRun(dir: string, manifest: PackManifest): Promise<number> {
+  const size = manifest.inputSize;
+  try {
+    if (manifest.kind === 'clip') {
+      const enc = await ClipEncoder.load(dir, manifest, { device: 'cpu', threads: 1 });
+      try {
+        const { width, height } = enc.inputSize;
+        const [img] = await enc.embedPixels([new Float32Array(3 * width * height)]);
+        const [txt] = await enc.embedTexts(['a photo']);
+        if (img!.length !== txt!.length) throw new PackError(`image embeddings are ${img!.length}-d but text embeddings ${txt!.length}-d`);
+        return img!.length;
+      } finally {
+        await enc.close();
+      }
+    }
+    const enc = await CnnEncoder.load(dir, manifest, { device: 'cpu', threads: 1 });
+    try {
+      const map = await enc.featureMap({ tensor: new Float32Array(3 * size * size), width: size, height: size });
+      return map.c;
+    } finally {
+      await enc.close();
+    }
+  } catch (err) {
+    if (err instanceof PackError) throw err;
+    throw new PackError(`${manifest.name}: the models do not load or run (${err instanceof Error ? err.message : String(err)})`);
+  }
+}
