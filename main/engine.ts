@@ -38,6 +38,8 @@ export interface IndexRunOptions {
   readonly onProgress?: (p: IndexProgress) => void;
   readonly onEmbedProgress?: (p: EmbedProgress) => void;
   readonly onEmbedded?: (s: EmbedSummary) => void;
+  /** Overrides the engine's CLIP batch size for this run. */
+  readonly batchSize?: number;
 }
 
 const KINDS: readonly ModelKind[] = ['clip', 'cnn'];
@@ -151,7 +153,7 @@ export class Engine implements LoupeApi {
     for (const kind of KINDS) {
       if (run.signal?.aborted) break;
       const summary = await embedPending({ db: this.db, thumbs: this.thumbs, store: this.vectors, indexes: this.indexes, encoders: this.encoders }, kind, {
-        batchSize: this.opts.batchSize,
+        batchSize: run.batchSize ?? this.opts.batchSize,
         signal: run.signal,
         onProgress: (p) => {
           run.onEmbedProgress?.(p);

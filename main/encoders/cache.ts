@@ -23,6 +23,11 @@ export class EncoderCache {
     return pack;
   }
 
+  /** A pack's manifest, without loading its models. */
+  manifest(name: string): ReturnType<PackStore['get']>['manifest'] {
+    return this.packs.get(name).manifest;
+  }
+
   clip(name: string): Promise<ClipEncoder> {
     let e = this.clips.get(name);
     if (!e) {

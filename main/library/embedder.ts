@@ -151,10 +151,15 @@ export async function embedPending(ctx: EmbedContext, kind: ModelKind, opts: Emb
   };
   const batchSize = Math.max(1, opts.batchSize ?? 16);
   const prefetch = Math.max(1, opts.prefetch ?? 2);
+  const manifest = ctx.encoders.manifest(pack);
+  if (manifest.kind !== kind) throw new Error(`the active ${kind} pack ${pack} is a ${manifest.kind} pack`);
+  // Opening the index applies deletions it missed; the models load only when there is work.
+  const index = await indexes.get(space, manifest.embeddingDim);
 
-  if (kind === 'clip') {
+  if (total === 0) {
+    // Nothing to embed.
+  } else if (kind === 'clip') {
     const enc = await ctx.encoders.clip(pack);
-    const index = await indexes.get(space, enc.manifest.embeddingDim);
     for await (const batch of pipelined(source(), (t) => enc.pixels(input(t)), batchSize, batchSize * (prefetch + 1))) {
       const ok = batch.filter((b): b is Extract<typeof b, { value: Float32Array }> => 'value' in b);
       const failures: { todo: Todo; error: string }[] = batch.filter((b): b is Extract<typeof b, { error: string }> => 'error' in b);
@@ -186,7 +191,6 @@ export async function embedPending(ctx: EmbedContext, kind: ModelKind, opts: Emb
     }
   } else {
     const enc = await ctx.encoders.cnn(pack);
-    const index = await indexes.get(space, enc.manifest.embeddingDim);
     for await (const batch of pipelined<Preprocessed>(source(), (t) => enc.pixels(input(t)), 1, 1 + prefetch * 2)) {
       const b = batch[0]!;
       const items: { todo: Todo; vectors: Omit<StoredVector, 'hash'>[] }[] = [];
@@ -215,6 +219,8 @@ export async function embedPending(ctx: EmbedContext, kind: ModelKind, opts: Emb
   }
   summary.complete = !opts.signal?.aborted && todo.count(space) === 0;
   if (summary.complete) await promote(ctx, kind, space);
+  // Apply deletions made in SQLite (replaced vectors, orphans) before upkeep.
+  await indexes.sync();
   await indexes.maintain();
   summary.ms = Date.now() - started;
   return summary;

@@ -1,0 +1,93 @@
+/**
+ * A real HTTP server on 127.0.0.1 that serves model repositories the way the Hugging Face hub
+ * does: `/api/models/<repo>/tree/<rev>/<dir>` lists files with their git blob ids and, for LFS
+ * files (*.onnx), their SHA-256; `/<repo>/resolve/<rev>/<path>` serves bytes with Range support.
+ * Behaviours let a test drop a connection mid-file or serve corrupted bytes.
+ */
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join, relative, sep } from 'node:path';
+import { gitBlobSha1 } from '../../main/models/packs.js';
+
+export interface HubBehaviour {
+  /** Close the connection after this many bytes, the first N times the path is requested. */
+  drop?: Record<string, { afterBytes: number; times: number }>;
+  /** Serve these paths with one byte flipped (the listing keeps the true checksum). */
+  corrupt?: Set<string>;
+}
+
+export interface Hub {
+  readonly url: string;
+  readonly requests: { path: string; range: string | undefined }[];
+  behaviour: HubBehaviour;
+  close(): Promise<void>;
+}
+
+function listFiles(dir: string): string[] {
+  return readdirSync(dir, { recursive: true }).map(String).filter((p) => statSync(join(dir, p)).isFile()).map((p) => p.split(sep).join('/'));
+}
+
+/** Serves `repos` (repo id → local folder). */
+export async function startHub(repos: Record<string, string>): Promise<Hub> {
+  const requests: Hub['requests'] = [];
+  const hub: Hub = { url: '', requests, behaviour: {}, close: () => new Promise((r) => server.close(() => r())) };
+  const server: Server = createServer((req, res) => {
+    const url = decodeURIComponent(req.url ?? '');
+    requests.push({ path: url, range: req.headers.range });
+    for (const [repo, dir] of Object.entries(repos)) {
+      const tree = url.match(new RegExp(`^/api/models/${repo}/tree/main(?:/(.*))?$`));
+      if (tree) {
+        const sub = tree[1] ?? '';
+        const entries = listFiles(dir)
+          .filter((p) => (sub ? p.startsWith(`${sub}/`) && !p.slice(sub.length + 1).includes('/') : !p.includes('/')))
+          .map((p) => {
+            const data = readFileSync(join(dir, p));
+            const lfs = p.endsWith('.onnx') ? { oid: createHash('sha256').update(data).digest('hex'), size: data.length, pointerSize: 134 } : undefined;
+            return { type: 'file', path: p, size: data.length, oid: gitBlobSha1(data), ...(lfs ? { lfs } : {}) };
+          });
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(entries));
+        return;
+      }
+      const prefix = `/${repo}/resolve/main/`;
+      if (!url.startsWith(prefix)) continue;
+      const rel = url.slice(prefix.length);
+      let data: Buffer;
+      try {
+        data = readFileSync(join(dir, rel));
+        if (relative(dir, join(dir, rel)).startsWith('..')) throw new Error('outside');
+      } catch {
+        res.writeHead(404).end();
+        return;
+      }
+      if (hub.behaviour.corrupt?.has(rel)) {
+        data = Buffer.from(data);
+        data[data.length >> 1] = data[data.length >> 1]! ^ 0xff;
+      }
+      let start = 0;
+      const m = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
+      if (m) start = Number(m[1]);
+      const body = data.subarray(start);
+      res.writeHead(m ? 206 : 200, { 'content-length': body.length, ...(m ? { 'content-range': `bytes ${start}-${data.length - 1}/${data.length}` } : {}) });
+      const drop = hub.behaviour.drop?.[rel];
+      if (drop && drop.times > 0) {
+        drop.times--;
+        res.write(body.subarray(0, drop.afterBytes), () => res.destroy());
+        return;
+      }
+      res.end(body);
+      return;
+    }
+    res.writeHead(404).end();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  (hub as { url: string }).url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return hub;
+}
+
+/** Copies a tiny CLIP pack folder's merges into a tokenizer.json, as hub repositories ship them. */
+export function tokenizerJson(mergesPath: string): string {
+  const merges = readFileSync(mergesPath, 'utf8').split('\n').slice(1).filter(Boolean);
+  return JSON.stringify({ version: '1.0', model: { type: 'BPE', merges } });
+}

@@ -1,0 +1,143 @@
+/**
+ * The embedding stage of indexing on a real library: real photos, real SQLite file, real packs
+ * with ONNX models run in a worker, real index files. Model switching keeps search on the old
+ * vectors until the new ones cover the library.
+ */
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { copyFileSync, existsSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { EmbedProgress } from '../../main/api.js';
+import { servingSpace } from '../../main/library/embedder.js';
+import { tempDir, writeImage } from '../helpers/fixtures.js';
+import { testLibrary, type TestLibrary } from '../helpers/library.js';
+import { writeTinyPacks } from '../helpers/packs.js';
+
+const src = tempDir();
+let packs: { clip: string; cnn: string };
+let packs2: { clip: string; cnn: string };
+let lib: TestLibrary;
+
+beforeAll(() => {
+  packs = writeTinyPacks(src.dir, 1);
+  packs2 = writeTinyPacks(src.dir, 2);
+  return () => src.cleanup();
+});
+
+afterEach(async () => {
+  await lib?.close();
+});
+
+const count = (l: TestLibrary, space: string): { n: number; items: number } =>
+  l.engine.db.prepare('SELECT count(*) n, count(DISTINCT content_id) items FROM vectors WHERE space = ?').get(space) as { n: number; items: number };
+
+async function photos(l: TestLibrary, n: number): Promise<void> {
+  for (let i = 0; i < n; i++) await writeImage(join(l.photos, `p${i}.jpg`), { width: 160 + i * 7, height: 120, seed: i + 1 });
+}
+
+describe('embedding while indexing', () => {
+  it('gives every picture vectors from the active packs, once per content, searchable in the index', async () => {
+    lib = testLibrary();
+    await photos(lib, 12);
+    copyFileSync(join(lib.photos, 'p0.jpg'), join(lib.photos, 'copy-of-p0.jpg'));
+    writeFileSync(join(lib.photos, 'broken.jpg'), Buffer.from([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3]));
+    const clip = await lib.engine.importModel(packs.clip, { name: 'clip-a' });
+    const cnn = await lib.engine.importModel(packs.cnn, { name: 'cnn-a' });
+    expect([clip.active, cnn.active]).toEqual([true, true]);
+    await lib.engine.addFolder(lib.photos);
+    await lib.engine.scan();
+    const embedded: string[] = [];
+    const s = await lib.engine.index({ onEmbedded: (e) => embedded.push(`${e.space}:${e.embedded}:${e.failed}:${e.complete}`) });
+    expect(s.ok).toBe(13);
+    expect(s.failed).toBe(1);
+    expect(embedded).toEqual(['clip.clip-a:12:0:true', 'cnn.cnn-a:12:0:true']);
+    expect(count(lib, 'clip.clip-a')).toEqual({ n: 12, items: 12 });
+    const cnnCount = count(lib, 'cnn.cnn-a');
+    expect(cnnCount.items).toBe(12);
+    expect(cnnCount.n).toBeGreaterThan(12 * 6);
+    // Each picture finds itself first, through the index.
+    const index = await lib.engine.indexes.get('clip.clip-a', clip.embeddingDim!);
+    const rows = lib.engine.db.prepare(`SELECT content_id, data FROM vectors WHERE space = 'clip.clip-a'`).all() as { content_id: number; data: Buffer }[];
+    for (const r of rows) {
+      const v = new Float32Array(r.data.buffer.slice(r.data.byteOffset, r.data.byteOffset + r.data.length));
+      expect(index.search(v, { k: 1 })[0]!.item).toBe(r.content_id);
+    }
+    // Regional vectors carry boxes inside the picture.
+    const boxes = lib.engine.db.prepare(`SELECT box_x x, box_y y, box_w w, box_h h FROM vectors WHERE space = 'cnn.cnn-a' AND region > 0`).all() as { x: number; y: number; w: number; h: number }[];
+    for (const b of boxes) {
+      expect(b.x).toBeGreaterThanOrEqual(0);
+      expect(b.x + b.w).toBeLessThanOrEqual(1 + 1e-9);
+      expect(b.y + b.h).toBeLessThanOrEqual(1 + 1e-9);
+    }
+    // Nothing left to do the second time.
+    const again = await lib.engine.embed();
+    expect(again.map((e) => e.embedded)).toEqual([0, 0]);
+  });
+
+  it('records a picture it cannot read and embeds the rest', async () => {
+    lib = testLibrary();
+    await photos(lib, 5);
+    await lib.engine.addFolder(lib.photos);
+    await lib.engine.scan();
+    await lib.engine.index();
+    await lib.engine.importModel(packs.clip, { name: 'clip-a' });
+    // One picture lost its thumbnail and its file became unreadable.
+    const victim = lib.row(join(lib.photos, 'p2.jpg'))!;
+    rmSync(lib.engine.thumbs.pathFor(victim.hash!, 1024));
+    writeFileSync(victim.path, 'garbage');
+    const [summary] = await lib.engine.embed();
+    expect(summary).toMatchObject({ embedded: 4, failed: 1, complete: true });
+    const failure = lib.engine.db.prepare('SELECT error FROM embed_failures WHERE hash = ?').get(victim.hash) as { error: string };
+    expect(failure.error).toMatch(/cannot read the picture/);
+    // Not retried on every run.
+    expect((await lib.engine.embed())[0]).toMatchObject({ embedded: 0, failed: 0 });
+  });
+
+  it('switching the active pack keeps search on the old vectors until the new ones cover the library', async () => {
+    lib = testLibrary();
+    await photos(lib, 10);
+    await lib.engine.importModel(packs.clip, { name: 'clip-a' });
+    await lib.engine.addFolder(lib.photos);
+    await lib.engine.scan();
+    await lib.engine.index();
+    expect(servingSpace(lib.engine.db, 'clip')).toBe('clip.clip-a');
+    const b = await lib.engine.importModel(packs2.clip, { name: 'clip-b' });
+    expect(b.active).toBe(false);
+    await lib.engine.useModel('clip-b');
+    // Interrupted after the first batch: search still serves the old, complete space.
+    const ctl = new AbortController();
+    const seen: EmbedProgress[] = [];
+    const partial = await lib.engine.embed({ batchSize: 3, signal: ctl.signal, onEmbedProgress: (p) => { seen.push(p); ctl.abort(); } });
+    expect(partial[0]).toMatchObject({ space: 'clip.clip-b', embedded: 3, complete: false });
+    expect(servingSpace(lib.engine.db, 'clip')).toBe('clip.clip-a');
+    expect(count(lib, 'clip.clip-a').n).toBe(10);
+    expect(count(lib, 'clip.clip-b').n).toBe(3);
+    const models = await lib.engine.listModels();
+    expect(models.find((m) => m.name === 'clip-a')).toMatchObject({ active: false, serving: true });
+    expect(models.find((m) => m.name === 'clip-b')).toMatchObject({ active: true, serving: false });
+    // Finished: the new space serves, the old one is gone from SQLite and from disk.
+    const [done] = await lib.engine.embed();
+    expect(done).toMatchObject({ embedded: 7, complete: true });
+    expect(servingSpace(lib.engine.db, 'clip')).toBe('clip.clip-b');
+    expect(count(lib, 'clip.clip-a').n).toBe(0);
+    expect(existsSync(join(lib.engine.libraryDir, 'index', 'clip.clip-a'))).toBe(false);
+    expect(existsSync(join(lib.engine.libraryDir, 'index', 'clip.clip-b'))).toBe(true);
+    await expect(lib.engine.removeModel('clip-b')).rejects.toThrow(/active clip model/);
+    await lib.engine.removeModel('clip-a');
+    expect((await lib.engine.listModels()).find((m) => m.name === 'clip-a')).toBeUndefined();
+  });
+
+  it("drops a picture's vectors when no photo has its content any more", async () => {
+    lib = testLibrary();
+    await photos(lib, 4);
+    await lib.engine.importModel(packs.clip, { name: 'clip-a' });
+    await lib.engine.addFolder(lib.photos);
+    await lib.engine.scan();
+    await lib.engine.index();
+    expect(count(lib, 'clip.clip-a').n).toBe(4);
+    await lib.engine.removeFolder(lib.photos);
+    await lib.engine.embed();
+    expect(count(lib, 'clip.clip-a').n).toBe(0);
+    const index = await lib.engine.indexes.get('clip.clip-a', 24);
+    expect(index.size).toBe(0);
+  });
+});
