@@ -9,7 +9,9 @@ import { EncoderCache } from './encoders/cache.js';
 import type { Device } from './encoders/device.js';
 import { IndexSet } from './index/spaces.js';
 import { VectorStore } from './index/store.js';
-import { activeModel, embedPending, servingSpace, setActiveModel, spaceOf } from './library/embedder.js';
+import { getSetting, setSetting } from './db/settings.js';
+import { activeModel, dropSpace, embedPending, servingSpace, setActiveModel, spaceOf } from './library/embedder.js';
+import type { WhitenOptions } from './library/whitener.js';
 import { loadCatalog, type PackManifest } from './models/manifest.js';
 import { PackError, PackStore, type ImportOptions, type InstallOptions, type VerifyReport } from './models/packs.js';
 import { openDatabase, schemaVersion, type Db } from './db/database.js';
@@ -31,6 +33,8 @@ export interface EngineOptions {
   readonly threads?: number;
   /** Pictures per CLIP inference batch. */
   readonly batchSize?: number;
+  /** When CNN descriptors get their PCA-whitening (default: once 1,000 pictures have them). */
+  readonly whiten?: WhitenOptions;
 }
 
 export interface IndexRunOptions {
@@ -154,6 +158,7 @@ export class Engine implements LoupeApi {
       if (run.signal?.aborted) break;
       const summary = await embedPending({ db: this.db, thumbs: this.thumbs, store: this.vectors, indexes: this.indexes, encoders: this.encoders }, kind, {
         batchSize: run.batchSize ?? this.opts.batchSize,
+        whiten: this.opts.whiten,
         signal: run.signal,
         onProgress: (p) => {
           run.onEmbedProgress?.(p);
@@ -172,10 +177,11 @@ export class Engine implements LoupeApi {
   async listModels(): Promise<readonly ModelPackInfo[]> {
     const installed = this.packs.list();
     const catalog = loadCatalog();
-    const info = (m: PackManifest): Pick<ModelPackInfo, 'active' | 'serving'> => ({
-      active: activeModel(this.db, m.kind) === m.name,
-      serving: servingSpace(this.db, m.kind) === spaceOf(m.kind, m.name),
-    });
+    const info = (m: PackManifest): Pick<ModelPackInfo, 'active' | 'serving'> => {
+      const serving = servingSpace(this.db, m.kind);
+      const space = spaceOf(m.kind, m.name);
+      return { active: activeModel(this.db, m.kind) === m.name, serving: serving === space || serving?.startsWith(`${space}.w`) === true };
+    };
     const out: ModelPackInfo[] = installed.map((p) => ({
       name: p.name, kind: p.manifest?.kind ?? null, title: p.manifest?.title ?? p.name, installed: true,
       ...(p.manifest ? info(p.manifest) : { active: false, serving: false }),
@@ -235,11 +241,11 @@ export class Engine implements LoupeApi {
       throw new PackError(`model pack ${name} is the active ${manifest.kind} model; make another one active first (\`loupe models use NAME\`)`);
     }
     const space = spaceOf(manifest.kind, name);
-    this.db.transaction(() => {
-      this.db.prepare('DELETE FROM vectors WHERE space = ?').run(space);
-      this.db.prepare('DELETE FROM embed_failures WHERE space = ?').run(space);
-    })();
-    await this.indexes.drop(space);
+    await dropSpace(this.db, this.indexes, space);
+    for (const key of [`serving.${manifest.kind}`]) {
+      const serving = getSetting(this.db, key);
+      if (serving === space || serving?.startsWith(`${space}.w`)) setSetting(this.db, key, null);
+    }
     await this.packs.remove(name);
   }
 

@@ -115,22 +115,22 @@ class Graph {
     return this.op('Mul', [x, this.op('Sigmoid', [scaled])]);
   }
 
-  attention(x: string, tokens: number, width: number, heads: number, mask?: string): string {
+  attention(x: string, width: number, heads: number, mask?: string): string {
     const dh = width / heads;
     const split = (t: string, perm: number[]): string =>
-      this.op('Transpose', [this.op('Reshape', [t, this.ints([0, tokens, heads, dh])])], { perm });
+      this.op('Transpose', [this.op('Reshape', [t, this.ints([0, -1, heads, dh])])], { perm });
     const q = split(this.linear(x, width, width), [0, 2, 1, 3]);
     const k = split(this.linear(x, width, width), [0, 2, 3, 1]);
     const v = split(this.linear(x, width, width), [0, 2, 1, 3]);
     let scores = this.op('Mul', [this.op('MatMul', [q, k]), this.constant([], Float32Array.of(1 / Math.sqrt(dh)))]);
     if (mask) scores = this.op('Add', [scores, mask]);
     const ctx = this.op('MatMul', [this.op('Softmax', [scores], { axis: -1 }), v]);
-    const merged = this.op('Reshape', [this.op('Transpose', [ctx], { perm: [0, 2, 1, 3] }), this.ints([0, tokens, width])]);
+    const merged = this.op('Reshape', [this.op('Transpose', [ctx], { perm: [0, 2, 1, 3] }), this.ints([0, -1, width])]);
     return this.linear(merged, width, width);
   }
 
-  block(x: string, tokens: number, width: number, heads: number, mask?: string): string {
-    const h = this.op('Add', [x, this.attention(this.layerNorm(x, width), tokens, width, heads, mask)]);
+  block(x: string, width: number, heads: number, mask?: string): string {
+    const h = this.op('Add', [x, this.attention(this.layerNorm(x, width), width, heads, mask)]);
     const m = this.linear(this.quickGelu(this.linear(this.layerNorm(h, width), width, 4 * width)), 4 * width, width);
     return this.op('Add', [h, m]);
   }
@@ -152,7 +152,7 @@ export function vitVisionModel(c: VitConfig, seed: number): Uint8Array {
   const cls = g.op('Expand', [g.weight([1, 1, c.visionWidth], 0.5), shape]);
   let x = g.op('Add', [g.op('Concat', [cls, seq], { axis: 1 }), g.weight([tokens, c.visionWidth], 0.1)]);
   x = g.layerNorm(x, c.visionWidth);
-  for (let l = 0; l < c.visionLayers; l++) x = g.block(x, tokens, c.visionWidth, c.visionHeads);
+  for (let l = 0; l < c.visionLayers; l++) x = g.block(x, c.visionWidth, c.visionHeads);
   const pooled = g.layerNorm(g.op('Gather', [x, g.ints([0], true)], { axis: 1 }), c.visionWidth);
   g.linear(pooled, c.visionWidth, c.embedDim, false, 'image_embeds');
   return g.model('clip_vision', [{ name: 'pixel_values', type: DataType.FLOAT, shape: ['batch', 3, c.imageSize, c.imageSize] }],
@@ -163,16 +163,20 @@ export function vitTextModel(c: VitConfig, seed: number): Uint8Array {
   const g = new Graph(seed);
   const mask = new Float32Array(c.context * c.context);
   for (let i = 0; i < c.context; i++) for (let j = i + 1; j < c.context; j++) mask[i * c.context + j] = -1e9;
-  const causal = g.constant([c.context, c.context], mask);
-  let x = g.op('Add', [g.op('Gather', [g.weight([c.vocab, c.textWidth], 0.5), 'input_ids'], { axis: 0 }), g.weight([c.context, c.textWidth], 0.1)]);
-  for (let l = 0; l < c.textLayers; l++) x = g.block(x, c.context, c.textWidth, c.textHeads, causal);
+  // The sequence may be shorter than the context (as in Hugging Face exports): position
+  // embeddings and the causal mask are sliced to its length.
+  const len = g.op('Unsqueeze', [g.op('Gather', [g.op('Shape', ['input_ids']), g.ints([1], true)], { axis: 0 }), g.ints([0])]);
+  const causal = g.op('Slice', [g.constant([c.context, c.context], mask), g.ints([0, 0]), g.op('Concat', [len, len], { axis: 0 }), g.ints([0, 1])]);
+  const positions = g.op('Slice', [g.weight([c.context, c.textWidth], 0.1), g.ints([0]), len, g.ints([0])]);
+  let x = g.op('Add', [g.op('Gather', [g.weight([c.vocab, c.textWidth], 0.5), 'input_ids'], { axis: 0 }), positions]);
+  for (let l = 0; l < c.textLayers; l++) x = g.block(x, c.textWidth, c.textHeads, causal);
   x = g.layerNorm(x, c.textWidth);
   // Pool at the end-of-text token: it has the highest id, so ArgMax finds it (as CLIP does).
   const eot = g.op('ArgMax', ['input_ids'], { axis: -1, keepdims: 0 });
-  const onehot = g.op('OneHot', [eot, g.ints([c.context], true), g.constant([2], Float32Array.of(0, 1))], { axis: -1 });
+  const onehot = g.op('OneHot', [eot, g.op('Squeeze', [len, g.ints([0])]), g.constant([2], Float32Array.of(0, 1))], { axis: -1 });
   const pooled = g.op('Squeeze', [g.op('MatMul', [g.op('Unsqueeze', [onehot, g.ints([1])]), x]), g.ints([1])]);
   g.linear(pooled, c.textWidth, c.embedDim, false, 'text_embeds');
-  return g.model('clip_text', [{ name: 'input_ids', type: DataType.INT64, shape: ['batch', c.context] }],
+  return g.model('clip_text', [{ name: 'input_ids', type: DataType.INT64, shape: ['batch', 'sequence'] }],
     [{ name: 'text_embeds', type: DataType.FLOAT, shape: ['batch', c.embedDim] }]);
 }
 

@@ -3,6 +3,7 @@ import { SingleBar, Presets } from 'cli-progress';
 import type { EngineEvent, IndexProgress } from '../api.js';
 import { DEVICES, type Device } from '../encoders/device.js';
 import { Engine } from '../engine.js';
+import { activeModel } from '../library/embedder.js';
 import { resolveLibraryDir } from '../paths.js';
 import { duration, progressLine, statusText } from './format.js';
 
@@ -161,6 +162,9 @@ export function buildProgram(io: Io = defaultIo): Command {
       else io.out(`Indexed ${summary.processed} photo(s) in ${(summary.ms / 1000).toFixed(1)}s: ${summary.ok} ok, ` +
         `${summary.moved} moved, ${summary.failed} unreadable, ${summary.missing} gone.` +
         (summary.failed ? ' See `loupe status` for reasons.' : ''));
+      if (!json && !activeModel(e.db, 'clip')) {
+        io.out('No model pack is active, so photos are not searchable by content yet: `loupe models install clip-vit-b32-q8` (or `loupe models list`).');
+      }
       if (!cmd.watch) return;
       const off = e.on((ev: EngineEvent) => {
         if (json) io.out(JSON.stringify(ev));

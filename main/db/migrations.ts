@@ -150,7 +150,7 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 3,
-    description: 'settings and embedding failures',
+    description: 'settings, embedding failures and learned whitenings',
     sql: `
       -- Small key/value state: the active model pack of each kind, the space search serves from.
       CREATE TABLE settings (
@@ -167,6 +167,21 @@ export const MIGRATIONS: readonly Migration[] = [
         at    INTEGER NOT NULL,
         PRIMARY KEY (space, hash)
       ) WITHOUT ROWID;
+
+      -- PCA-whitening learned from a library's own CNN descriptors: raw space → whitened space.
+      CREATE TABLE whitenings (
+        space      TEXT    PRIMARY KEY,     -- the whitened space it produces (<raw space>.w<version>)
+        raw_space  TEXT    NOT NULL,
+        version    INTEGER NOT NULL,
+        input_dim  INTEGER NOT NULL,
+        output_dim INTEGER NOT NULL,
+        mean       BLOB    NOT NULL,        -- float32 × input_dim
+        projection BLOB    NOT NULL,        -- float32 × output_dim × input_dim
+        eigenvalues BLOB   NOT NULL,        -- float64 × output_dim
+        pictures   INTEGER NOT NULL,        -- pictures in the raw space when it was learned
+        vectors    INTEGER NOT NULL,        -- descriptors it was learned from
+        created_at INTEGER NOT NULL
+      );
     `,
   },
 ];

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ClipManifest } from '../models/manifest.js';
-import { ClipTokenizer } from './clip-tokenizer.js';
+import { ClipTokenizer, CONTEXT_LENGTH as CONTEXT } from './clip-tokenizer.js';
 import type { Device, Provider } from './device.js';
 import { InferenceWorker } from './inference.js';
 import { l2normalize } from './pooling.js';
@@ -40,6 +40,9 @@ export class ClipEncoder {
     readonly preprocessing: Preprocessing,
     private readonly worker: InferenceWorker,
   ) {}
+
+  /** Set when the text model only accepts the full 77-token context. */
+  private fixedContext = false;
 
   static async load(dir: string, manifest: ClipManifest, opts: EncoderOptions = {}): Promise<ClipEncoder> {
     const tokenizer = ClipTokenizer.fromFile(join(dir, manifest.tokenizer));
@@ -83,21 +86,37 @@ export class ClipEncoder {
     return this.embedPixels(await Promise.all(inputs.map((i) => this.pixels(i))));
   }
 
-  /** Embeds sentences (tokenized to the 77-token context, truncated past it). */
+  /**
+   * Embeds sentences (tokenized to the 77-token context, truncated past it). With causal
+   * attention and pooling at the end token, padding after it cannot change the result, so the
+   * model runs on the batch's longest sentence only — a short query costs a fraction of 77
+   * tokens. Exports with a fixed 77-token input get the full context.
+   */
   async embedTexts(texts: readonly string[]): Promise<Float32Array[]> {
     if (texts.length === 0) return [];
-    const ctx = 77;
-    const ids = new Int32Array(texts.length * ctx);
-    const mask = new Int32Array(texts.length * ctx);
-    texts.forEach((t, i) => {
-      const tok = this.tokenizer.tokenize(t, ctx);
-      ids.set(tok, i * ctx);
-      const len = tok.indexOf(this.tokenizer.eot) + 1;
-      mask.fill(1, i * ctx, i * ctx + len);
+    const tokens = texts.map((t) => this.tokenizer.tokenize(t, CONTEXT));
+    const used = Math.max(...tokens.map((tok) => tok.indexOf(this.tokenizer.eot) + 1));
+    if (!this.fixedContext) {
+      try {
+        return await this.runText(tokens, used);
+      } catch (err) {
+        if (used === CONTEXT) throw err;
+        this.fixedContext = true;
+      }
+    }
+    return this.runText(tokens, CONTEXT);
+  }
+
+  private async runText(tokens: readonly Int32Array[], len: number): Promise<Float32Array[]> {
+    const ids = new Int32Array(tokens.length * len);
+    const mask = new Int32Array(tokens.length * len);
+    tokens.forEach((tok, i) => {
+      ids.set(tok.subarray(0, len), i * len);
+      mask.fill(1, i * len, i * len + Math.min(len, tok.indexOf(this.tokenizer.eot) + 1));
     });
     const io = this.worker.io['text']!;
-    const feeds: Record<string, FeedTensor> = { input_ids: { type: 'int64', data: ids, dims: [texts.length, ctx] } };
-    if (io.inputs.includes('attention_mask')) feeds['attention_mask'] = { type: 'int64', data: mask, dims: [texts.length, ctx] };
+    const feeds: Record<string, FeedTensor> = { input_ids: { type: 'int64', data: ids, dims: [tokens.length, len] } };
+    if (io.inputs.includes('attention_mask')) feeds['attention_mask'] = { type: 'int64', data: mask, dims: [tokens.length, len] };
     const out = embeddingOutput(io, 'text_embeds');
     return rows((await this.worker.run('text', feeds, [out]))[out]!);
   }

@@ -4,6 +4,7 @@
  * shortest edge is `size` with bicubic filtering, centre-crop to `crop_size`, rescale to [0, 1],
  * normalise by mean/std, and lay the result out channel-first (C × H × W float32).
  */
+import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
 
 export interface Preprocessing {
@@ -92,27 +93,23 @@ export interface Preprocessed {
 
 /** The model input for one image (a file path or encoded bytes). */
 export async function preprocess(input: string | Buffer, p: Preprocessing): Promise<Preprocessed> {
-  let img = sharp(input, { failOn: 'error' }).rotate().toColourspace('srgb').removeAlpha();
-  const meta = await sharp(input).metadata();
+  // Read once: the header (for the exact resize size) and the pixels come from the same bytes.
+  const bytes = typeof input === 'string' ? await readFile(input) : input;
+  const meta = await sharp(bytes).metadata();
   // Orientations 5–8 swap width and height.
   const swap = (meta.orientation ?? 1) >= 5;
-  const w0 = swap ? meta.height! : meta.width!;
-  const h0 = swap ? meta.width! : meta.height!;
-  let w = w0;
-  let h = h0;
+  let w = swap ? meta.height! : meta.width!;
+  let h = swap ? meta.width! : meta.height!;
+  let img = sharp(bytes, { failOn: 'error' }).rotate().toColourspace('srgb').removeAlpha();
   if (p.doResize) {
-    ({ width: w, height: h } = resizedSize(w0, h0, p.shortestEdge));
+    ({ width: w, height: h } = resizedSize(w, h, p.shortestEdge));
     img = img.resize(w, h, { kernel: p.kernel, fit: 'fill' });
   }
   if (p.doCenterCrop) {
     const left = Math.max(0, Math.floor((w - p.cropWidth) / 2));
     const top = Math.max(0, Math.floor((h - p.cropHeight) / 2));
-    const cw = Math.min(w, p.cropWidth);
-    const chh = Math.min(h, p.cropHeight);
-    // Materialise the resize first: sharp applies extract before resize within one pipeline.
-    img = sharp(await img.raw().toBuffer(), { raw: { width: w, height: h, channels: 3 } }).extract({ left, top, width: cw, height: chh });
-    w = cw;
-    h = chh;
+    // extract() after resize() crops the resized picture, in the same pipeline.
+    img = img.extract({ left, top, width: Math.min(w, p.cropWidth), height: Math.min(h, p.cropHeight) });
   }
   const { data, info } = await img.raw().toBuffer({ resolveWithObject: true });
   if (info.channels !== 3) throw new Error(`expected 3 channels, got ${info.channels}`);

@@ -18,6 +18,7 @@ import type { Preprocessed } from '../encoders/preprocess.js';
 import type { IndexSet } from '../index/spaces.js';
 import type { StoredVector, VectorStore } from '../index/store.js';
 import type { ThumbnailStore } from './thumbnails.js';
+import { whiten, type WhitenOptions } from './whitener.js';
 
 export interface EmbedContext {
   readonly db: Db;
@@ -34,6 +35,8 @@ export interface EmbedOptions {
   readonly prefetch?: number;
   readonly signal?: AbortSignal;
   readonly onProgress?: (p: EmbedProgress) => void;
+  /** When to learn the PCA-whitening of CNN descriptors. */
+  readonly whiten?: WhitenOptions;
 }
 
 export const spaceOf = (kind: ModelKind, pack: string): string => `${kind}.${pack}`;
@@ -218,7 +221,10 @@ export async function embedPending(ctx: EmbedContext, kind: ModelKind, opts: Emb
     }
   }
   summary.complete = !opts.signal?.aborted && todo.count(space) === 0;
-  if (summary.complete) await promote(ctx, kind, space);
+  if (summary.complete) {
+    await promote(ctx, kind, space);
+    if (kind === 'cnn') await whiten(db, store, indexes, space, opts.whiten);
+  }
   // Apply deletions made in SQLite (replaced vectors, orphans) before upkeep.
   await indexes.sync();
   await indexes.maintain();
@@ -230,12 +236,23 @@ export async function embedPending(ctx: EmbedContext, kind: ModelKind, opts: Emb
 async function promote(ctx: EmbedContext, kind: ModelKind, space: string): Promise<void> {
   const { db } = ctx;
   if (getSetting(db, servingKey(kind)) !== space) setSetting(db, servingKey(kind), space);
-  const old = (db.prepare('SELECT DISTINCT space FROM vectors WHERE space LIKE ? AND space != ?').all(`${kind}.%`, space) as { space: string }[]).map((r) => r.space);
-  for (const s of old) {
+  // Earlier packs' spaces, and the whitened spaces derived from them (not this space's own).
+  const derived = new Set((db.prepare('SELECT space FROM whitenings WHERE raw_space = ?').all(space) as { space: string }[]).map((r) => r.space));
+  const old = (db.prepare('SELECT DISTINCT space FROM vectors').all() as { space: string }[])
+    .map((r) => r.space)
+    .filter((s) => s.startsWith(`${kind}.`) && s !== space && !derived.has(s));
+  for (const s of old) await dropSpace(ctx.db, ctx.indexes, s);
+}
+
+/** Deletes a space's vectors, failures and whitenings (learned from it or producing it), and its index. */
+export async function dropSpace(db: Db, indexes: IndexSet, space: string): Promise<void> {
+  const derived = (db.prepare('SELECT space FROM whitenings WHERE raw_space = ?').all(space) as { space: string }[]).map((r) => r.space);
+  for (const s of [space, ...derived]) {
     db.transaction(() => {
       db.prepare('DELETE FROM vectors WHERE space = ?').run(s);
       db.prepare('DELETE FROM embed_failures WHERE space = ?').run(s);
+      db.prepare('DELETE FROM whitenings WHERE space = ? OR raw_space = ?').run(s, s);
     })();
-    await ctx.indexes.drop(s);
+    await indexes.drop(s);
   }
 }

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { Engine } from '../../main/engine.js';
+import { Engine, type EngineOptions } from '../../main/engine.js';
 import type { PhotoRow } from '../../main/library/photos.js';
 import { tempDir } from './fixtures.js';
 
@@ -13,9 +13,9 @@ export interface TestLibrary {
 }
 
 /** A real library (SQLite file + thumbnail folder) beside a real photos folder, in a temp dir. */
-export function testLibrary(): TestLibrary {
+export function testLibrary(opts: Omit<EngineOptions, 'libraryDir'> = {}): TestLibrary {
   const t = tempDir();
-  const engine = Engine.open({ libraryDir: join(t.dir, 'library'), concurrency: 4 });
+  const engine = Engine.open({ libraryDir: join(t.dir, 'library'), concurrency: 4, ...opts });
   const photos = join(t.dir, 'photos');
   return {
     engine, photos, root: t.dir,

@@ -140,4 +140,35 @@ describe('embedding while indexing', () => {
     const index = await lib.engine.indexes.get('clip.clip-a', 24);
     expect(index.size).toBe(0);
   });
+
+  it('learns a PCA-whitening from the library once it is big enough and serves the whitened descriptors', async () => {
+    lib = testLibrary({ whiten: { minPictures: 10, outputDim: 32 } });
+    await photos(lib, 9);
+    await lib.engine.importModel(packs.cnn, { name: 'cnn-a' });
+    await lib.engine.addFolder(lib.photos);
+    await lib.engine.scan();
+    await lib.engine.index();
+    // Nine pictures: too few to learn from; the raw descriptors serve.
+    expect(servingSpace(lib.engine.db, 'cnn')).toBe('cnn.cnn-a');
+    expect(count(lib, 'cnn.cnn-a.w1').n).toBe(0);
+    await writeImage(join(lib.photos, 'p9.jpg'), { width: 200, height: 150, seed: 99 });
+    await lib.engine.scan();
+    await lib.engine.index();
+    expect(servingSpace(lib.engine.db, 'cnn')).toBe('cnn.cnn-a.w1');
+    const raw = count(lib, 'cnn.cnn-a');
+    expect(count(lib, 'cnn.cnn-a.w1')).toEqual(raw);
+    const w = lib.engine.db.prepare('SELECT input_dim, output_dim, pictures, vectors FROM whitenings').get() as Record<string, number>;
+    expect(w).toEqual({ input_dim: 96, output_dim: 32, pictures: 10, vectors: raw.n });
+    // Whitened vectors: unit length, boxes kept, and each picture's global vector finds itself.
+    const rows = lib.engine.db.prepare(`SELECT content_id, region, box_w, data FROM vectors WHERE space = 'cnn.cnn-a.w1' ORDER BY content_id, region`).all() as { content_id: number; region: number; box_w: number; data: Buffer }[];
+    const index = await lib.engine.indexes.get('cnn.cnn-a.w1', 32);
+    for (const r of rows) {
+      const v = new Float32Array(r.data.buffer.slice(r.data.byteOffset, r.data.byteOffset + r.data.length));
+      expect(v.length).toBe(32);
+      expect(Math.hypot(...v)).toBeCloseTo(1, 4);
+      expect(r.box_w).toBeGreaterThan(0);
+      if (r.region === 0) expect(index.search(v, { k: 1 })[0]!.item).toBe(r.content_id);
+    }
+    expect((await lib.engine.listModels()).find((m) => m.name === 'cnn-a')).toMatchObject({ active: true, serving: true });
+  });
 });

@@ -90,9 +90,12 @@ describe('CLIP encoder', () => {
     expect(norm(a!)).toBeCloseTo(1, 5);
     expect(Array.from(a!)).toEqual(Array.from(a2!));
     expect(dot(a!, b!)).toBeLessThan(0.999);
-    // Causal attention + pooling at the end token: a prefix's embedding does not depend on the rest.
+    // Causal attention + pooling at the end token: what follows the end token cannot matter, so
+    // a sentence run alone (on its own length) equals the same sentence padded to 77 tokens in a
+    // batch with a sentence that fills the context.
     const long = 'word '.repeat(200);
-    const [truncated] = await clip.embedTexts([long]);
+    const [short, truncated] = await clip.embedTexts(['a photo of a cat', long]);
+    for (let i = 0; i < a!.length; i++) expect(short![i]).toBeCloseTo(a![i]!, 5);
     expect(truncated!.length).toBe(clipManifest.embeddingDim);
     const ids = clip.tokenizer.tokenize(long);
     expect(ids[76]).toBe(clip.tokenizer.eot);
