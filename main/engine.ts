@@ -29,8 +29,10 @@ export interface EngineOptions {
   readonly concurrency?: number;
   /** Where models run (default auto: the best accelerator present, else the CPU). */
   readonly device?: Device;
-  /** onnxruntime threads per model (default: all cores). */
+  /** onnxruntime threads per image-model worker (default: the cores shared among the workers). */
   readonly threads?: number;
+  /** Image-model workers running side by side on the CPU (default 2 where there are 2+ cores). */
+  readonly inferenceWorkers?: number;
   /** Pictures per CLIP inference batch. */
   readonly batchSize?: number;
   /** When CNN descriptors get their PCA-whitening (default: once 1,000 pictures have them). */
@@ -69,7 +71,7 @@ export class Engine implements LoupeApi {
     this.vectors = new VectorStore(this.db);
     const log = (message: string): void => this.emit({ type: 'log', message });
     this.indexes = new IndexSet(join(libraryDir, 'index'), this.vectors, log);
-    this.encoders = new EncoderCache(this.packs, { device: opts.device, threads: opts.threads, log });
+    this.encoders = new EncoderCache(this.packs, { device: opts.device, threads: opts.threads, workers: opts.inferenceWorkers, log });
   }
 
   static open(opts: EngineOptions): Engine {

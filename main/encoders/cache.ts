@@ -2,6 +2,7 @@
  * Loaded encoders, one per pack, kept for the engine's lifetime: loading a model costs seconds,
  * so indexing runs and queries share them.
  */
+import type { PackManifest } from '../models/manifest.js';
 import type { PackStore } from '../models/packs.js';
 import { PackError } from '../models/packs.js';
 import { ClipEncoder, type EncoderOptions } from './clip.js';
@@ -13,43 +14,36 @@ export class EncoderCache {
 
   constructor(private readonly packs: PackStore, private readonly opts: EncoderOptions = {}) {}
 
-  private checked(name: string, kind: 'clip' | 'cnn'): ReturnType<PackStore['get']> {
-    const pack = this.packs.get(name);
-    if (pack.manifest.kind !== kind) throw new PackError(`model pack ${name} is a ${pack.manifest.kind} pack, not ${kind}`);
+  /** A pack's manifest, without loading its models. */
+  manifest(name: string): PackManifest {
+    return this.packs.get(name).manifest;
+  }
+
+  /** Loads a pack of the given kind once; a failed load is forgotten so the next call retries. */
+  private load<K extends PackManifest['kind'], E>(
+    cache: Map<string, Promise<E>>, name: string, kind: K,
+    make: (dir: string, manifest: Extract<PackManifest, { kind: K }>) => Promise<E>,
+  ): Promise<E> {
+    let e = cache.get(name);
+    if (e) return e;
+    const { dir, manifest } = this.packs.get(name);
+    if (manifest.kind !== kind) throw new PackError(`model pack ${name} is a ${manifest.kind} pack, not ${kind}`);
     const problems = this.packs.checkSizes(name);
     if (problems.length > 0) {
       throw new PackError(`model pack ${name} is damaged (${problems.map((p) => `${p.path}: ${p.problem}`).join('; ')}); run \`loupe models verify\` and reinstall it`);
     }
-    return pack;
-  }
-
-  /** A pack's manifest, without loading its models. */
-  manifest(name: string): ReturnType<PackStore['get']>['manifest'] {
-    return this.packs.get(name).manifest;
+    e = make(dir, manifest as Extract<PackManifest, { kind: K }>);
+    e.catch(() => cache.delete(name));
+    cache.set(name, e);
+    return e;
   }
 
   clip(name: string): Promise<ClipEncoder> {
-    let e = this.clips.get(name);
-    if (!e) {
-      const { dir, manifest } = this.checked(name, 'clip');
-      if (manifest.kind !== 'clip') throw new PackError('unreachable');
-      e = ClipEncoder.load(dir, manifest, this.opts);
-      e.catch(() => this.clips.delete(name));
-      this.clips.set(name, e);
-    }
-    return e;
+    return this.load(this.clips, name, 'clip', (dir, m) => ClipEncoder.load(dir, m, this.opts));
   }
 
   cnn(name: string): Promise<CnnEncoder> {
-    let e = this.cnns.get(name);
-    if (!e) {
-      const { dir, manifest } = this.checked(name, 'cnn');
-      if (manifest.kind !== 'cnn') throw new PackError('unreachable');
-      e = CnnEncoder.load(dir, manifest, this.opts);
-      e.catch(() => this.cnns.delete(name));
-      this.cnns.set(name, e);
-    }
-    return e;
+    return this.load(this.cnns, name, 'cnn', (dir, m) => CnnEncoder.load(dir, m, this.opts));
   }
 
   async close(): Promise<void> {

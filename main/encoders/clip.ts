@@ -4,6 +4,7 @@
  * inference worker. Embeddings are L2-normalised, so a dot product is the cosine.
  */
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { ClipManifest } from '../models/manifest.js';
 import { ClipTokenizer, CONTEXT_LENGTH as CONTEXT } from './clip-tokenizer.js';
@@ -15,7 +16,14 @@ import type { FeedTensor, ModelIo, OutputTensor } from './protocol.js';
 
 export interface EncoderOptions {
   readonly device?: Device;
+  /** onnxruntime threads per image-model worker (default: the cores shared among the workers). */
   readonly threads?: number;
+  /**
+   * Image-model workers on the CPU (default 2 where there are 2+ cores): batches run side by side,
+   * each on its share of the cores, so decoding that takes a core from one run does not stall the
+   * other (one multi-threaded run waits at every barrier for its slowest thread).
+   */
+  readonly workers?: number;
   readonly log?: (message: string) => void;
 }
 
@@ -34,12 +42,17 @@ export function rows(out: OutputTensor): Float32Array[] {
 }
 
 export class ClipEncoder {
+  private readonly busy: number[];
+
   private constructor(
     readonly manifest: ClipManifest,
     readonly tokenizer: ClipTokenizer,
     readonly preprocessing: Preprocessing,
-    private readonly worker: InferenceWorker,
-  ) {}
+    /** workers[0] also holds the text model. */
+    private readonly workers: readonly InferenceWorker[],
+  ) {
+    this.busy = workers.map(() => 0);
+  }
 
   /** Set when the text model only accepts the full 77-token context. */
   private fixedContext = false;
@@ -47,15 +60,34 @@ export class ClipEncoder {
   static async load(dir: string, manifest: ClipManifest, opts: EncoderOptions = {}): Promise<ClipEncoder> {
     const tokenizer = ClipTokenizer.fromFile(join(dir, manifest.tokenizer));
     const preprocessing = parsePreprocessorConfig(JSON.parse(readFileSync(join(dir, manifest.preprocessor), 'utf8')));
-    const worker = await InferenceWorker.start({
-      models: { vision: { path: join(dir, manifest.vision) }, text: { path: join(dir, manifest.text) } },
-      device: opts.device, threads: opts.threads, log: opts.log,
+    const cores = availableParallelism();
+    let n = Math.max(1, opts.workers ?? (cores >= 2 ? 2 : 1));
+    const threads = opts.threads ?? Math.max(1, Math.floor(cores / n));
+    const vision = { path: join(dir, manifest.vision), threads };
+    // Sentences are embedded one query at a time: the text model gets every core.
+    const first = await InferenceWorker.start({
+      models: { vision, text: { path: join(dir, manifest.text), threads: Math.max(threads, cores) } },
+      device: opts.device, threads, log: opts.log,
     });
-    return new ClipEncoder(manifest, tokenizer, preprocessing, worker);
+    // On an accelerator one worker feeds it; side-by-side workers are a CPU strategy.
+    if (first.providers['vision'] !== 'cpu') n = 1;
+    const workers = [first];
+    try {
+      for (let i = 1; i < n; i++) workers.push(await InferenceWorker.start({ models: { vision }, device: 'cpu', threads }));
+    } catch (err) {
+      for (const w of workers) await w.close();
+      throw err;
+    }
+    return new ClipEncoder(manifest, tokenizer, preprocessing, workers);
   }
 
   get providers(): Readonly<Record<string, Provider>> {
-    return this.worker.providers;
+    return this.workers[0]!.providers;
+  }
+
+  /** Image batches that can run at once. */
+  get parallelism(): number {
+    return this.workers.length;
   }
 
   get inputSize(): { width: number; height: number } {
@@ -77,9 +109,17 @@ export class ClipEncoder {
       if (t.length !== plane) throw new Error(`picture tensor of ${t.length} values, expected ${plane}`);
       data.set(t, i * plane);
     });
-    const out = embeddingOutput(this.worker.io['vision']!, 'image_embeds');
-    const r = await this.worker.run('vision', { pixel_values: { type: 'float32', data, dims: [batch.length, 3, height, width] } }, [out]);
-    return rows(r[out]!);
+    // The least busy worker takes the batch.
+    const w = this.busy.indexOf(Math.min(...this.busy));
+    const worker = this.workers[w]!;
+    const out = embeddingOutput(worker.io['vision']!, 'image_embeds');
+    this.busy[w]!++;
+    try {
+      const r = await worker.run('vision', { pixel_values: { type: 'float32', data, dims: [batch.length, 3, height, width] } }, [out]);
+      return rows(r[out]!);
+    } finally {
+      this.busy[w]!--;
+    }
   }
 
   async embedImages(inputs: readonly (string | Buffer)[]): Promise<Float32Array[]> {
@@ -114,14 +154,15 @@ export class ClipEncoder {
       ids.set(tok.subarray(0, len), i * len);
       mask.fill(1, i * len, i * len + Math.min(len, tok.indexOf(this.tokenizer.eot) + 1));
     });
-    const io = this.worker.io['text']!;
+    const worker = this.workers[0]!;
+    const io = worker.io['text']!;
     const feeds: Record<string, FeedTensor> = { input_ids: { type: 'int64', data: ids, dims: [tokens.length, len] } };
     if (io.inputs.includes('attention_mask')) feeds['attention_mask'] = { type: 'int64', data: mask, dims: [tokens.length, len] };
     const out = embeddingOutput(io, 'text_embeds');
-    return rows((await this.worker.run('text', feeds, [out]))[out]!);
+    return rows((await worker.run('text', feeds, [out]))[out]!);
   }
 
-  close(): Promise<void> {
-    return this.worker.close();
+  async close(): Promise<void> {
+    for (const w of this.workers) await w.close();
   }
 }

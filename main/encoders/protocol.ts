@@ -12,6 +12,8 @@ export interface OutputTensor {
 
 export interface ModelSpec {
   readonly path: string;
+  /** onnxruntime intra-op threads for this model (default: the worker's). */
+  readonly threads?: number;
   /**
    * Also return a CNN's last convolutional map: a tensor name, or "auto" for the input of the
    * final global pooling (exported classifiers do not list it as an output).

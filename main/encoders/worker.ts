@@ -59,7 +59,7 @@ async function handle(msg: WorkerRequest): Promise<WorkerReply> {
         featureMap = spec.featureMap === 'auto' ? lastFeatureMap(bytes) : spec.featureMap;
         source = withOutput(bytes, featureMap);
       }
-      const { session, provider } = await createSession(source, msg.device, msg.threads);
+      const { session, provider } = await createSession(source, msg.device, spec.threads ?? msg.threads);
       sessions.set(name, session);
       providers[name] = provider;
       io[name] = { inputs: [...session.inputNames], outputs: [...session.outputNames], featureMap };

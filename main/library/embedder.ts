@@ -163,9 +163,10 @@ export async function embedPending(ctx: EmbedContext, kind: ModelKind, opts: Emb
     // Nothing to embed.
   } else if (kind === 'clip') {
     const enc = await ctx.encoders.clip(pack);
-    for await (const batch of pipelined(source(), (t) => enc.pixels(input(t)), batchSize, batchSize * (prefetch + 1))) {
-      const ok = batch.filter((b): b is Extract<typeof b, { value: Float32Array }> => 'value' in b);
-      const failures: { todo: Todo; error: string }[] = batch.filter((b): b is Extract<typeof b, { error: string }> => 'error' in b);
+    type Item = Prepared<Float32Array>;
+    const embedBatch = async (batch: Item[]): Promise<void> => {
+      const ok = batch.filter((b): b is Extract<Item, { value: Float32Array }> => 'value' in b);
+      const failures: { todo: Todo; error: string }[] = batch.filter((b): b is Extract<Item, { error: string }> => 'error' in b);
       const items: { todo: Todo; vectors: Omit<StoredVector, 'hash'>[] }[] = [];
       let vectors: Float32Array[] | null = null;
       try {
@@ -190,8 +191,16 @@ export async function embedPending(ctx: EmbedContext, kind: ModelKind, opts: Emb
       summary.embedded += items.length;
       summary.failed += failures.length;
       report();
+    };
+    // As many batches in flight as the encoder runs side by side; each commits when it is done.
+    const inflight = new Set<Promise<void>>();
+    for await (const batch of pipelined(source(), (t) => enc.pixels(input(t)), batchSize, batchSize * (prefetch + enc.parallelism))) {
+      const p: Promise<void> = embedBatch(batch).finally(() => inflight.delete(p));
+      inflight.add(p);
+      if (inflight.size >= enc.parallelism) await Promise.race(inflight);
       if (opts.signal?.aborted) break;
     }
+    await Promise.all(inflight);
   } else {
     const enc = await ctx.encoders.cnn(pack);
     for await (const batch of pipelined<Preprocessed>(source(), (t) => enc.pixels(input(t)), 1, 1 + prefetch * 2)) {

@@ -107,16 +107,20 @@ describe('embedding while indexing', () => {
     const ctl = new AbortController();
     const seen: EmbedProgress[] = [];
     const partial = await lib.engine.embed({ batchSize: 3, signal: ctl.signal, onEmbedProgress: (p) => { seen.push(p); ctl.abort(); } });
-    expect(partial[0]).toMatchObject({ space: 'clip.clip-b', embedded: 3, complete: false });
+    // Stopped after the batches already running (one per inference worker) were committed.
+    expect(partial[0]).toMatchObject({ space: 'clip.clip-b', complete: false });
+    const first = partial[0]!.embedded;
+    expect(first).toBeGreaterThanOrEqual(3);
+    expect(first).toBeLessThan(10);
     expect(servingSpace(lib.engine.db, 'clip')).toBe('clip.clip-a');
     expect(count(lib, 'clip.clip-a').n).toBe(10);
-    expect(count(lib, 'clip.clip-b').n).toBe(3);
+    expect(count(lib, 'clip.clip-b').n).toBe(first);
     const models = await lib.engine.listModels();
     expect(models.find((m) => m.name === 'clip-a')).toMatchObject({ active: false, serving: true });
     expect(models.find((m) => m.name === 'clip-b')).toMatchObject({ active: true, serving: false });
     // Finished: the new space serves, the old one is gone from SQLite and from disk.
     const [done] = await lib.engine.embed();
-    expect(done).toMatchObject({ embedded: 7, complete: true });
+    expect(done).toMatchObject({ embedded: 10 - first, complete: true });
     expect(servingSpace(lib.engine.db, 'clip')).toBe('clip.clip-b');
     expect(count(lib, 'clip.clip-a').n).toBe(0);
     expect(existsSync(join(lib.engine.libraryDir, 'index', 'clip.clip-a'))).toBe(false);
