@@ -145,19 +145,25 @@ export async function embedPending(ctx: EmbedContext, kind: ModelKind, opts: Emb
     const thumb = ctx.thumbs.pathFor(t.hash, 1024);
     return existsSync(thumb) ? thumb : t.path;
   };
-  const commit = (items: readonly { todo: Todo; vectors: Omit<StoredVector, 'hash'>[] }[], failures: readonly { todo: Todo; error: string }[]): ReturnType<VectorStore['put']> => {
-    const now = Date.now();
-    return db.transaction(() => {
-      for (const f of failures) recordFailure.run(space, f.todo.hash, describeFailure(f.error), now);
-      return items.flatMap((i) => store.put(space, i.todo.hash, i.vectors));
-    })();
-  };
+
   const batchSize = Math.max(1, opts.batchSize ?? 16);
   const prefetch = Math.max(1, opts.prefetch ?? 2);
   const manifest = ctx.encoders.manifest(pack);
   if (manifest.kind !== kind) throw new Error(`the active ${kind} pack ${pack} is a ${manifest.kind} pack`);
   // Opening the index applies deletions it missed; the models load only when there is work.
   const index = await indexes.get(space, manifest.embeddingDim);
+
+  // One transaction per batch: vectors and failures, then the index and the counts follow.
+  const commit = (items: readonly { todo: Todo; vectors: Omit<StoredVector, 'hash'>[] }[], failures: readonly { todo: Todo; error: string }[]): void => {
+    const now = Date.now();
+    index.add(db.transaction(() => {
+      for (const f of failures) recordFailure.run(space, f.todo.hash, describeFailure(f.error), now);
+      return items.flatMap((i) => store.put(space, i.todo.hash, i.vectors));
+    })());
+    summary.embedded += items.length;
+    summary.failed += failures.length;
+    report();
+  };
 
   if (total === 0) {
     // Nothing to embed.
@@ -187,10 +193,7 @@ export async function embedPending(ctx: EmbedContext, kind: ModelKind, opts: Emb
         }
         items.push({ todo: b.todo, vectors: [{ region: 0, box: null, vector: v! }] });
       }
-      index.add(commit(items, failures));
-      summary.embedded += items.length;
-      summary.failed += failures.length;
-      report();
+      commit(items, failures);
     };
     // As many batches in flight as the encoder runs side by side; each commits when it is done.
     const inflight = new Set<Promise<void>>();
@@ -222,10 +225,7 @@ export async function embedPending(ctx: EmbedContext, kind: ModelKind, opts: Emb
           failures.push({ todo: b.todo, error: err instanceof Error ? err.message : String(err) });
         }
       }
-      index.add(commit(items, failures));
-      summary.embedded += items.length;
-      summary.failed += failures.length;
-      report();
+      commit(items, failures);
       if (opts.signal?.aborted) break;
     }
   }
@@ -244,9 +244,11 @@ export async function embedPending(ctx: EmbedContext, kind: ModelKind, opts: Emb
 /** The active space covers the library: serve it, and drop the spaces of earlier packs of this kind. */
 async function promote(ctx: EmbedContext, kind: ModelKind, space: string): Promise<void> {
   const { db } = ctx;
-  if (getSetting(db, servingKey(kind)) !== space) setSetting(db, servingKey(kind), space);
   // Earlier packs' spaces, and the whitened spaces derived from them (not this space's own).
   const derived = new Set((db.prepare('SELECT space FROM whitenings WHERE raw_space = ?').all(space) as { space: string }[]).map((r) => r.space));
+  // A whitened space of this one, once serving, keeps serving (the whitener decides when it changes).
+  const serving = getSetting(db, servingKey(kind));
+  if (serving !== space && !(serving !== null && derived.has(serving))) setSetting(db, servingKey(kind), space);
   const old = (db.prepare('SELECT DISTINCT space FROM vectors').all() as { space: string }[])
     .map((r) => r.space)
     .filter((s) => s.startsWith(`${kind}.`) && s !== space && !derived.has(s));
