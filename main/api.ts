@@ -172,4 +172,146 @@ export interface LoupeApi {
   listModels(): Promise<readonly ModelPackInfo[]>;
   /** Makes an installed pack the active one of its kind; its vectors are computed in the background. */
   useModel(name: string): Promise<ModelPackInfo>;
+
+  /** Every query type, one entry point: sentence, photo, region, category, combined, or filters alone. */
+  search(request: SearchRequest): Promise<SearchResponse>;
+  /** Groups of near-identical photos and bursts. */
+  duplicates(filters?: SearchFilters): Promise<readonly DuplicateGroup[]>;
+
+  listAlbums(): Promise<readonly AlbumInfo[]>;
+  /** With a query, a smart album: its photos are the query's results, updated as the library changes. */
+  createAlbum(name: string, query?: SearchRequest): Promise<AlbumInfo>;
+  renameAlbum(id: number, name: string): Promise<AlbumInfo>;
+  deleteAlbum(id: number): Promise<void>;
+  addToAlbum(id: number, photoIds: readonly number[], beforePhotoId?: number): Promise<AlbumInfo>;
+  removeFromAlbum(id: number, photoIds: readonly number[]): Promise<AlbumInfo>;
+  reorderAlbum(id: number, photoIds: readonly number[]): Promise<AlbumInfo>;
+  /** An album's photos in album order (a smart album: its query's order). */
+  albumPhotos(id: number, offset?: number, limit?: number): Promise<SearchResponse>;
+
+  listTaxonomies(): Promise<readonly TaxonomyInfo[]>;
+  /** Which classes of a taxonomy the library has, with counts, at a confidence threshold (0–1). */
+  categoryCounts(taxonomy: string, threshold?: number): Promise<readonly CategoryCount[]>;
+  listCategories(): Promise<readonly UserCategoryInfo[]>;
+  /** Adds examples (and counter-examples) to a user category, creating it when new, and retrains it. */
+  teachCategory(name: string, positives: readonly number[], negatives?: readonly number[]): Promise<TeachResult>;
+  deleteCategory(name: string): Promise<void>;
+}
+
+export interface TeachResult {
+  readonly category: UserCategoryInfo;
+  readonly trainMs: number;
+  /** Photos the category's classifier accepts that are not examples yet, most likely first. */
+  readonly suggestions: readonly { readonly photo: PhotoRecord; readonly probability: number }[];
+}
+
+/** A box as fractions (0–1) of the picture as displayed (after EXIF orientation). */
+export interface Box {
+  readonly x: number;
+  readonly y: number;
+  readonly w: number;
+  readonly h: number;
+}
+
+export type Orientation = 'landscape' | 'portrait' | 'square';
+
+/** Narrow any query (or, alone, browse the library). Every field is optional; all given must hold. */
+export interface SearchFilters {
+  /** Taken at or after / before (epoch ms; the photo's date, local time read as UTC when it has no offset). */
+  readonly from?: number;
+  readonly to?: number;
+  readonly folders?: readonly number[];
+  readonly albums?: readonly number[];
+  /** Matched against camera make and model, case-insensitive substring. */
+  readonly camera?: string;
+  readonly hasLocation?: boolean;
+  readonly orientation?: Orientation;
+  readonly formats?: readonly string[];
+}
+
+/** An example photo: one in the library, a file on this machine, or dropped-in bytes (base64). Never added to the library. */
+export type PhotoQuery =
+  | { readonly id: number }
+  | { readonly path: string }
+  | { readonly bytes: string };
+
+export type SearchMode = 'similar' | 'same';
+export type SearchSort = 'relevance' | 'newest' | 'oldest';
+
+export interface SearchRequest {
+  /** Sentence, with -negatives, "phrases" and category: terms. */
+  readonly text?: string;
+  readonly photo?: PhotoQuery;
+  /** A region of a library photo: find that object elsewhere, boxed. */
+  readonly region?: { readonly photoId: number; readonly box: Box };
+  /** For photo queries: similar (CLIP) or same object/place (CNN descriptors). Default similar. */
+  readonly mode?: SearchMode;
+  /** Text + photo: how much the text counts (0–1, default 0.5). */
+  readonly textWeight?: number;
+  /** Average query expansion (default on for "same"). */
+  readonly expand?: boolean;
+  /** Diffusion re-ranking of the top candidates (default off). */
+  readonly diffusion?: boolean;
+  readonly filters?: SearchFilters;
+  readonly sort?: SearchSort;
+  readonly offset?: number;
+  readonly limit?: number;
+}
+
+export interface SearchHit {
+  readonly photo: PhotoRecord;
+  readonly score: number;
+  /** Where the match is, for region and same-object queries. */
+  readonly box: Box | null;
+  /** Why it matched, when not by its picture: a file or folder name. */
+  readonly matchedName: boolean;
+}
+
+export interface SearchResponse {
+  readonly hits: readonly SearchHit[];
+  /** Results in all (for paging). */
+  readonly total: number;
+  readonly offset: number;
+  /** The embedding space answered from, or null for a browse. */
+  readonly space: string | null;
+  readonly tookMs: number;
+  /** Things the user should know (a category not found, a model missing). */
+  readonly notes: readonly string[];
+}
+
+export interface AlbumInfo {
+  readonly id: number;
+  readonly name: string;
+  /** A smart album's saved query; null for a plain one. */
+  readonly query: SearchRequest | null;
+  readonly count: number;
+  readonly coverPhotoId: number | null;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
+export interface TaxonomyInfo {
+  readonly name: string;
+  readonly title: string;
+  readonly classes: number;
+}
+
+export interface CategoryCount {
+  readonly taxonomy: string;
+  readonly name: string;
+  readonly count: number;
+}
+
+export interface UserCategoryInfo {
+  readonly id: number;
+  readonly name: string;
+  readonly positives: number;
+  readonly negatives: number;
+  readonly trainedAt: number | null;
+}
+
+export interface DuplicateGroup {
+  readonly photos: readonly PhotoRecord[];
+  /** Lowest similarity inside the group. */
+  readonly similarity: number;
 }

@@ -2,9 +2,19 @@ import { mkdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type {
-  EmbedProgress, EmbedSummary, EngineEvent, FolderInfo, IndexProgress, IndexSummary, LibraryStatus, LoupeApi, ModelKind,
-  ModelPackInfo, PhotoRecord, PhotoState, ScanSummary,
+  AlbumInfo, CategoryCount, DuplicateGroup, EmbedProgress, EmbedSummary, EngineEvent, FolderInfo, IndexProgress, IndexSummary,
+  LibraryStatus, LoupeApi, ModelKind, ModelPackInfo, PhotoRecord, PhotoState, ScanSummary, SearchFilters, SearchRequest,
+  SearchResponse, TaxonomyInfo, TeachResult, UserCategoryInfo,
 } from './api.js';
+import {
+  addToAlbum, albumPhotoIds, createAlbum, deleteAlbum, getAlbum, listAlbums, removeFromAlbum, renameAlbum, reorderAlbum,
+} from './library/albums.js';
+import { exportFiles, type ExportProgress, type ExportSummary } from './library/export.js';
+import {
+  addExamples, classCounts, CategoryError, deleteUserCategory, exampleItems, listTaxonomies, listUserCategories, loadTaxonomy,
+  scoreAll, trainCategory,
+} from './search/categories.js';
+import { Searcher } from './search/search.js';
 import { EncoderCache } from './encoders/cache.js';
 import type { Device } from './encoders/device.js';
 import { IndexSet } from './index/spaces.js';
@@ -60,6 +70,7 @@ export class Engine implements LoupeApi {
   readonly vectors: VectorStore;
   readonly indexes: IndexSet;
   readonly encoders: EncoderCache;
+  readonly searcher: Searcher;
   private readonly listeners = new Set<Listener>();
   private running: Promise<IndexSummary> | null = null;
 
@@ -72,6 +83,7 @@ export class Engine implements LoupeApi {
     const log = (message: string): void => this.emit({ type: 'log', message });
     this.indexes = new IndexSet(join(libraryDir, 'index'), this.vectors, log);
     this.encoders = new EncoderCache(this.packs, { device: opts.device, threads: opts.threads, workers: opts.inferenceWorkers, log });
+    this.searcher = new Searcher({ db: this.db, indexes: this.indexes, encoders: this.encoders, thumbs: this.thumbs });
   }
 
   static open(opts: EngineOptions): Engine {
@@ -276,6 +288,94 @@ export class Engine implements LoupeApi {
   async getPhoto(id: number): Promise<PhotoRecord | null> {
     const row = photoById(this.db, id);
     return row ? toRecord(row) : null;
+  }
+
+  search(request: SearchRequest): Promise<SearchResponse> {
+    return this.searcher.search(request);
+  }
+
+  duplicates(filters?: SearchFilters): Promise<readonly DuplicateGroup[]> {
+    return this.searcher.duplicates({ filters });
+  }
+
+  async listAlbums(): Promise<readonly AlbumInfo[]> {
+    return listAlbums(this.db);
+  }
+
+  async createAlbum(name: string, query?: SearchRequest): Promise<AlbumInfo> {
+    return createAlbum(this.db, name, query);
+  }
+
+  async renameAlbum(id: number, name: string): Promise<AlbumInfo> {
+    return renameAlbum(this.db, id, name);
+  }
+
+  async deleteAlbum(id: number): Promise<void> {
+    deleteAlbum(this.db, id);
+  }
+
+  async addToAlbum(id: number, photoIds: readonly number[], beforePhotoId?: number): Promise<AlbumInfo> {
+    return addToAlbum(this.db, id, photoIds, beforePhotoId);
+  }
+
+  async removeFromAlbum(id: number, photoIds: readonly number[]): Promise<AlbumInfo> {
+    return removeFromAlbum(this.db, id, photoIds);
+  }
+
+  async reorderAlbum(id: number, photoIds: readonly number[]): Promise<AlbumInfo> {
+    return reorderAlbum(this.db, id, photoIds);
+  }
+
+  async albumPhotos(id: number, offset = 0, limit = 100): Promise<SearchResponse> {
+    const started = performance.now();
+    const album = getAlbum(this.db, id);
+    if (album.query) return this.search({ ...album.query, offset, limit });
+    const ids = albumPhotoIds(this.db, id);
+    const hits = ids.slice(offset, offset + limit).map((pid) => photoById(this.db, pid)).filter((r) => r !== undefined)
+      .map((r) => ({ photo: toRecord(r), score: 0, box: null, matchedName: false }));
+    return { hits, total: ids.length, offset, space: null, tookMs: performance.now() - started, notes: [] };
+  }
+
+  /** Copies an album's photos (a smart album: all its query's results) to a folder, in album order. */
+  async exportAlbum(id: number, dest: string, opts: { onProgress?: (p: ExportProgress) => void; signal?: AbortSignal } = {}): Promise<ExportSummary> {
+    const album = getAlbum(this.db, id);
+    const photos = album.query
+      ? (await this.search({ ...album.query, offset: 0, limit: 10_000 })).hits.map((h) => h.photo.path)
+      : albumPhotoIds(this.db, id).map((pid) => photoById(this.db, pid)).filter((r) => r !== undefined && r.state !== 'error').map((r) => r!.path);
+    return exportFiles(photos, dest, { ...opts, prefixOrder: album.query === null });
+  }
+
+  async listTaxonomies(): Promise<readonly TaxonomyInfo[]> {
+    return listTaxonomies();
+  }
+
+  async categoryCounts(taxonomy: string, threshold = 0.2, onProgress?: (done: number, total: number) => void): Promise<readonly CategoryCount[]> {
+    const { space } = await this.searcher.prepareTaxonomy(taxonomy, onProgress);
+    return classCounts(this.db, space.space, loadTaxonomy(taxonomy), threshold);
+  }
+
+  async listCategories(): Promise<readonly UserCategoryInfo[]> {
+    return listUserCategories(this.db, this.searcher.space('clip')?.space ?? null);
+  }
+
+  async teachCategory(name: string, positives: readonly number[], negatives: readonly number[] = [], limit = 50): Promise<TeachResult> {
+    const s = this.searcher.clipSpace('Teaching a category');
+    const cat = addExamples(this.db, name, positives, negatives);
+    const t = performance.now();
+    const model = trainCategory(this.db, cat.name, s.space);
+    const trainMs = performance.now() - t;
+    const suggestions = this.contentsToPhotos(scoreAll(this.db, s.space, model, exampleItems(this.db, cat.id)).slice(0, limit));
+    const info = listUserCategories(this.db, s.space).find((c) => c.id === cat.id)!;
+    return { category: info, trainMs, suggestions };
+  }
+
+  private contentsToPhotos(items: readonly { item: number; prob: number }[]): TeachResult['suggestions'] {
+    const byContent = this.db.prepare(`SELECT p.* FROM photos p JOIN contents c ON c.hash = p.hash WHERE c.id = ? AND p.state = 'ok' ORDER BY p.id`);
+    return items.flatMap((s) => (byContent.all(s.item) as Parameters<typeof toRecord>[0][]).map((p) => ({ photo: toRecord(p), probability: s.prob })));
+  }
+
+  async deleteCategory(name: string): Promise<void> {
+    if (!deleteUserCategory(this.db, name)) throw new CategoryError(`no category named ${name}`);
   }
 
   async close(): Promise<void> {

@@ -6,6 +6,7 @@ import { Engine } from '../engine.js';
 import { activeModel } from '../library/embedder.js';
 import { resolveLibraryDir } from '../paths.js';
 import { duration, progressLine, statusText } from './format.js';
+import { addSearchCommands } from './search-commands.js';
 
 interface GlobalOpts { library?: string; json?: boolean; device?: Device; threads?: string }
 
@@ -252,6 +253,7 @@ export function buildProgram(io: Io = defaultIo): Command {
       print({ removed: name }, `Removed ${name}.`);
     }));
 
+  addSearchCommands(program, { withE, print, out: io.out, json: () => g().json === true, bar: (label) => simpleBar(io, g().json === true, label) });
   return program;
 }
 

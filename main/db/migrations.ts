@@ -184,6 +184,61 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 4,
+    description: 'zero-shot class embeddings and assignments, user-taught categories',
+    sql: `
+      -- A taxonomy's class text embeddings (prompt ensembles) for one CLIP space, computed once.
+      -- digest: of the class names and templates, so an edited taxonomy is recomputed.
+      CREATE TABLE class_embeddings (
+        space    TEXT    NOT NULL,
+        taxonomy TEXT    NOT NULL,
+        digest   TEXT    NOT NULL,
+        classes  INTEGER NOT NULL,
+        dim      INTEGER NOT NULL,
+        data     BLOB    NOT NULL,          -- float32 × classes × dim
+        PRIMARY KEY (space, taxonomy)
+      ) WITHOUT ROWID;
+
+      -- Each picture's most likely class in a taxonomy (zero-shot), for browsing with counts.
+      CREATE TABLE class_assignments (
+        space      TEXT    NOT NULL,
+        taxonomy   TEXT    NOT NULL,
+        content_id INTEGER NOT NULL REFERENCES contents(id) ON DELETE CASCADE,
+        class      INTEGER NOT NULL,
+        prob       REAL    NOT NULL,
+        PRIMARY KEY (space, taxonomy, content_id)
+      ) WITHOUT ROWID;
+      CREATE INDEX class_assignments_class ON class_assignments(space, taxonomy, class, prob);
+
+      -- Categories the user teaches by example ("our cat Miso"). Examples are photos, so they
+      -- survive moves; each category has its own classifier per space (no shared state, so
+      -- teaching one never changes another).
+      CREATE TABLE user_categories (
+        id         INTEGER PRIMARY KEY,
+        name       TEXT    NOT NULL UNIQUE COLLATE NOCASE,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+      CREATE TABLE user_category_examples (
+        category_id INTEGER NOT NULL REFERENCES user_categories(id) ON DELETE CASCADE,
+        photo_id    INTEGER NOT NULL REFERENCES photos(id) ON DELETE CASCADE,
+        positive    INTEGER NOT NULL CHECK (positive IN (0, 1)),
+        added_at    INTEGER NOT NULL,
+        PRIMARY KEY (category_id, photo_id)
+      ) WITHOUT ROWID;
+      CREATE TABLE user_category_models (
+        category_id INTEGER NOT NULL REFERENCES user_categories(id) ON DELETE CASCADE,
+        space       TEXT    NOT NULL,
+        dim         INTEGER NOT NULL,
+        weights     BLOB    NOT NULL,       -- float32 × dim
+        center      BLOB    NOT NULL,       -- float32 × dim, subtracted before the dot product
+        bias        REAL    NOT NULL,
+        trained_at  INTEGER NOT NULL,
+        PRIMARY KEY (category_id, space)
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 export const LATEST_VERSION: number = MIGRATIONS.length === 0 ? 0 : MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -1,0 +1,104 @@
+/**
+ * The search box's little language, parsed into parts:
+ *   two kids building a sandcastle     a sentence
+ *   beach -people -"parked cars"       negative terms (a word or a quoted phrase after "-")
+ *   "IMG_2041"                         a quoted phrase (also matched against file and folder names)
+ *   category:Indigo Bunting            a fine-grained category: the words after it, up to the next
+ *   category:"golden retriever" grass  operator; quotes end it early
+ *   category:birds/Indigo Bunting      …within one taxonomy
+ */
+
+export interface CategoryTerm {
+  readonly taxonomy: string | null;
+  readonly name: string;
+}
+
+export interface ParsedQuery {
+  /** The positive sentence (quoted phrases included, without their quotes). */
+  readonly text: string;
+  readonly negatives: readonly string[];
+  readonly phrases: readonly string[];
+  readonly categories: readonly CategoryTerm[];
+}
+
+interface Token {
+  readonly value: string;
+  readonly quoted: boolean;
+  readonly negative: boolean;
+  /** `category:` came right before it (value is what followed the colon). */
+  readonly category: boolean;
+}
+
+function tokenize(input: string): Token[] {
+  const out: Token[] = [];
+  const re = /(-?)(category:)?(?:"([^"]*)"?|(\S+))/giy;
+  let i = 0;
+  while (i < input.length) {
+    while (i < input.length && /\s/.test(input[i]!)) i++;
+    if (i >= input.length) break;
+    re.lastIndex = i;
+    const m = re.exec(input);
+    if (!m) break;
+    i = re.lastIndex;
+    const quoted = m[3] !== undefined;
+    const value = (quoted ? m[3]! : m[4] ?? '').trim();
+    const negative = m[1] === '-' && (quoted || value.length > 0);
+    const category = m[2] !== undefined;
+    if (!category && value.length === 0 && m[1] !== '-') continue;
+    out.push({ value: negative || category ? value : `${m[1]}${value}`, quoted, negative, category });
+  }
+  return out;
+}
+
+function categoryTerm(raw: string): CategoryTerm | null {
+  const name = raw.trim().replace(/\s+/g, ' ');
+  if (name.length === 0) return null;
+  const slash = name.indexOf('/');
+  if (slash > 0 && !/\s/.test(name.slice(0, slash))) return { taxonomy: name.slice(0, slash).toLowerCase(), name: name.slice(slash + 1).trim() };
+  return { taxonomy: null, name };
+}
+
+export function parseQuery(input: string): ParsedQuery {
+  const tokens = tokenize(input.normalize('NFC'));
+  const words: string[] = [];
+  const negatives: string[] = [];
+  const phrases: string[] = [];
+  const categories: CategoryTerm[] = [];
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i]!;
+    if (t.category && t.negative) {
+      negatives.push(t.value);
+    } else if (t.category) {
+      // Unquoted: the category name runs on over plain words.
+      let name = t.value;
+      if (!t.quoted) {
+        while (i + 1 < tokens.length && !tokens[i + 1]!.quoted && !tokens[i + 1]!.negative && !tokens[i + 1]!.category && !tokens[i + 1]!.value.includes(':')) {
+          name += ` ${tokens[++i]!.value}`;
+        }
+      }
+      const c = categoryTerm(name);
+      if (c) categories.push(c);
+    } else if (t.negative) {
+      negatives.push(t.value);
+    } else {
+      if (t.quoted) phrases.push(t.value);
+      words.push(t.value);
+    }
+  }
+  return { text: words.join(' ').replace(/\s+/g, ' ').trim(), negatives, phrases, categories };
+}
+
+/**
+ * Whether a short query ("dog", "red car") gets the prompt ensemble: CLIP was trained on captions,
+ * so a bare noun phrase matches better as "a photo of a dog." and its variants; a sentence is
+ * already a caption.
+ */
+export function wantsPrompts(text: string): boolean {
+  const words = text.trim().split(/\s+/).filter((w) => w.length > 0);
+  return words.length > 0 && words.length <= 3 && !/[.!?]$/.test(text.trim());
+}
+
+/** A template's "{}" filled with the term. */
+export function fillTemplate(template: string, term: string): string {
+  return template.replace('{}', term);
+}

@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { fillTemplate, parseQuery, wantsPrompts } from '../../main/search/query.js';
+
+describe('the search box language', () => {
+  it('a sentence is a sentence', () => {
+    expect(parseQuery('  two kids   building a sandcastle at sunset ')).toEqual({
+      text: 'two kids building a sandcastle at sunset', negatives: [], phrases: [], categories: [],
+    });
+  });
+
+  it('negative words and quoted negative phrases', () => {
+    const q = parseQuery('beach -people -"parked cars" sunset');
+    expect(q.text).toBe('beach sunset');
+    expect(q.negatives).toEqual(['people', 'parked cars']);
+  });
+
+  it('a hyphen inside a word or alone is not a negative', () => {
+    expect(parseQuery('t-shirt - x-ray').text).toBe('t-shirt - x-ray');
+    expect(parseQuery('t-shirt - x-ray').negatives).toEqual([]);
+  });
+
+  it('quoted phrases are kept for name matching and stay in the sentence', () => {
+    const q = parseQuery('"IMG_2041" at night');
+    expect(q.phrases).toEqual(['IMG_2041']);
+    expect(q.text).toBe('IMG_2041 at night');
+  });
+
+  it('category: takes the following words, up to an operator; quotes end it early; a taxonomy prefix', () => {
+    expect(parseQuery('category:Indigo Bunting').categories).toEqual([{ taxonomy: null, name: 'Indigo Bunting' }]);
+    const q = parseQuery('category:"golden retriever" on the grass -snow');
+    expect(q.categories).toEqual([{ taxonomy: null, name: 'golden retriever' }]);
+    expect(q.text).toBe('on the grass');
+    expect(q.negatives).toEqual(['snow']);
+    expect(parseQuery('category:birds/Indigo Bunting').categories).toEqual([{ taxonomy: 'birds', name: 'Indigo Bunting' }]);
+    expect(parseQuery('CATEGORY:pug category:beagle').categories).toEqual([{ taxonomy: null, name: 'pug' }, { taxonomy: null, name: 'beagle' }]);
+    expect(parseQuery('category:').categories).toEqual([]);
+  });
+
+  it('an unclosed quote runs to the end; non-ASCII and emoji survive', () => {
+    expect(parseQuery('"crème brûlée').phrases).toEqual(['crème brûlée']);
+    expect(parseQuery('🐶 im Schnee').text).toBe('🐶 im Schnee');
+  });
+
+  it('short queries get prompt templates, sentences do not', () => {
+    expect(wantsPrompts('dog')).toBe(true);
+    expect(wantsPrompts('red sports car')).toBe(true);
+    expect(wantsPrompts('two kids building a sandcastle')).toBe(false);
+    expect(wantsPrompts('a dog.')).toBe(false);
+    expect(wantsPrompts('  ')).toBe(false);
+    expect(fillTemplate('a photo of a {}.', 'dog')).toBe('a photo of a dog.');
+  });
+});
