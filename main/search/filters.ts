@@ -22,7 +22,9 @@ function placeholders(n: number): string {
 
 /** The filters as a WHERE clause; indexed photos only (state ok, with a content hash). */
 export function filterSql(f: SearchFilters = {}): SqlFilter {
-  const where = [`p.state = 'ok'`, 'p.hash IS NOT NULL'];
+  // Unary + keeps SQLite from driving a join through the state index (it would scan every
+  // indexed photo per candidate); joins come in by id or hash.
+  const where = [`+p.state = 'ok'`, '+p.hash IS NOT NULL'];
   const params: (string | number)[] = [];
   if (f.from !== undefined) {
     where.push('p.taken_at_ms >= ?');
@@ -73,16 +75,20 @@ export function eligiblePhotos(db: Db, f: SearchFilters = {}): Eligible[] {
 }
 
 /**
- * Photos whose file or folder name (inside their library folder) contains the phrase,
- * case-insensitive: "IMG_2041" or "Lisbon 2019" find files by name even when the picture says
- * nothing about it.
+ * Every indexed photo's path inside its library folder, lower-cased, for matching file and folder
+ * names ("IMG_2041", "Lisbon 2019") against what the user typed.
  */
-export function nameMatches(db: Db, phrase: string, f: SearchFilters = {}): number[] {
-  const term = phrase.trim().toLowerCase();
-  if (term.length < 3) return [];
+export function relativeNames(db: Db): { id: number; name: string }[] {
+  return db.prepare(
+    `SELECT p.id, lower(substr(p.path, length(f.path) + 1)) AS name FROM photos p JOIN folders f ON f.id = p.folder_id
+     WHERE p.state = 'ok' AND p.hash IS NOT NULL ORDER BY p.id`,
+  ).all() as { id: number; name: string }[];
+}
+
+/** Of these photo ids, those passing the filters. */
+export function passing(db: Db, ids: readonly number[], f: SearchFilters = {}): number[] {
+  if (ids.length === 0) return [];
   const { where, params } = filterSql(f);
-  return (db.prepare(
-    `SELECT p.id FROM photos p JOIN folders f ON f.id = p.folder_id
-     WHERE ${where} AND instr(lower(substr(p.path, length(f.path) + 1)), ?) > 0 ORDER BY p.id`,
-  ).all(...params, term) as { id: number }[]).map((r) => r.id);
+  return (db.prepare(`SELECT p.id FROM json_each(?) j CROSS JOIN photos p ON p.id = j.value WHERE ${where} ORDER BY p.id`)
+    .all(JSON.stringify(ids), ...params) as { id: number }[]).map((r) => r.id);
 }

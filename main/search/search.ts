@@ -19,11 +19,11 @@ import { toRecord, type PhotoRow } from '../library/photos.js';
 import type { ThumbnailStore } from '../library/thumbnails.js';
 import { currentWhitening } from '../library/whitener.js';
 import { assignClasses, classEmbeddings, exampleItems, findClass, loadTaxonomy, scoreAll, storedModel, trainCategory, userCategory } from './categories.js';
-import { eligiblePhotos, filterSql, hasFilters, nameMatches } from './filters.js';
+import { eligiblePhotos, filterSql, hasFilters, passing, relativeNames } from './filters.js';
 import { fillTemplate, parseQuery, wantsPrompts } from './query.js';
 import {
   alphaQueryExpansion, combineQuery, diffusionScores, dotProduct, groups, nearDuplicate, page, penalizeNegatives,
-  weightedMean, type Edge, type Scored,
+  stableOrder, weightedMean, type Edge, type Scored,
 } from './rank.js';
 import { parseSearchRequest } from './request.js';
 
@@ -72,6 +72,8 @@ interface SpaceInfo {
 
 export class Searcher {
   private readonly textCache = new Map<string, Float32Array>();
+  /** Relative paths for name matching, rebuilt when the database has changed since. */
+  private names: { version: string; rows: { id: number; name: string }[] } | null = null;
 
   constructor(private readonly ctx: SearchContext) {}
 
@@ -319,12 +321,65 @@ export class Searcher {
     // File and folder names: quoted phrases, and the whole sentence.
     const named = new Set<number>();
     for (const phrase of new Set([...parsed.phrases, parsed.text].filter((p) => p.length >= 3))) {
-      for (const id of nameMatches(this.ctx.db, phrase, req.filters)) named.add(id);
+      for (const id of this.nameMatches(phrase, req.filters)) named.add(id);
     }
 
     const boxes = kind === 'cnn' ? this.vectorsById(ranked.map((c) => c.vectorId).filter((x): x is number => x !== null)) : null;
-    const hits = this.toHits(ranked, named, exclude, boxes, req);
-    return { hits: page(hits, offset, limit), total: hits.length, offset, space: s.space, tookMs: performance.now() - started, notes };
+    const sort = req.sort ?? 'relevance';
+    if (sort === 'relevance') {
+      // Only the page's photos are read; the total is counted in SQL.
+      const order = stableOrder(ranked.map((c) => ({ ...c, id: c.item })));
+      const namedHits = this.namedHits(named, exclude, order, boxes, req);
+      const want = Math.max(0, offset + limit - namedHits.length);
+      const out: SearchHit[] = [...namedHits];
+      for (let i = 0; i < order.length && out.length < namedHits.length + want; i += Math.max(want, 50)) {
+        const chunk = order.slice(i, i + Math.max(want, 50));
+        out.push(...this.toHits(chunk, named, boxes, req).filter((h) => !named.has(h.photo.id)));
+      }
+      const items = new Set(ranked.map((c) => c.item));
+      const namedInRanked = this.contentsOfPhotos([...named]).filter((c) => items.has(c)).length;
+      const total = namedHits.length + this.countPhotos([...items], req) - namedInRanked;
+      return { hits: page(out, offset, limit), total, offset, space: s.space, tookMs: performance.now() - started, notes };
+    }
+    const hits = [...this.namedHits(named, exclude, ranked, boxes, req), ...this.toHits(ranked, named, boxes, req).filter((h) => !named.has(h.photo.id))];
+    const sorted = sortHits(hits.map((h) => ({ ...h, id: h.photo.id })), sort).map(({ id: _, ...h }) => h);
+    return { hits: page(sorted, offset, limit), total: sorted.length, offset, space: s.space, tookMs: performance.now() - started, notes };
+  }
+
+  private nameMatches(phrase: string, filters: SearchRequest['filters']): number[] {
+    const term = phrase.trim().toLowerCase();
+    if (term.length < 3) return [];
+    const version = String((this.ctx.db.prepare('SELECT total_changes() AS t').get() as { t: number }).t) + ':' + String(this.ctx.db.pragma('data_version', { simple: true }));
+    if (this.names?.version !== version) this.names = { version, rows: relativeNames(this.ctx.db) };
+    // A phrase in more names than a page of candidates is not a name (".jpg", "img"): it would bury the ranking.
+    const ids = this.names.rows.filter((r) => r.name.includes(term)).map((r) => r.id);
+    if (ids.length > POOL) return [];
+    return hasFilters(filters) ? passing(this.ctx.db, ids, filters) : ids;
+  }
+
+  /** The content id of each photo (one per photo that has one). */
+  private contentsOfPhotos(photoIds: readonly number[]): number[] {
+    return (this.ctx.db.prepare('SELECT c.id FROM json_each(?) j CROSS JOIN photos p ON p.id = j.value JOIN contents c ON c.hash = p.hash')
+      .all(JSON.stringify(photoIds)) as { id: number }[]).map((r) => r.id);
+  }
+
+  private countPhotos(items: readonly number[], req: SearchRequest): number {
+    const { where, params } = filterSql(req.filters);
+    return (this.ctx.db.prepare(`SELECT count(*) AS n FROM json_each(?) j CROSS JOIN contents c ON c.id = j.value CROSS JOIN photos p ON p.hash = c.hash WHERE ${where}`)
+      .get(JSON.stringify(items), ...params) as { n: number }).n;
+  }
+
+  /** Photos matched by name, first: 1 + their picture's score when the ranking has it. */
+  private namedHits(named: ReadonlySet<number>, exclude: number | null, ranked: readonly Candidate[], boxes: Map<number, { box: Box | null }> | null, req: SearchRequest): SearchHit[] {
+    if (named.size === 0) return [];
+    const rows = this.ctx.db.prepare('SELECT p.*, c.id AS content_id FROM json_each(?) j CROSS JOIN photos p ON p.id = j.value JOIN contents c ON c.hash = p.hash')
+      .all(JSON.stringify([...named])) as (PhotoRow & { content_id: number })[];
+    const byItem = new Map(ranked.map((c) => [c.item, c]));
+    const hits = rows.filter((p) => p.content_id !== exclude).map((p) => {
+      const c = byItem.get(p.content_id);
+      return { id: p.id, photo: toRecord(p), score: 1 + (c?.score ?? 0), box: c ? shownBox(c, boxes) : null, matchedName: true };
+    });
+    return sortHits(hits, req.sort ?? 'relevance').map(({ id: _, ...h }) => h);
   }
 
   /** Re-ranks the top candidates by diffusion on their neighbour graph; the rest keep their order below. */
@@ -344,34 +399,26 @@ export class Searcher {
   private photosOf(items: readonly number[], req: SearchRequest): Map<number, PhotoRow[]> {
     const { where, params } = filterSql(req.filters);
     const rows = this.ctx.db.prepare(
-      `SELECT p.*, c.id AS content_id FROM photos p JOIN contents c ON c.hash = p.hash WHERE c.id IN (SELECT value FROM json_each(?)) AND ${where} ORDER BY p.id`,
+      // CROSS JOIN fixes the join order (SQLite's rule): from the wanted ids out, never a scan of photos.
+      `SELECT p.*, c.id AS content_id FROM json_each(?) j CROSS JOIN contents c ON c.id = j.value CROSS JOIN photos p ON p.hash = c.hash
+       WHERE ${where} ORDER BY p.id`,
     ).all(JSON.stringify(items), ...params) as (PhotoRow & { content_id: number })[];
     const out = new Map<number, PhotoRow[]>();
     for (const r of rows) out.set(r.content_id, [...(out.get(r.content_id) ?? []), r]);
     return out;
   }
 
-  private toHits(ranked: readonly Candidate[], named: ReadonlySet<number>, exclude: number | null, boxes: Map<number, { box: Box | null }> | null, req: SearchRequest): SearchHit[] {
+  /** Candidates (in order) as photo hits; name-matched photos are left to namedHits. */
+  private toHits(ranked: readonly Candidate[], named: ReadonlySet<number>, boxes: Map<number, { box: Box | null }> | null, req: SearchRequest): SearchHit[] {
     const photos = this.photosOf(ranked.map((c) => c.item), req);
-    const out: (SearchHit & { id: number })[] = [];
-    const seen = new Set<number>();
+    const out: SearchHit[] = [];
     for (const c of ranked) {
-      const box = c.vectorId !== null ? boxes?.get(c.vectorId)?.box ?? null : null;
-      const shown = box && !(box.x === 0 && box.y === 0 && box.w === 1 && box.h === 1) ? box : null;
+      const box = shownBox(c, boxes);
       for (const p of photos.get(c.item) ?? []) {
-        seen.add(p.id);
-        const isNamed = named.has(p.id);
-        out.push({ id: p.id, photo: toRecord(p), score: isNamed ? 1 + c.score : c.score, box: shown, matchedName: isNamed });
+        if (!named.has(p.id)) out.push({ photo: toRecord(p), score: c.score, box, matchedName: false });
       }
     }
-    // Name matches the pictures did not bring.
-    if (named.size > 0) {
-      const rest = [...named].filter((id) => !seen.has(id));
-      const rows = rest.length === 0 ? [] : this.ctx.db.prepare('SELECT p.*, c.id AS content_id FROM photos p JOIN contents c ON c.hash = p.hash WHERE p.id IN (SELECT value FROM json_each(?))')
-        .all(JSON.stringify(rest)) as (PhotoRow & { content_id: number })[];
-      for (const p of rows) if (p.content_id !== exclude) out.push({ id: p.id, photo: toRecord(p), score: 1, box: null, matchedName: true });
-    }
-    return sortHits(out, req.sort ?? 'relevance').map(({ id: _, ...h }) => h);
+    return out;
   }
 
   /** No query: the filtered library by date (newest first unless asked otherwise). */
@@ -449,6 +496,12 @@ export class Searcher {
   clipSpace(why: string): SpaceInfo {
     return this.requireSpace('clip', why);
   }
+}
+
+/** A hit's matched region, unless it is the whole picture. */
+function shownBox(c: Candidate, boxes: Map<number, { box: Box | null }> | null): Box | null {
+  const box = c.vectorId !== null ? boxes?.get(c.vectorId)?.box ?? null : null;
+  return box && !(box.x === 0 && box.y === 0 && box.w === 1 && box.h === 1) ? box : null;
 }
 
 function sortHits<T extends SearchHit & { id: number }>(hits: T[], sort: NonNullable<SearchRequest['sort']>): T[] {

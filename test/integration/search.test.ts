@@ -174,6 +174,10 @@ describe('sentence search', () => {
     expect(r.hits[0]!.photo.path).toContain('Lisbon 2019');
     expect(r.hits[0]!.matchedName).toBe(true);
     expect(r.hits.slice(1).every((h) => !h.matchedName)).toBe(true);
+    // The name match is counted once, not also as a picture match.
+    expect(r.total).toBe(18);
+    const all = await lib.engine.search({ text: 'lisbon', limit: 100 });
+    expect(new Set(ids(all)).size).toBe(18);
     const q = await lib.engine.search({ text: '"p0-small"', limit: 3 });
     expect(q.hits[0]!.photo.path).toMatch(/p0-small\.jpg$/);
   });
