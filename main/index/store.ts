@@ -3,6 +3,7 @@
  * transaction as the rest of the library's state) and the index files follow. A VectorSource over
  * one space is what an index catches up from after a restart and rebuilds from after damage.
  */
+import { float32s, toBlob } from '../db/blobs.js';
 import type { Db } from '../db/database.js';
 import type { IndexEntry, VectorSource } from './vector-index.js';
 
@@ -30,15 +31,9 @@ interface VectorRow {
 
 const BATCH = 4096;
 
-function toBlob(v: Float32Array): Buffer {
-  return Buffer.from(v.buffer, v.byteOffset, v.byteLength);
-}
-
 function fromBlob(b: Buffer, dim: number): Float32Array {
   if (b.length !== dim * 4) throw new RangeError(`vector blob of ${b.length} bytes for dimension ${dim}`);
-  const out = new Float32Array(dim);
-  new Uint8Array(out.buffer).set(b);
-  return out;
+  return float32s(b);
 }
 
 export class VectorStore {

@@ -5,6 +5,7 @@
  * — no model is run again. Search serves the whitened space once it is complete. The whitening
  * is learned again when the library has grown fourfold since.
  */
+import { float32s, float64s, toBlob } from '../db/blobs.js';
 import type { Db } from '../db/database.js';
 import { setSetting } from '../db/settings.js';
 import { applyWhitening, learnWhitening, type Whitening } from '../encoders/whitening.js';
@@ -33,17 +34,13 @@ interface WhiteningRow {
   pictures: number;
 }
 
-const f32 = (b: Buffer): Float32Array => new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.length));
-const f64 = (b: Buffer): Float64Array => new Float64Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.length));
-const blob = (a: Float32Array | Float64Array): Buffer => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
-
 export function currentWhitening(db: Db, rawSpace: string): { space: string; whitening: Whitening; pictures: number } | null {
   const r = db.prepare('SELECT * FROM whitenings WHERE raw_space = ? ORDER BY version DESC LIMIT 1').get(rawSpace) as WhiteningRow | undefined;
   if (!r) return null;
   return {
     space: r.space,
     pictures: r.pictures,
-    whitening: { inputDim: r.input_dim, outputDim: r.output_dim, mean: f32(r.mean), projection: f32(r.projection), eigenvalues: f64(r.eigenvalues) },
+    whitening: { inputDim: r.input_dim, outputDim: r.output_dim, mean: float32s(r.mean), projection: float32s(r.projection), eigenvalues: float64s(r.eigenvalues) },
   };
 }
 
@@ -60,7 +57,7 @@ async function learn(db: Db, rawSpace: string, version: number, opts: WhitenOpti
   pick.forEach((i, row) => {
     const r = get.get(ids[i]) as { data: Buffer; dim: number };
     if (d === 0) { d = r.dim; x = new Float32Array(pick.length * d); }
-    x.set(f32(r.data), row * d);
+    x.set(float32s(r.data), row * d);
   });
   const assigner = await defaultAssigner();
   let w: Whitening;
@@ -72,7 +69,7 @@ async function learn(db: Db, rawSpace: string, version: number, opts: WhitenOpti
   const space = `${rawSpace}.w${version}`;
   db.prepare(`INSERT INTO whitenings (space, raw_space, version, input_dim, output_dim, mean, projection, eigenvalues, pictures, vectors, created_at)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-    .run(space, rawSpace, version, w.inputDim, w.outputDim, blob(w.mean), blob(w.projection), blob(w.eigenvalues), pictures(db, rawSpace), pick.length, Date.now());
+    .run(space, rawSpace, version, w.inputDim, w.outputDim, toBlob(w.mean), toBlob(w.projection), toBlob(w.eigenvalues), pictures(db, rawSpace), pick.length, Date.now());
   return space;
 }
 
@@ -103,7 +100,7 @@ export async function whiten(db: Db, store: VectorStore, indexes: IndexSet, rawS
       return store.put(space, c.hash, raw.map((r) => ({
         region: r.region,
         box: r.x === null || r.y === null || r.w === null || r.h === null ? null : { x: r.x, y: r.y, w: r.w, h: r.h },
-        vector: applyWhitening(whitening, f32(r.data)),
+        vector: applyWhitening(whitening, float32s(r.data)),
       })));
     }))();
     index.add(entries);

@@ -9,6 +9,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import type { CategoryCount, TaxonomyInfo, UserCategoryInfo } from '../api.js';
+import { float32s, toBlob } from '../db/blobs.js';
 import type { Db } from '../db/database.js';
 import { fillTemplate } from './query.js';
 import { probability, trainLinear, type LinearModel } from './learn.js';
@@ -74,8 +75,6 @@ function digest(t: Taxonomy): string {
   return createHash('sha256').update(JSON.stringify([t.classes, t.templates])).digest('hex').slice(0, 16);
 }
 
-const f32 = (b: Buffer): Float32Array => new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.length));
-const blob = (a: Float32Array): Buffer => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 
 /** The class embeddings of a taxonomy in a space (computed on first use, then read from SQLite). */
 export async function classEmbeddings(db: Db, enc: TextEncoder, space: string, t: Taxonomy, onProgress?: (done: number, total: number) => void): Promise<Float32Array[]> {
@@ -84,7 +83,7 @@ export async function classEmbeddings(db: Db, enc: TextEncoder, space: string, t
     | { digest: string; classes: number; dim: number; data: Buffer }
     | undefined;
   if (row && row.digest === d && row.classes === t.classes.length) {
-    const all = f32(row.data);
+    const all = float32s(row.data);
     return Array.from({ length: row.classes }, (_, i) => all.subarray(i * row.dim, (i + 1) * row.dim));
   }
   const out: Float32Array[] = [];
@@ -100,7 +99,7 @@ export async function classEmbeddings(db: Db, enc: TextEncoder, space: string, t
   const data = new Float32Array(out.length * dim);
   out.forEach((v, i) => data.set(v, i * dim));
   db.prepare('INSERT OR REPLACE INTO class_embeddings (space, taxonomy, digest, classes, dim, data) VALUES (?, ?, ?, ?, ?, ?)')
-    .run(space, t.name, d, out.length, dim, blob(data));
+    .run(space, t.name, d, out.length, dim, toBlob(data));
   db.prepare('DELETE FROM class_assignments WHERE space = ? AND taxonomy = ?').run(space, t.name);
   return out;
 }
@@ -124,7 +123,7 @@ export function assignClasses(db: Db, space: string, taxonomy: string, classes: 
   const insert = db.prepare('INSERT OR REPLACE INTO class_assignments (space, taxonomy, content_id, class, prob) VALUES (?, ?, ?, ?, ?)');
   db.transaction(() => {
     for (const r of rows) {
-      const c = classify(f32(r.data), classes);
+      const c = classify(float32s(r.data), classes);
       insert.run(space, taxonomy, r.item, c.index, c.prob);
     }
   })();
@@ -202,7 +201,7 @@ export function deleteUserCategory(db: Db, name: string): boolean {
 }
 
 function vectorsOf(db: Db, space: string, sql: string, ...params: (string | number)[]): { item: number; vector: Float32Array }[] {
-  return (db.prepare(sql).all(space, ...params) as { item: number; data: Buffer }[]).map((r) => ({ item: r.item, vector: f32(r.data) }));
+  return (db.prepare(sql).all(space, ...params) as { item: number; data: Buffer }[]).map((r) => ({ item: r.item, vector: float32s(r.data) }));
 }
 
 const BACKGROUND = 256;
@@ -229,7 +228,7 @@ export function trainCategory(db: Db, name: string, space: string): LinearModel 
     BACKGROUND + labelled.size).filter((x) => !labelled.has(x.item)).slice(0, BACKGROUND);
   const model = trainLinear(pos.map((x) => x.vector), neg.map((x) => x.vector), background.map((x) => x.vector));
   db.prepare('INSERT OR REPLACE INTO user_category_models (category_id, space, dim, weights, center, bias, trained_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
-    .run(cat.id, space, model.weights.length, blob(model.weights), blob(model.center), model.bias, Date.now());
+    .run(cat.id, space, model.weights.length, toBlob(model.weights), toBlob(model.center), model.bias, Date.now());
   return model;
 }
 
@@ -237,7 +236,7 @@ export function storedModel(db: Db, categoryId: number, space: string): LinearMo
   const r = db.prepare('SELECT weights, center, bias FROM user_category_models WHERE category_id = ? AND space = ?').get(categoryId, space) as
     | { weights: Buffer; center: Buffer; bias: number }
     | undefined;
-  return r ? { weights: f32(r.weights), center: f32(r.center), bias: r.bias } : null;
+  return r ? { weights: float32s(r.weights), center: float32s(r.center), bias: r.bias } : null;
 }
 
 export interface Suggestion {
@@ -250,14 +249,15 @@ export function scoreAll(db: Db, space: string, model: LinearModel, exclude: Rea
   const out: Suggestion[] = [];
   for (const r of db.prepare('SELECT content_id AS item, data FROM vectors WHERE space = ? AND region = 0').iterate(space) as Iterable<{ item: number; data: Buffer }>) {
     if (exclude.has(r.item)) continue;
-    const p = probability(model, f32(r.data));
+    const p = probability(model, float32s(r.data));
     if (p >= minProb) out.push({ item: r.item, prob: p });
   }
   return out.sort((a, b) => b.prob - a.prob || a.item - b.item);
 }
 
-export function exampleItems(db: Db, categoryId: number): Set<number> {
+/** The contents of a category's examples: all, or only the positive (true) or counter- (false) ones. */
+export function exampleItems(db: Db, categoryId: number, positive?: boolean): Set<number> {
   return new Set((db.prepare(
-    'SELECT c.id FROM user_category_examples e JOIN photos p ON p.id = e.photo_id JOIN contents c ON c.hash = p.hash WHERE e.category_id = ?',
-  ).all(categoryId) as { id: number }[]).map((r) => r.id));
+    'SELECT c.id FROM user_category_examples e JOIN photos p ON p.id = e.photo_id JOIN contents c ON c.hash = p.hash WHERE e.category_id = ? AND e.positive IN (?, ?)',
+  ).all(categoryId, positive === false ? 0 : 1, positive === true ? 1 : 0) as { id: number }[]).map((r) => r.id));
 }

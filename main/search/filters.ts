@@ -63,14 +63,13 @@ export function hasFilters(f: SearchFilters = {}): boolean {
 export interface Eligible {
   readonly photoId: number;
   readonly contentId: number;
-  readonly takenAtMs: number | null;
 }
 
 /** Indexed photos passing the filters, with their content ids (the index's items). */
 export function eligiblePhotos(db: Db, f: SearchFilters = {}): Eligible[] {
   const { where, params } = filterSql(f);
   return db.prepare(
-    `SELECT p.id AS photoId, c.id AS contentId, p.taken_at_ms AS takenAtMs FROM photos p JOIN contents c ON c.hash = p.hash WHERE ${where}`,
+    `SELECT p.id AS photoId, c.id AS contentId FROM photos p JOIN contents c ON c.hash = p.hash WHERE ${where}`,
   ).all(...params) as Eligible[];
 }
 

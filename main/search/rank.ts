@@ -3,10 +3,10 @@
  * vectors, where the dot product is the cosine similarity.
  */
 
+import { dot } from '../index/kernels.js';
+
 export function dotProduct(a: Float32Array, b: Float32Array): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
-  return s;
+  return dot(a, 0, b, 0, a.length);
 }
 
 /** The vector scaled to unit length; a zero vector stays zero. */

@@ -9,6 +9,7 @@
 import { existsSync } from 'node:fs';
 import sharp from 'sharp';
 import type { Box, DuplicateGroup, ModelKind, PhotoRecord, SearchHit, SearchRequest, SearchResponse } from '../api.js';
+import { float32s } from '../db/blobs.js';
 import type { Db } from '../db/database.js';
 import type { EncoderCache } from '../encoders/cache.js';
 import { applyWhitening } from '../encoders/whitening.js';
@@ -54,7 +55,6 @@ const EXACT_SCAN = 20_000;
 /** Zero-shot category members: the class is the picture's most likely one, at least this probable. */
 export const CATEGORY_THRESHOLD = 0.2;
 
-const f32 = (b: Buffer): Float32Array => new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.length));
 
 interface Candidate extends Scored {
   /** The vector id that matched (its region), when it came from the index. */
@@ -124,7 +124,7 @@ export class Searcher {
 
   private storedVector(space: string, contentId: number): Float32Array | null {
     const r = this.ctx.db.prepare('SELECT data FROM vectors WHERE space = ? AND content_id = ? AND region = 0').get(space, contentId) as { data: Buffer } | undefined;
-    return r ? f32(r.data) : null;
+    return r ? float32s(r.data) : null;
   }
 
   /** The example photo's vector in a space: stored for library photos, computed (never stored) for others. */
@@ -185,7 +185,7 @@ export class Searcher {
         .iterate(s.space, JSON.stringify([...allowed])) as Iterable<{ id: number; item: number; data: Buffer }>;
       for (const r of rows) {
         if (!ok(r.item)) continue;
-        const score = dotProduct(q, f32(r.data));
+        const score = dotProduct(q, float32s(r.data));
         const prev = best.get(r.item);
         if (!prev || score > prev.score) best.set(r.item, { item: r.item, score, vectorId: r.id });
       }
@@ -199,16 +199,22 @@ export class Searcher {
   private vectorsById(ids: readonly number[]): Map<number, { item: number; vector: Float32Array; box: Box | null }> {
     const rows = this.ctx.db.prepare(`SELECT id, content_id, data, box_x, box_y, box_w, box_h FROM vectors WHERE id IN (SELECT value FROM json_each(?))`)
       .all(JSON.stringify(ids)) as { id: number; content_id: number; data: Buffer; box_x: number | null; box_y: number | null; box_w: number | null; box_h: number | null }[];
-    return new Map(rows.map((r) => [r.id, {
-      item: r.content_id, vector: f32(r.data),
-      box: r.box_x === null || r.box_y === null || r.box_w === null || r.box_h === null ? null : { x: r.box_x, y: r.box_y, w: r.box_w, h: r.box_h },
-    }]));
+    return new Map(rows.map((r) => [r.id, { item: r.content_id, vector: float32s(r.data), box: boxOf(r) }]));
+  }
+
+  /** The region box of each candidate's matched vector (box columns only; null for CLIP vectors). */
+  private boxes(candidates: readonly (Candidate | undefined)[]): Map<number, { box: Box | null }> {
+    const ids = candidates.map((c) => c?.vectorId).filter((x): x is number => x !== null && x !== undefined);
+    if (ids.length === 0) return new Map();
+    const rows = this.ctx.db.prepare('SELECT v.id, v.box_x, v.box_y, v.box_w, v.box_h FROM json_each(?) j CROSS JOIN vectors v ON v.id = j.value')
+      .all(JSON.stringify(ids)) as { id: number; box_x: number | null; box_y: number | null; box_w: number | null; box_h: number | null }[];
+    return new Map(rows.map((r) => [r.id, { box: boxOf(r) }]));
   }
 
   private globalVectors(space: string, items: readonly number[]): Map<number, Float32Array> {
     const rows = this.ctx.db.prepare(`SELECT content_id, data FROM vectors WHERE space = ? AND region = 0 AND content_id IN (SELECT value FROM json_each(?))`)
       .all(space, JSON.stringify(items)) as { content_id: number; data: Buffer }[];
-    return new Map(rows.map((r) => [r.content_id, f32(r.data)]));
+    return new Map(rows.map((r) => [r.content_id, float32s(r.data)]));
   }
 
   /** Contents in a zero-shot category (most likely class, above the threshold), with their probability. */
@@ -227,10 +233,7 @@ export class Searcher {
     const { db } = this.ctx;
     const name = (db.prepare('SELECT name FROM user_categories WHERE id = ?').get(categoryId) as { name: string }).name;
     const model = storedModel(db, categoryId, s.space) ?? trainCategory(db, name, s.space);
-    const positives = new Set((db.prepare(
-      'SELECT c.id FROM user_category_examples e JOIN photos p ON p.id = e.photo_id JOIN contents c ON c.hash = p.hash WHERE e.category_id = ? AND e.positive = 1',
-    ).all(categoryId) as { id: number }[]).map((r) => r.id));
-    const out = new Map<number, number>([...positives].map((i) => [i, 1] as const));
+    const out = new Map<number, number>([...exampleItems(db, categoryId, true)].map((i) => [i, 1] as const));
     for (const sug of scoreAll(db, s.space, model, exampleItems(db, categoryId))) out.set(sug.item, sug.prob);
     return out;
   }
@@ -255,7 +258,8 @@ export class Searcher {
     // Query vector.
     let q: Float32Array | null = null;
     let exclude: number | null = null;
-    let categoryScores: Map<number, number> | null = null;
+    // Widened on purpose: restrictTo() below assigns it, which control-flow narrowing cannot see.
+    let categoryScores = null as Map<number, number> | null;
     if (req.region) {
       ({ vector: q, exclude } = await this.regionVector(s, req.region.photoId, req.region.box));
     } else if (req.photo) {
@@ -268,12 +272,15 @@ export class Searcher {
       else if (kind === 'clip') textParts.push(await this.embedText(clip, parsed.text));
       else notes.push('the sentence was not used: "same object" and region search rank by the picture alone');
     }
+    // Each category term narrows the pictures allowed (and, alone, ranks them by its score).
+    const restrictTo = (members: Map<number, number>): void => {
+      categoryScores = categoryScores ? new Map([...members].filter(([k]) => categoryScores!.has(k))) : members;
+      allowed = allowed ? new Set([...allowed].filter((x) => members.has(x))) : new Set(members.keys());
+    };
     for (const term of parsed.categories) {
       const own = term.taxonomy === null && clip ? userCategory(this.ctx.db, term.name) : null;
       if (own && clip) {
-        const members = this.userCategoryMembers(clip, own.id);
-        categoryScores = categoryScores ? new Map([...members].filter(([k]) => categoryScores!.has(k))) : members;
-        allowed = allowed ? new Set([...allowed].filter((x) => members.has(x))) : new Set(members.keys());
+        restrictTo(this.userCategoryMembers(clip, own.id));
         continue;
       }
       const found = findClass(term.name, term.taxonomy);
@@ -286,9 +293,7 @@ export class Searcher {
         notes.push('categories need a CLIP model pack');
         continue;
       }
-      const members = await this.categoryMembers(clip, found.taxonomy, found.index);
-      categoryScores = categoryScores ? new Map([...members].filter(([k]) => categoryScores!.has(k))) : members;
-      allowed = allowed ? new Set([...allowed].filter((x) => members.has(x))) : new Set(members.keys());
+      restrictTo(await this.categoryMembers(clip, found.taxonomy, found.index));
     }
     if (textParts.length > 0) {
       const text = weightedMean(textParts);
@@ -324,24 +329,20 @@ export class Searcher {
       for (const id of this.nameMatches(phrase, req.filters)) named.add(id);
     }
 
-    const boxes = kind === 'cnn' ? this.vectorsById(ranked.map((c) => c.vectorId).filter((x): x is number => x !== null)) : null;
     const sort = req.sort ?? 'relevance';
     if (sort === 'relevance') {
       // Only the page's photos are read; the total is counted in SQL.
       const order = stableOrder(ranked.map((c) => ({ ...c, id: c.item })));
-      const namedHits = this.namedHits(named, exclude, order, boxes, req);
-      const want = Math.max(0, offset + limit - namedHits.length);
-      const out: SearchHit[] = [...namedHits];
-      for (let i = 0; i < order.length && out.length < namedHits.length + want; i += Math.max(want, 50)) {
-        const chunk = order.slice(i, i + Math.max(want, 50));
-        out.push(...this.toHits(chunk, named, boxes, req).filter((h) => !named.has(h.photo.id)));
-      }
+      const out: SearchHit[] = this.namedHits(named, exclude, order, req);
+      const namedCount = out.length;
+      const step = Math.max(offset + limit - namedCount, 50);
+      for (let i = 0; i < order.length && out.length < offset + limit; i += step) out.push(...this.toHits(order.slice(i, i + step), named, req));
       const items = new Set(ranked.map((c) => c.item));
       const namedInRanked = this.contentsOfPhotos([...named]).filter((c) => items.has(c)).length;
-      const total = namedHits.length + this.countPhotos([...items], req) - namedInRanked;
+      const total = namedCount + this.countPhotos([...items], req) - namedInRanked;
       return { hits: page(out, offset, limit), total, offset, space: s.space, tookMs: performance.now() - started, notes };
     }
-    const hits = [...this.namedHits(named, exclude, ranked, boxes, req), ...this.toHits(ranked, named, boxes, req).filter((h) => !named.has(h.photo.id))];
+    const hits = [...this.namedHits(named, exclude, ranked, req), ...this.toHits(ranked, named, req)];
     const sorted = sortHits(hits.map((h) => ({ ...h, id: h.photo.id })), sort).map(({ id: _, ...h }) => h);
     return { hits: page(sorted, offset, limit), total: sorted.length, offset, space: s.space, tookMs: performance.now() - started, notes };
   }
@@ -370,12 +371,14 @@ export class Searcher {
   }
 
   /** Photos matched by name, first: 1 + their picture's score when the ranking has it. */
-  private namedHits(named: ReadonlySet<number>, exclude: number | null, ranked: readonly Candidate[], boxes: Map<number, { box: Box | null }> | null, req: SearchRequest): SearchHit[] {
+  private namedHits(named: ReadonlySet<number>, exclude: number | null, ranked: readonly Candidate[], req: SearchRequest): SearchHit[] {
     if (named.size === 0) return [];
     const rows = this.ctx.db.prepare('SELECT p.*, c.id AS content_id FROM json_each(?) j CROSS JOIN photos p ON p.id = j.value JOIN contents c ON c.hash = p.hash')
       .all(JSON.stringify([...named])) as (PhotoRow & { content_id: number })[];
     const byItem = new Map(ranked.map((c) => [c.item, c]));
-    const hits = rows.filter((p) => p.content_id !== exclude).map((p) => {
+    const kept = rows.filter((p) => p.content_id !== exclude);
+    const boxes = this.boxes(kept.map((p) => byItem.get(p.content_id)));
+    const hits = kept.map((p) => {
       const c = byItem.get(p.content_id);
       return { id: p.id, photo: toRecord(p), score: 1 + (c?.score ?? 0), box: c ? shownBox(c, boxes) : null, matchedName: true };
     });
@@ -409,8 +412,9 @@ export class Searcher {
   }
 
   /** Candidates (in order) as photo hits; name-matched photos are left to namedHits. */
-  private toHits(ranked: readonly Candidate[], named: ReadonlySet<number>, boxes: Map<number, { box: Box | null }> | null, req: SearchRequest): SearchHit[] {
+  private toHits(ranked: readonly Candidate[], named: ReadonlySet<number>, req: SearchRequest): SearchHit[] {
     const photos = this.photosOf(ranked.map((c) => c.item), req);
+    const boxes = this.boxes(ranked);
     const out: SearchHit[] = [];
     for (const c of ranked) {
       const box = shownBox(c, boxes);
@@ -453,7 +457,7 @@ export class Searcher {
     const sims = new Map<string, number>();
     for (const r of this.ctx.db.prepare('SELECT content_id AS item, data FROM vectors WHERE space = ? AND region = 0').iterate(s.space) as Iterable<{ item: number; data: Buffer }>) {
       if (!allowed.has(r.item)) continue;
-      for (const h of index.search(f32(r.data), { k: 8, filter: (i) => i !== r.item && allowed.has(i) })) {
+      for (const h of index.search(float32s(r.data), { k: 8, filter: (i) => i !== r.item && allowed.has(i) })) {
         if (h.item < r.item) continue;
         if (nearDuplicate(h.score, meta.get(r.item)!, meta.get(h.item)!, { duplicate: opts.threshold, burst: opts.burstThreshold, burstMs: opts.burstMs })) {
           edges.push({ a: r.item, b: h.item });
@@ -496,6 +500,10 @@ export class Searcher {
   clipSpace(why: string): SpaceInfo {
     return this.requireSpace('clip', why);
   }
+}
+
+function boxOf(r: { box_x: number | null; box_y: number | null; box_w: number | null; box_h: number | null }): Box | null {
+  return r.box_x === null || r.box_y === null || r.box_w === null || r.box_h === null ? null : { x: r.box_x, y: r.box_y, w: r.box_w, h: r.box_h };
 }
 
 /** A hit's matched region, unless it is the whole picture. */

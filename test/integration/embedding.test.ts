@@ -34,6 +34,17 @@ async function photos(l: TestLibrary, n: number): Promise<void> {
   for (let i = 0; i < n; i++) await writeImage(join(l.photos, `p${i}.jpg`), { width: 160 + i * 7, height: 120, seed: i + 1 });
 }
 
+/** A library of n photos, indexed and embedded with the tiny CLIP pack as clip-a. */
+async function indexedWithClip(n: number): Promise<TestLibrary> {
+  const l = testLibrary();
+  await photos(l, n);
+  await l.engine.importModel(packs.clip, { name: 'clip-a' });
+  await l.engine.addFolder(l.photos);
+  await l.engine.scan();
+  await l.engine.index();
+  return l;
+}
+
 describe('embedding while indexing', () => {
   it('gives every picture vectors from the active packs, once per content, searchable in the index', async () => {
     lib = testLibrary();
@@ -93,12 +104,7 @@ describe('embedding while indexing', () => {
   });
 
   it('switching the active pack keeps search on the old vectors until the new ones cover the library', async () => {
-    lib = testLibrary();
-    await photos(lib, 10);
-    await lib.engine.importModel(packs.clip, { name: 'clip-a' });
-    await lib.engine.addFolder(lib.photos);
-    await lib.engine.scan();
-    await lib.engine.index();
+    lib = await indexedWithClip(10);
     expect(servingSpace(lib.engine.db, 'clip')).toBe('clip.clip-a');
     const b = await lib.engine.importModel(packs2.clip, { name: 'clip-b' });
     expect(b.active).toBe(false);
@@ -131,12 +137,7 @@ describe('embedding while indexing', () => {
   });
 
   it("drops a picture's vectors when no photo has its content any more", async () => {
-    lib = testLibrary();
-    await photos(lib, 4);
-    await lib.engine.importModel(packs.clip, { name: 'clip-a' });
-    await lib.engine.addFolder(lib.photos);
-    await lib.engine.scan();
-    await lib.engine.index();
+    lib = await indexedWithClip(4);
     expect(count(lib, 'clip.clip-a').n).toBe(4);
     await lib.engine.removeFolder(lib.photos);
     await lib.engine.embed();
