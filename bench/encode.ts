@@ -140,12 +140,20 @@ async function main(): Promise<void> {
   t = performance.now();
   await engine.encoders.clip('vit-b32');
   const loadSec = (performance.now() - t) / 1000;
+  // The sweep's best is the highest of fifteen noisy figures, so it sits above the model's typical
+  // rate; the reference is the median of it and two more runs of that configuration taken right
+  // before and after the pipeline (same machine state). Both ratios are printed.
+  const before = await modelOnly(manifest, dir, best.batch, best.threads, best.workers);
   t = performance.now();
   const [embedded] = await engine.embed();
   const embedSec = (performance.now() - t) / 1000;
+  const after = await modelOnly(manifest, dir, best.batch, best.threads, best.workers);
+  const reference = [best.rate, before, after].sort((a, b) => a - b)[1]!;
   const pipelineRate = embedded!.embedded / embedSec;
-  console.log(`\npipeline, embedding stage (${embedded!.embedded} indexed photos: thumbnail file → preprocess → ViT → SQLite + index): ` +
-    `${fmt(pipelineRate, 2)} images/s = ${fmt((100 * pipelineRate) / best.rate, 1)}% of model-only (target ≥ 90%)`);
+  console.log(`\npipeline, embedding stage (${embedded!.embedded} indexed photos: stored picture → preprocess → ViT → SQLite + index): ` +
+    `${fmt(pipelineRate, 2)} images/s = ${fmt((100 * pipelineRate) / reference, 1)}% of model-only (target ≥ 90%)`);
+  console.log(`  (model-only at batch ${best.batch}, ${best.workers} × ${best.threads}: sweep ${fmt(best.rate, 2)}, just before ${fmt(before, 2)}, ` +
+    `just after ${fmt(after, 2)} images/s; median ${fmt(reference, 2)}; against the sweep's best alone: ${fmt((100 * pipelineRate) / best.rate, 1)}%)`);
   console.log(`  (models loaded before it, once per session: ${fmt(loadSec, 1)} s — ${best.workers} vision session(s) + the text session)`);
   console.log(`  (indexing before it — read, hash, decode 3 MP JPEG, thumbnails, EXIF: ${indexed.ok} photos at ${fmt(indexed.ok / indexSec, 1)} photos/s)`);
   await engine.close();

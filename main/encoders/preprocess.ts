@@ -79,8 +79,13 @@ export function resizedSize(width: number, height: number, edge: number): { widt
 export function normalize(rgb: Uint8Array, width: number, height: number, p: Preprocessing): Float32Array {
   const out = new Float32Array(3 * width * height);
   const plane = width * height;
-  for (let i = 0; i < plane; i++) {
-    for (let ch = 0; ch < 3; ch++) out[ch * plane + i] = (rgb[i * 3 + ch]! * p.rescaleFactor - p.mean[ch]!) / p.std[ch]!;
+  // One table per channel: a byte's normalised value, computed as the reference does it.
+  const lut = [0, 1, 2].map((ch) => Float32Array.from({ length: 256 }, (_, v) => (v * p.rescaleFactor - p.mean[ch]!) / p.std[ch]!));
+  const [r, g, b] = lut as [Float32Array, Float32Array, Float32Array];
+  for (let i = 0, j = 0; i < plane; i++, j += 3) {
+    out[i] = r[rgb[j]!]!;
+    out[plane + i] = g[rgb[j + 1]!]!;
+    out[2 * plane + i] = b[rgb[j + 2]!]!;
   }
   return out;
 }
@@ -102,8 +107,10 @@ export async function preprocess(input: string | Buffer, p: Preprocessing): Prom
   let h = swap ? meta.width! : meta.height!;
   let img = sharp(bytes, { failOn: 'error' }).rotate().toColourspace('srgb').removeAlpha();
   if (p.doResize) {
-    ({ width: w, height: h } = resizedSize(w, h, p.shortestEdge));
-    img = img.resize(w, h, { kernel: p.kernel, fit: 'fill' });
+    const to = resizedSize(w, h, p.shortestEdge);
+    // A picture stored at the model's size (the indexer's model-input rendition) is not resampled again.
+    if (to.width !== w || to.height !== h) img = img.resize(to.width, to.height, { kernel: p.kernel, fit: 'fill' });
+    ({ width: w, height: h } = to);
   }
   if (p.doCenterCrop) {
     const left = Math.max(0, Math.floor((w - p.cropWidth) / 2));

@@ -1,7 +1,8 @@
 /**
  * The embedding stage: every indexed picture gets vectors from the active model of each kind
  * (a CLIP pack: one cross-modal embedding; a CNN pack: a global GeM descriptor and regional ones
- * with boxes). Pictures are read from their 1024-px thumbnail (already oriented and in sRGB),
+ * with boxes). Pictures are read from a stored rendition (already oriented and in sRGB: the
+ * model-input picture for CLIP, the 1024-px thumbnail for CNN descriptors),
  * preprocessed on libuv's threads a few batches ahead of the inference worker (a bounded queue),
  * embedded in batches, and committed to SQLite and the space's index batch by batch.
  *
@@ -17,7 +18,7 @@ import type { EncoderCache } from '../encoders/cache.js';
 import type { Preprocessed } from '../encoders/preprocess.js';
 import type { IndexSet } from '../index/spaces.js';
 import type { StoredVector, VectorStore } from '../index/store.js';
-import type { ThumbnailStore } from './thumbnails.js';
+import { MODEL_INPUT_SIZE, type ThumbnailStore } from './thumbnails.js';
 import { whiten, type WhitenOptions } from './whitener.js';
 
 export interface EmbedContext {
@@ -141,9 +142,16 @@ export async function embedPending(ctx: EmbedContext, kind: ModelKind, opts: Emb
       after = rows[rows.length - 1]!.hash;
     }
   };
-  const input = (t: Todo): string => {
-    const thumb = ctx.thumbs.pathFor(t.hash, 1024);
-    return existsSync(thumb) ? thumb : t.path;
+  // The smallest stored picture the encoder does not have to enlarge: the model-input picture
+  // for CLIP packs up to its size, the 1024-px thumbnail for the rest (CNN descriptors), the
+  // original file for pictures indexed before either existed.
+  const sizes = (need: number): number[] => (need <= MODEL_INPUT_SIZE ? [MODEL_INPUT_SIZE, 1024] : [1024]);
+  const input = (t: Todo, need: number): string => {
+    for (const size of sizes(need)) {
+      const path = ctx.thumbs.pathFor(t.hash, size);
+      if (existsSync(path)) return path;
+    }
+    return t.path;
   };
 
   const batchSize = Math.max(1, opts.batchSize ?? 16);
@@ -169,6 +177,8 @@ export async function embedPending(ctx: EmbedContext, kind: ModelKind, opts: Emb
     // Nothing to embed.
   } else if (kind === 'clip') {
     const enc = await ctx.encoders.clip(pack);
+    const p = enc.preprocessing;
+    const need = Math.max(p.doResize ? p.shortestEdge : 0, p.cropWidth, p.cropHeight);
     type Item = Prepared<Float32Array>;
     const embedBatch = async (batch: Item[]): Promise<void> => {
       const ok = batch.filter((b): b is Extract<Item, { value: Float32Array }> => 'value' in b);
@@ -197,7 +207,7 @@ export async function embedPending(ctx: EmbedContext, kind: ModelKind, opts: Emb
     };
     // As many batches in flight as the encoder runs side by side; each commits when it is done.
     const inflight = new Set<Promise<void>>();
-    for await (const batch of pipelined(source(), (t) => enc.pixels(input(t)), batchSize, batchSize * (prefetch + enc.parallelism))) {
+    for await (const batch of pipelined(source(), (t) => enc.pixels(input(t, need)), batchSize, batchSize * (prefetch + enc.parallelism))) {
       const p: Promise<void> = embedBatch(batch).finally(() => inflight.delete(p));
       inflight.add(p);
       if (inflight.size >= enc.parallelism) await Promise.race(inflight);
@@ -206,7 +216,7 @@ export async function embedPending(ctx: EmbedContext, kind: ModelKind, opts: Emb
     await Promise.all(inflight);
   } else {
     const enc = await ctx.encoders.cnn(pack);
-    for await (const batch of pipelined<Preprocessed>(source(), (t) => enc.pixels(input(t)), 1, 1 + prefetch * 2)) {
+    for await (const batch of pipelined<Preprocessed>(source(), (t) => enc.pixels(input(t, Infinity)), 1, 1 + prefetch * 2)) {
       const b = batch[0]!;
       const items: { todo: Todo; vectors: Omit<StoredVector, 'hash'>[] }[] = [];
       const failures: { todo: Todo; error: string }[] = [];

@@ -7,7 +7,7 @@ import { fsArg } from './fsnames.js';
 import { finishJob, startJob, updateJob } from './jobs.js';
 import { readMeta, type PhotoMeta } from './metadata.js';
 import { markMissing, mergeInto, missingTwin, type PhotoRow } from './photos.js';
-import { THUMBNAIL_SIZES, type ThumbnailStore } from './thumbnails.js';
+import { RENDITIONS, type ThumbnailStore } from './thumbnails.js';
 import { describeFsError } from './walk.js';
 
 /** Everything derived from a photo's content: identical for identical bytes. */
@@ -82,7 +82,7 @@ async function processOne(ctx: IndexContext, row: PhotoRow): Promise<Outcome> {
     .get(hash) as PhotoRow | undefined;
   if (donor && haveThumbs) return { kind: 'ok', row, hash, derived: derivedFromRow(donor), thumbs: [] };
   try {
-    const decoded = await decodePhoto(file.buf, THUMBNAIL_SIZES);
+    const decoded = await decodePhoto(file.buf, RENDITIONS);
     // Files first, rows later (in commit): a crash in between leaves only files, which GC sweeps.
     await thumbs.write(hash, decoded.thumbnails);
     const meta = await readMeta(decoded.exif, file);

@@ -74,6 +74,8 @@ export class Searcher {
   private readonly textCache = new Map<string, Float32Array>();
   /** Relative paths for name matching, rebuilt when the database has changed since. */
   private names: { version: string; rows: { id: number; name: string }[] } | null = null;
+  /** The last few filters' eligible pictures (users refine the sentence under a fixed filter). */
+  private readonly eligibleCache = new Map<string, { version: string; items: ReadonlySet<number> }>();
 
   constructor(private readonly ctx: SearchContext) {}
 
@@ -249,7 +251,7 @@ export class Searcher {
     if (!ranking) return this.browse(req, started, notes, parsed.negatives.length > 0);
 
     const filtered = hasFilters(req.filters);
-    let allowed: Set<number> | null = filtered ? new Set(eligiblePhotos(this.ctx.db, req.filters).map((e) => e.contentId)) : null;
+    let allowed: ReadonlySet<number> | null = filtered ? this.eligible(req.filters) : null;
     const pool = POOL * Math.max(1, Math.ceil((offset + limit) / POOL));
 
     const kind: ModelKind = req.region || (req.photo && req.mode === 'same') ? 'cnn' : 'clip';
@@ -347,10 +349,29 @@ export class Searcher {
     return { hits: page(sorted, offset, limit), total: sorted.length, offset, space: s.space, tookMs: performance.now() - started, notes };
   }
 
+  /** Changes whenever this connection or another one has written to the database. */
+  private dbVersion(): string {
+    const t = (this.ctx.db.prepare('SELECT total_changes() AS t').get() as { t: number }).t;
+    return `${t}:${String(this.ctx.db.pragma('data_version', { simple: true }))}`;
+  }
+
+  /** Content ids of the photos passing the filters, remembered until the database changes. */
+  private eligible(filters: SearchRequest['filters']): ReadonlySet<number> {
+    const key = JSON.stringify(filters);
+    const version = this.dbVersion();
+    const hit = this.eligibleCache.get(key);
+    if (hit?.version === version) return hit.items;
+    const items = new Set(eligiblePhotos(this.ctx.db, filters).map((e) => e.contentId));
+    this.eligibleCache.delete(key);
+    if (this.eligibleCache.size >= 8) this.eligibleCache.delete(this.eligibleCache.keys().next().value!);
+    this.eligibleCache.set(key, { version, items });
+    return items;
+  }
+
   private nameMatches(phrase: string, filters: SearchRequest['filters']): number[] {
     const term = phrase.trim().toLowerCase();
     if (term.length < 3) return [];
-    const version = String((this.ctx.db.prepare('SELECT total_changes() AS t').get() as { t: number }).t) + ':' + String(this.ctx.db.pragma('data_version', { simple: true }));
+    const version = this.dbVersion();
     if (this.names?.version !== version) this.names = { version, rows: relativeNames(this.ctx.db) };
     // A phrase in more names than a page of candidates is not a name (".jpg", "img"): it would bury the ranking.
     const ids = this.names.rows.filter((r) => r.name.includes(term)).map((r) => r.id);

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { openDatabase } from '../../main/db/database.js';
-import { THUMBNAIL_SIZES } from '../../main/library/thumbnails.js';
+import { RENDITIONS } from '../../main/library/thumbnails.js';
 import { startCli, runCli } from '../helpers/cli.js';
 import { tempDir, writeImage } from '../helpers/fixtures.js';
 
@@ -70,7 +70,7 @@ describe('kill -9 during indexing', () => {
       expect(ok).toHaveLength(PHOTOS - deleted.size);
       const hashes = new Set(ok.map((r) => r.hash));
       expect(hashes.size).toBe(PHOTOS - deleted.size);
-      const expected = [...hashes].flatMap((h) => THUMBNAIL_SIZES.map((s) => `${h}-${s}.jpg`)).sort();
+      const expected = [...hashes].flatMap((h) => RENDITIONS.map((r) => `${h}-${r.size}.jpg`)).sort();
       expect(allFiles(join(library, 'thumbs')).sort()).toEqual(expected);
       const thumbRows = (db.prepare('SELECT COUNT(*) AS n FROM thumbnails').get() as { n: number }).n;
       expect(thumbRows).toBe(expected.length);

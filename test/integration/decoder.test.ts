@@ -1,17 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import sharp from 'sharp';
 import { DecodeError, decodePhoto, looksTruncated, MAX_PIXELS } from '../../main/library/decoder.js';
+import { RENDITIONS } from '../../main/library/thumbnails.js';
 import { imageBuffer, pngClaiming } from '../helpers/fixtures.js';
 
-const SIZES = [256, 1024] as const;
+const SIZES = RENDITIONS;
 
 describe('decodePhoto', () => {
-  it.each(['jpeg', 'png', 'webp', 'heif', 'tiff', 'gif'] as const)('decodes %s and makes JPEG thumbnails within each size', async (format) => {
+  it.each(['jpeg', 'png', 'webp', 'heif', 'tiff', 'gif'] as const)('decodes %s and makes JPEG thumbnails within each size, and the encoders\' picture by its shortest side', async (format) => {
     const buf = await imageBuffer({ width: 1500, height: 1000, format, seed: 3 });
     const d = await decodePhoto(buf, SIZES);
     expect(d.width).toBe(1500);
     expect(d.height).toBe(1000);
-    expect(d.thumbnails.map((t) => [t.size, t.width, t.height])).toEqual([[256, 256, 171], [1024, 1024, 683]]);
+    expect(d.thumbnails.map((t) => [t.size, t.width, t.height])).toEqual([[256, 256, 171], [1024, 1024, 683], [224, 336, 224]]);
     for (const t of d.thumbnails) {
       const m = await sharp(t.data).metadata();
       expect(m.format).toBe('jpeg');
@@ -26,11 +27,13 @@ describe('decodePhoto', () => {
     expect([d.width, d.height]).toEqual([200, 400]);
     const small = d.thumbnails[0]!;
     expect([small.width, small.height]).toEqual([128, 256]);
+    const model = d.thumbnails[2]!;
+    expect([model.width, model.height]).toEqual([200, 400]); // never enlarged either
   });
 
   it('never enlarges a small photo', async () => {
     const d = await decodePhoto(await imageBuffer({ width: 100, height: 80 }), SIZES);
-    expect(d.thumbnails.map((t) => [t.width, t.height])).toEqual([[100, 80], [100, 80]]);
+    expect(d.thumbnails.map((t) => [t.width, t.height])).toEqual([[100, 80], [100, 80], [100, 80]]);
   });
 
   it('converts 16-bit, grey and CMYK images to 8-bit sRGB', async () => {

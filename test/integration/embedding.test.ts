@@ -8,6 +8,7 @@ import { copyFileSync, existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EmbedProgress } from '../../main/api.js';
 import { servingSpace } from '../../main/library/embedder.js';
+import { MODEL_INPUT_SIZE, RENDITIONS } from '../../main/library/thumbnails.js';
 import { tempDir, writeImage } from '../helpers/fixtures.js';
 import { testLibrary, type TestLibrary } from '../helpers/library.js';
 import { writeTinyPacks } from '../helpers/packs.js';
@@ -84,6 +85,36 @@ describe('embedding while indexing', () => {
     expect(again.map((e) => e.embedded)).toEqual([0, 0]);
   });
 
+  it('CLIP reads the encoders\' picture, falling back to the 1024-px thumbnail and then to the original', async () => {
+    lib = testLibrary();
+    await photos(lib, 3);
+    await lib.engine.addFolder(lib.photos);
+    await lib.engine.scan();
+    await lib.engine.index();
+    const [p0, p1, p2] = [0, 1, 2].map((i) => lib.row(join(lib.photos, `p${i}.jpg`))!);
+    const thumbs = lib.engine.thumbs;
+    // p0's encoders' picture is replaced by another picture: its vector must be that picture's.
+    await writeImage(thumbs.pathFor(p0!.hash!, MODEL_INPUT_SIZE), { width: 448, height: 336, seed: 77 });
+    rmSync(thumbs.pathFor(p1!.hash!, MODEL_INPUT_SIZE));
+    rmSync(thumbs.pathFor(p2!.hash!, MODEL_INPUT_SIZE));
+    rmSync(thumbs.pathFor(p2!.hash!, 1024));
+    await lib.engine.importModel(packs.clip, { name: 'clip-a' });
+    const [summary] = await lib.engine.embed();
+    expect(summary).toMatchObject({ embedded: 3, failed: 0 });
+    const enc = await lib.engine.encoders.clip('clip-a');
+    const expected = await enc.embedImages([thumbs.pathFor(p0!.hash!, MODEL_INPUT_SIZE), thumbs.pathFor(p1!.hash!, 1024), p2!.path]);
+    const stored = [p0, p1, p2].map((p) => {
+      const r = lib.engine.db.prepare(`SELECT data FROM vectors WHERE space = 'clip.clip-a' AND content_id = ?`)
+        .get(lib.engine.vectors.contentId(p!.hash!)) as { data: Buffer };
+      return new Float32Array(r.data.buffer.slice(r.data.byteOffset, r.data.byteOffset + r.data.length));
+    });
+    for (const [i, v] of stored.entries()) {
+      for (const [j, x] of v.entries()) expect(x).toBeCloseTo(expected[i]![j]!, 5);
+    }
+    const fromThumb = (await enc.embedImages([thumbs.pathFor(p0!.hash!, 1024)]))[0]!;
+    expect(Math.max(...fromThumb.map((x, j) => Math.abs(x - stored[0]![j]!)))).toBeGreaterThan(1e-3);
+  });
+
   it('records a picture it cannot read and embeds the rest', async () => {
     lib = testLibrary();
     await photos(lib, 5);
@@ -91,9 +122,9 @@ describe('embedding while indexing', () => {
     await lib.engine.scan();
     await lib.engine.index();
     await lib.engine.importModel(packs.clip, { name: 'clip-a' });
-    // One picture lost its thumbnail and its file became unreadable.
+    // One picture lost its stored renditions and its file became unreadable.
     const victim = lib.row(join(lib.photos, 'p2.jpg'))!;
-    rmSync(lib.engine.thumbs.pathFor(victim.hash!, 1024));
+    for (const r of RENDITIONS) rmSync(lib.engine.thumbs.pathFor(victim.hash!, r.size));
     writeFileSync(victim.path, 'garbage');
     const [summary] = await lib.engine.embed();
     expect(summary).toMatchObject({ embedded: 4, failed: 1, complete: true });

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { FolderError } from '../../main/library/folders.js';
 import { LibraryBusyError } from '../../main/library/jobs.js';
+import { MODEL_INPUT_SIZE, RENDITIONS } from '../../main/library/thumbnails.js';
 import { writeImage } from '../helpers/fixtures.js';
 import { addToAlbum, albumPhotoIds, testLibrary, type TestLibrary } from '../helpers/library.js';
 
@@ -46,10 +47,11 @@ describe('scan and index a real folder', () => {
     const a = lib.row(join(p, 'a.jpg'))!;
     expect(a).toMatchObject({ camera_make: 'Nikon', camera_model: 'Z6', taken_at: '2022-05-06T07:08:09-04:00', taken_at_source: 'exif' });
     expect(lib.row(join(p, 'sub/b.PNG'))!.taken_at_source).toBe('file');
-    expect(thumbFiles()).toHaveLength(12);
+    expect(thumbFiles()).toHaveLength(6 * RENDITIONS.length);
     for (const r of rows) {
       expect(existsSync(lib.engine.thumbs.pathFor(r.hash!, 256))).toBe(true);
       expect(existsSync(lib.engine.thumbs.pathFor(r.hash!, 1024))).toBe(true);
+      expect(existsSync(lib.engine.thumbs.pathFor(r.hash!, MODEL_INPUT_SIZE))).toBe(true);
     }
     const status = await lib.engine.status();
     expect(status.counts).toEqual({ ok: 6, pending: 0, error: 0, missing: 0 });
@@ -80,7 +82,7 @@ describe('scan and index a real folder', () => {
     expect(p3.id).toBe(before.find((r) => r.path.endsWith('/p3.jpg'))!.id);
     expect(p3.hash).not.toBe(before.find((r) => r.path.endsWith('/p3.jpg'))!.hash);
     // The old content's thumbnails are swept once nothing refers to them.
-    expect(thumbFiles()).toHaveLength(40);
+    expect(thumbFiles()).toHaveLength(20 * RENDITIONS.length);
   });
 
   it('keeps identity, albums and tags when a file is renamed or moved to another library folder — without decoding again', async () => {
@@ -144,7 +146,7 @@ describe('scan and index a real folder', () => {
     expect(two.id).not.toBe(one.id);
     expect(two.hash).toBe(one.hash);
     expect(two.width).toBe(one.width);
-    expect(thumbFiles()).toHaveLength(2);
+    expect(thumbFiles()).toHaveLength(RENDITIONS.length);
   });
 
   it('marks an unplugged folder offline instead of deleting its photos', async () => {
