@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['.scratch/**', 'dist/', '**/node_modules/', 'coverage/', '.bench/'] },
+  { ignores: ['.scratch/**', 'dist/', '**/node_modules/', 'coverage/', '.bench/', 'release/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -12,6 +12,11 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
       'no-restricted-imports': ['error', { paths: [{ name: 'electron', message: 'main/ runs without Electron: keep Electron in electron/.' }] }],
     },
+  },
+  {
+    // The shell is the one place Electron belongs; its sandboxed preload must be CommonJS.
+    files: ['electron/**/*.ts', 'electron/**/*.cts'],
+    rules: { 'no-restricted-imports': 'off', '@typescript-eslint/no-require-imports': 'off' },
   },
   {
     files: ['bin/**/*.js'],

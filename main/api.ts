@@ -315,3 +315,16 @@ export interface DuplicateGroup {
   /** Lowest similarity inside the group. */
   readonly similarity: number;
 }
+
+/**
+ * What the Electron preload script puts on `window.loupe` (and nothing more): one checked call
+ * into the engine, its events, and the scheme pictures are served on.
+ */
+export interface WindowBridge {
+  call(method: string, args: readonly unknown[]): Promise<unknown>;
+  onEvent(listener: (e: EngineEvent) => void): () => void;
+  /** Base of picture addresses (`loupe://media/`). */
+  readonly mediaBase: string;
+  /** The system folder chooser (desktop only). */
+  pickFolder(): Promise<string | null>;
+}

@@ -4,7 +4,10 @@ import type { EngineEvent, IndexProgress } from '../api.js';
 import { DEVICES, type Device } from '../encoders/device.js';
 import { Engine } from '../engine.js';
 import { activeModel } from '../library/embedder.js';
-import { resolveLibraryDir } from '../paths.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { startBridge } from '../bridge/http.js';
+import { rendererDir, resolveLibraryDir } from '../paths.js';
 import { duration, progressLine, statusText } from './format.js';
 import { addSearchCommands } from './search-commands.js';
 
@@ -182,6 +185,26 @@ export function buildProgram(io: Io = defaultIo): Command {
       });
       off();
       await watcher.close();
+    }));
+
+  program.command('serve').description('open Loupe in your browser: the app and its API on 127.0.0.1, behind a key made for this session; folders are watched meanwhile')
+    .option('--port <n>', 'port on 127.0.0.1 (default: any free one)', '0')
+    .option('--no-watch', 'do not watch the folders for changes')
+    .action((cmd: { port: string; watch: boolean }) => withE(async (e) => {
+      const port = Number.parseInt(cmd.port, 10);
+      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port: ${cmd.port} is not a port number`);
+      const dir = rendererDir();
+      if (!existsSync(join(dir, 'index.html'))) io.err('The app is not built, so only the API is served: run `npm run build:renderer`.');
+      const bridge = await startBridge(e, { port, rendererDir: dir, log: (m) => io.err(m) });
+      const watcher = cmd.watch ? await e.watch() : null;
+      print({ url: bridge.openUrl, origin: bridge.origin }, `Loupe is running. Open this address in your browser (it carries this session's key; keep it private):\n  ${bridge.openUrl}\nPress Ctrl+C to stop.`);
+      await new Promise<void>((resolve) => {
+        const stop = (): void => { process.off('SIGINT', stop); process.off('SIGTERM', stop); resolve(); };
+        process.on('SIGINT', stop);
+        process.on('SIGTERM', stop);
+      });
+      await watcher?.close();
+      await bridge.close();
     }));
 
   program.command('status').description('library folders, counts, unreadable files and the last job')

@@ -1,0 +1,237 @@
+/**
+ * The browser bridge: the built renderer and the engine's API over HTTP, on 127.0.0.1 only, behind
+ * a random per-session key. The address Loupe prints carries the key once (`/?key=…`); the page
+ * trades it for an HttpOnly, SameSite=Strict cookie, so the key never stays in the address bar and
+ * no other site's page can use it. Every request without the key is refused, the page itself
+ * included. The API is the one IPC serves (`api-schema.ts`): same methods, same checks.
+ */
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { createReadStream, existsSync, statSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { extname, join, normalize, sep } from 'node:path';
+import type { EngineEvent, LoupeApi } from '../api.js';
+import { CallError, dispatch, parseCall } from '../api-schema.js';
+import type { Db } from '../db/database.js';
+import type { ThumbnailStore } from '../library/thumbnails.js';
+import { MediaError, resolveMedia } from './media.js';
+
+/** What the bridge needs of the engine. */
+export interface BridgeEngine extends LoupeApi {
+  readonly db: Db;
+  readonly thumbs: ThumbnailStore;
+  on(listener: (e: EngineEvent) => void): () => void;
+}
+
+export interface BridgeOptions {
+  /** 0 (default): any free port. */
+  readonly port?: number;
+  /** The built renderer (index.html and its assets); null serves the API only. */
+  readonly rendererDir?: string | null;
+  /** For tests; otherwise 32 random bytes. */
+  readonly key?: string;
+  readonly log?: (message: string) => void;
+}
+
+export interface Bridge {
+  /** http://127.0.0.1:PORT */
+  readonly origin: string;
+  /** The address to open: the origin with this session's key. */
+  readonly openUrl: string;
+  readonly key: string;
+  close(): Promise<void>;
+}
+
+const COOKIE = 'loupe_key';
+const MAX_BODY = 96 * 2 ** 20;
+
+/** The renderer's policy: its own scripts and styles only, pictures from the bridge and dropped-in blobs. */
+export const CONTENT_SECURITY_POLICY = [
+  "default-src 'none'", "script-src 'self'", "style-src 'self'", "img-src 'self' blob: data:", "connect-src 'self'",
+  "font-src 'self'", "base-uri 'none'", "form-action 'none'", "frame-ancestors 'none'",
+].join('; ');
+
+const TYPES: Readonly<Record<string, string>> = {
+  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml', '.png': 'image/png', '.ico': 'image/x-icon', '.woff2': 'font/woff2', '.json': 'application/json',
+};
+
+/** Errors the user can act on: their message is the answer. Anything else is a failure of Loupe. */
+const USER_ERRORS = new Set(['CallError', 'RequestError', 'SearchError', 'FolderError', 'AlbumError', 'CategoryError', 'LibraryBusyError', 'PackError']);
+
+function sameKey(given: string | undefined, key: string): boolean {
+  if (!given) return false;
+  const a = Buffer.from(given);
+  const b = Buffer.from(key);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+function cookieKey(req: IncomingMessage): string | undefined {
+  for (const part of (req.headers.cookie ?? '').split(';')) {
+    const [k, ...v] = part.trim().split('=');
+    if (k === COOKIE) return v.join('=');
+  }
+  return undefined;
+}
+
+function send(res: ServerResponse, status: number, body: string | Buffer, type: string, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body), ...headers });
+  res.end(body);
+}
+
+function json(res: ServerResponse, status: number, value: unknown): void {
+  send(res, status, JSON.stringify(value), 'application/json; charset=utf-8', { 'Cache-Control': 'no-store' });
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY) throw new CallError(`request body over ${MAX_BODY / 2 ** 20} MB`);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+export async function startBridge(engine: BridgeEngine, opts: BridgeOptions = {}): Promise<Bridge> {
+  const key = opts.key ?? randomBytes(32).toString('base64url');
+  const log = opts.log ?? ((): void => undefined);
+  const rendererDir = opts.rendererDir ? normalize(opts.rendererDir) : null;
+  const streams = new Set<ServerResponse>();
+  let port = 0;
+
+  const authorised = (req: IncomingMessage): boolean => {
+    const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+    return sameKey(bearer, key) || sameKey(cookieKey(req), key);
+  };
+
+  const api = async (req: IncomingMessage, res: ServerResponse, method: string): Promise<void> => {
+    if (req.method !== 'POST') return json(res, 405, { error: 'API calls are POST requests' });
+    // A JSON body cannot be sent cross-site without a preflight, which this server never grants.
+    if (!/^application\/json\b/.test(req.headers['content-type'] ?? '')) return json(res, 415, { error: 'API calls send JSON' });
+    let args: unknown;
+    try {
+      const body = await readBody(req);
+      args = body.trim() === '' ? [] : JSON.parse(body);
+    } catch (err) {
+      return json(res, 400, { error: err instanceof CallError ? err.message : 'the request body is not JSON' });
+    }
+    try {
+      const call = parseCall(method, args);
+      const result = await dispatch(engine, call);
+      json(res, 200, { result: result ?? null });
+    } catch (err) {
+      const e = err instanceof Error ? err : new Error(String(err));
+      if (e instanceof CallError) return json(res, 400, { error: e.message });
+      if (USER_ERRORS.has(e.name)) return json(res, 422, { error: e.message });
+      log(`${method} failed: ${e.stack ?? e.message}`);
+      json(res, 500, { error: `${method} failed: ${e.message}` });
+    }
+  };
+
+  const events = (req: IncomingMessage, res: ServerResponse): void => {
+    res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store', Connection: 'keep-alive' });
+    res.write(': connected\n\n');
+    streams.add(res);
+    const beat = setInterval(() => res.write(': beat\n\n'), 15_000);
+    req.on('close', () => {
+      clearInterval(beat);
+      streams.delete(res);
+    });
+  };
+
+  const media = async (res: ServerResponse, rest: string): Promise<void> => {
+    try {
+      const m = await resolveMedia(engine.db, engine.thumbs, rest);
+      const headers = { 'Content-Type': m.type, 'Cache-Control': 'private, max-age=3600', 'X-Content-Type-Options': 'nosniff' };
+      if (m.kind === 'bytes') return send(res, 200, m.data, m.type, headers);
+      res.writeHead(200, { ...headers, 'Content-Length': statSync(m.path).size });
+      createReadStream(m.path).on('error', () => res.destroy()).pipe(res);
+    } catch (err) {
+      if (err instanceof MediaError) return json(res, err.status, { error: err.message });
+      json(res, 500, { error: err instanceof Error ? err.message : String(err) });
+    }
+  };
+
+  const page = (res: ServerResponse, pathname: string): void => {
+    if (!rendererDir) return send(res, 404, 'This bridge serves the API only.', 'text/plain; charset=utf-8');
+    let rel: string;
+    try {
+      rel = decodeURIComponent(pathname);
+    } catch {
+      return send(res, 400, 'bad address', 'text/plain; charset=utf-8');
+    }
+    const file = normalize(join(rendererDir, rel));
+    const insideDir = file.startsWith(rendererDir + sep);
+    const target = insideDir && existsSync(file) && statSync(file).isFile() ? file : join(rendererDir, 'index.html');
+    if (insideDir && extname(rel) !== '' && target !== file) return send(res, 404, 'not found', 'text/plain; charset=utf-8');
+    if (!existsSync(target)) return send(res, 404, 'The renderer is not built: run `npm run build:renderer`.', 'text/plain; charset=utf-8');
+    const type = TYPES[extname(target)] ?? 'application/octet-stream';
+    const cache = target.endsWith('index.html') ? 'no-store' : 'private, max-age=31536000, immutable';
+    res.writeHead(200, { 'Content-Type': type, 'Content-Length': statSync(target).size, 'Cache-Control': cache });
+    createReadStream(target).pipe(res);
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    res.setHeader('Content-Security-Policy', CONTENT_SECURITY_POLICY);
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.setHeader('Referrer-Policy', 'no-referrer');
+    res.setHeader('X-Frame-Options', 'DENY');
+    // DNS rebinding: a page from elsewhere that resolves its own name to 127.0.0.1 sends its own Host.
+    const host = req.headers.host ?? '';
+    if (host !== `127.0.0.1:${port}` && host !== `localhost:${port}`) return send(res, 403, 'wrong host', 'text/plain; charset=utf-8');
+    // Dot segments and encoded separators never name anything here: refused before URL parsing folds them away.
+    if (/(^|\/)\.\.?(\/|$)|%2e|%2f|%5c|\\/i.test((req.url ?? '/').split('?')[0]!)) return json(res, 400, { error: 'addresses with dot segments or encoded separators are refused' });
+    const url = new URL(req.url ?? '/', `http://127.0.0.1:${port}`);
+    if (url.pathname === '/' && url.searchParams.has('key')) {
+      if (!sameKey(url.searchParams.get('key') ?? undefined, key)) return send(res, 401, 'That key is not this session\'s.', 'text/plain; charset=utf-8');
+      res.writeHead(303, { Location: '/', 'Set-Cookie': `${COOKIE}=${key}; HttpOnly; SameSite=Strict; Path=/`, 'Cache-Control': 'no-store' });
+      return void res.end();
+    }
+    if (!authorised(req)) {
+      return send(res, 401, 'Loupe: open the address Loupe printed when it started (it carries this session\'s key).', 'text/plain; charset=utf-8');
+    }
+    if (url.pathname.startsWith('/api/')) {
+      const method = url.pathname.slice('/api/'.length);
+      if (method === 'events') return events(req, res);
+      return api(req, res, method);
+    }
+    if (url.pathname.startsWith('/media/')) {
+      if (req.method !== 'GET' && req.method !== 'HEAD') return json(res, 405, { error: 'pictures are read with GET' });
+      return media(res, url.pathname.slice('/media/'.length));
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'method not allowed', 'text/plain; charset=utf-8');
+    page(res, url.pathname);
+  };
+
+  const server: Server = createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      log(`bridge: ${err instanceof Error ? err.message : String(err)}`);
+      if (!res.headersSent) json(res, 500, { error: 'internal error' });
+      else res.destroy();
+    });
+  });
+  const unsubscribe = engine.on((e) => {
+    const line = `data: ${JSON.stringify(e)}\n\n`;
+    for (const s of streams) s.write(line);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, '127.0.0.1', () => resolve());
+  });
+  port = (server.address() as AddressInfo).port;
+  const origin = `http://127.0.0.1:${port}`;
+  return {
+    origin,
+    openUrl: `${origin}/?key=${key}`,
+    key,
+    close: async (): Promise<void> => {
+      unsubscribe();
+      for (const s of streams) s.end();
+      streams.clear();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

@@ -1,0 +1,162 @@
+/**
+ * The app end to end in a real browser: Debian's Chromium driven by playwright-core, on the built
+ * renderer served by the engine's HTTP bridge, over a real library of generated photos with the
+ * tiny CLIP and CNN packs. Each step saves a screenshot (docs/screenshots/ keeps a few).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { startBridge, type Bridge } from '../../main/bridge/http.js';
+import { rendererDir } from '../../main/paths.js';
+import { tempDir, writeImage } from '../helpers/fixtures.js';
+import { testLibrary, type TestLibrary } from '../helpers/library.js';
+import { writeTinyPacks } from '../helpers/packs.js';
+
+const CHROMIUM = process.env['LOUPE_CHROMIUM'] ?? '/usr/bin/chromium';
+const SHOTS = process.env['LOUPE_SCREENSHOTS'] ?? join(tempDir('loupe-shots-').dir);
+const PHOTOS = 9;
+
+let lib: TestLibrary;
+let bridge: Bridge;
+let browser: Browser;
+let page: Page;
+const src = tempDir();
+
+async function shot(name: string): Promise<void> {
+  mkdirSync(SHOTS, { recursive: true });
+  await page.screenshot({ path: join(SHOTS, `${name}.png`) });
+}
+
+const tiles = (): ReturnType<Page['locator']> => page.locator('.tile[data-photo-id]');
+
+beforeAll(async () => {
+  if (!existsSync(join(rendererDir(), 'index.html'))) {
+    const r = spawnSync('npx', ['vite', 'build', '--config', 'renderer/vite.config.ts', '--logLevel', 'warn'], { stdio: 'inherit' });
+    if (r.status !== 0) throw new Error('building the renderer failed');
+  }
+  const packs = writeTinyPacks(src.dir, 3);
+  lib = testLibrary();
+  await lib.engine.importModel(packs.clip, { name: 'tiny-clip' });
+  await lib.engine.importModel(packs.cnn, { name: 'tiny-cnn' });
+  for (let i = 0; i < PHOTOS; i++) {
+    await writeImage(join(lib.photos, i < 5 ? 'beach' : 'city', `IMG_${1000 + i}.jpg`), {
+      width: 480 + i * 16, height: 360, seed: i + 1,
+      exif: { IFD0: { Make: i % 2 ? 'Canon' : 'Pixel' }, IFD2: { DateTimeOriginal: `2021:0${1 + (i % 9)}:1${i} 10:00:00` } },
+    });
+  }
+  bridge = await startBridge(lib.engine, { rendererDir: rendererDir() });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  page.on('pageerror', (err) => { throw err; });
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await bridge?.close();
+  await lib?.close();
+  src.cleanup();
+});
+
+describe('the app in Chromium', () => {
+  it('without the session key the page is refused; with it, an empty library teaches what to do', async () => {
+    const refused = await page.goto(bridge.origin);
+    expect(refused?.status()).toBe(401);
+    await page.goto(bridge.openUrl);
+    expect(page.url()).toBe(`${bridge.origin}/`);
+    await expect.poll(() => page.getByTestId('empty-library').isVisible()).toBe(true);
+    expect(await page.getByTestId('empty-library').textContent()).toContain('Add a folder');
+    await shot('01-empty');
+  });
+
+  it('adds a folder and shows the photos as indexing finishes', async () => {
+    await page.getByRole('button', { name: '+ Add folder' }).click();
+    await page.getByLabel('Folder path').fill(lib.photos);
+    await page.getByRole('button', { name: 'Add', exact: true }).click();
+    await expect.poll(() => page.getByTestId('library-counts').textContent(), { timeout: 60_000 }).toContain(`${PHOTOS} photos indexed`);
+    await expect.poll(() => tiles().count(), { timeout: 30_000 }).toBe(PHOTOS);
+    expect(await page.getByTestId('folder').textContent()).toContain(String(PHOTOS));
+    // Every thumbnail actually loaded (served by photo id).
+    await expect.poll(() => page.locator('.tile img').evaluateAll((imgs) => imgs.every((i) => (i as HTMLImageElement).naturalWidth > 0))).toBe(true);
+    await shot('02-library');
+  });
+
+  it('searches by sentence and shows the engine\'s ranking', async () => {
+    await page.getByLabel('Search').fill('a sunny beach with palm trees');
+    await page.getByLabel('Search').press('Enter');
+    await expect.poll(() => page.locator('h1').textContent()).toContain('a sunny beach with palm trees');
+    const expected = await lib.engine.search({ text: 'a sunny beach with palm trees', limit: 200 });
+    await expect.poll(() => page.getByTestId('result-count').textContent()).toContain(`${expected.total} photos`);
+    const shown = await tiles().evaluateAll((els) => els.map((e) => Number((e as HTMLElement).dataset['photoId'])));
+    expect(shown).toEqual(expected.hits.map((h) => h.photo.id));
+    await shot('03-sentence');
+  });
+
+  it('opens a photo with its metadata, then draws a region and shows boxed hits', async () => {
+    await tiles().first().dblclick();
+    const viewer = page.getByRole('dialog');
+    await expect.poll(() => viewer.isVisible()).toBe(true);
+    expect(await viewer.locator('h2').textContent()).toMatch(/^IMG_10\d\d\.jpg$/);
+    expect(await viewer.textContent()).toContain('Camera');
+    await shot('04-viewer');
+    await page.getByRole('button', { name: 'Search a region' }).click();
+    const frame = viewer.locator('.frame');
+    await expect.poll(async () => (await frame.boundingBox())?.width ?? 0).toBeGreaterThan(100);
+    const b = (await frame.boundingBox())!;
+    await page.mouse.move(b.x + b.width * 0.1, b.y + b.height * 0.1);
+    await page.mouse.down();
+    await page.mouse.move(b.x + b.width * 0.3, b.y + b.height * 0.3, { steps: 5 });
+    await page.mouse.move(b.x + b.width * 0.55, b.y + b.height * 0.6, { steps: 5 });
+    await page.mouse.up();
+    await expect.poll(() => page.locator('h1').textContent()).toBe('Region search');
+    await expect.poll(() => tiles().count(), { timeout: 20_000 }).toBeGreaterThan(0);
+    // Region hits carry the box where the match is.
+    await expect.poll(() => page.locator('.tile .box').count()).toBeGreaterThan(0);
+    await shot('05-region-hits');
+    await page.locator('.tile:has(.box)').first().dblclick();
+    await expect.poll(() => page.getByTestId('found-box').isVisible()).toBe(true);
+    await shot('06-region-box');
+    await page.keyboard.press('Escape');
+    await expect.poll(() => page.getByRole('dialog').count()).toBe(0);
+  });
+
+  it('creates an album from a selection, and adds a photo by dragging it onto the album', async () => {
+    await page.getByRole('button', { name: /All photos/ }).click();
+    await expect.poll(() => tiles().count()).toBe(PHOTOS);
+    await tiles().nth(0).click();
+    await tiles().nth(1).click({ modifiers: ['Control'] });
+    await expect.poll(() => page.locator('.selection').textContent()).toBe('2 selected');
+    await page.getByRole('button', { name: /New album from 2 selected/ }).click();
+    await page.getByLabel('Album name').fill('Summer');
+    await page.getByRole('button', { name: 'Create' }).click();
+    const album = page.getByTestId('album').filter({ hasText: 'Summer' });
+    await expect.poll(() => album.textContent()).toContain('2');
+    await tiles().nth(2).click();
+    await tiles().nth(2).dragTo(album);
+    await expect.poll(() => album.textContent()).toContain('3');
+    const albums = await lib.engine.listAlbums();
+    expect(albums.map((a) => [a.name, a.count])).toEqual([['Summer', 3]]);
+    await album.click();
+    await expect.poll(() => tiles().count()).toBe(3);
+    await shot('07-album');
+  });
+
+  it('teaches a category from selected examples and suggests more', async () => {
+    await page.getByRole('button', { name: /All photos/ }).click();
+    await expect.poll(() => tiles().count()).toBe(PHOTOS);
+    await tiles().nth(3).click();
+    await tiles().nth(4).click({ modifiers: ['Control'] });
+    await page.getByRole('button', { name: /Teach a category from 2 selected/ }).click();
+    await page.getByLabel('Category name').fill('Miso');
+    await page.getByRole('button', { name: 'Teach' }).click();
+    await expect.poll(() => page.locator('h1').textContent()).toBe('Suggested for “Miso”');
+    await expect.poll(() => page.getByTestId('user-category').textContent()).toContain('Miso');
+    const cats = await lib.engine.listCategories();
+    expect(cats.map((c) => [c.name, c.positives])).toEqual([['Miso', 2]]);
+    await shot('08-taught');
+  });
+});
