@@ -81,7 +81,7 @@ describe('the app in Chromium', () => {
     await expect.poll(() => tiles().count(), { timeout: 30_000 }).toBe(PHOTOS);
     expect(await page.getByTestId('folder').textContent()).toContain(String(PHOTOS));
     // Every thumbnail actually loaded (served by photo id).
-    await expect.poll(() => page.locator('.tile img').evaluateAll((imgs) => imgs.every((i) => (i as HTMLImageElement).naturalWidth > 0))).toBe(true);
+    await expect.poll(() => page.locator('.tile img').evaluateAll((imgs) => imgs.every((i) => (i as unknown as { naturalWidth: number }).naturalWidth > 0))).toBe(true);
     await shot('02-library');
   });
 
@@ -91,7 +91,7 @@ describe('the app in Chromium', () => {
     await expect.poll(() => page.locator('h1').textContent()).toContain('a sunny beach with palm trees');
     const expected = await lib.engine.search({ text: 'a sunny beach with palm trees', limit: 200 });
     await expect.poll(() => page.getByTestId('result-count').textContent()).toContain(`${expected.total} photos`);
-    const shown = await tiles().evaluateAll((els) => els.map((e) => Number((e as HTMLElement).dataset['photoId'])));
+    const shown = await tiles().evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-photo-id'))));
     expect(shown).toEqual(expected.hits.map((h) => h.photo.id));
     await shot('03-sentence');
   });
