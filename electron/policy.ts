@@ -4,15 +4,13 @@
  * scheme serves.
  */
 import { extname, join, normalize, sep } from 'node:path';
+import { contentSecurityPolicy, hasUnsafeSegments, RENDERER_TYPES } from '../main/bridge/web.js';
 
 /** The renderer's origin (served from the packaged files) and the picture scheme's host. */
 export const APP_ORIGIN = 'loupe://app';
 export const MEDIA_PREFIX = 'loupe://media/';
 
-export const WINDOW_CSP = [
-  "default-src 'none'", "script-src 'self'", "style-src 'self'", "img-src 'self' blob: data: loupe://media", "connect-src 'self'",
-  "font-src 'self'", "base-uri 'none'", "form-action 'none'", "frame-ancestors 'none'",
-].join('; ');
+export const WINDOW_CSP = contentSecurityPolicy('blob: data: loupe://media');
 
 export interface SecureWebPreferences {
   readonly contextIsolation: true;
@@ -49,15 +47,9 @@ export function isTrustedSender(frameUrl: string | undefined): boolean {
   return frameUrl !== undefined && mayNavigate(frameUrl);
 }
 
-const TYPES: Readonly<Record<string, string>> = {
-  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml', '.png': 'image/png', '.ico': 'image/x-icon', '.woff2': 'font/woff2',
-};
-
 /** The renderer file a loupe://app URL names, or null when it points outside the renderer folder. */
 export function appFile(url: string, rendererDir: string): { path: string; type: string } | null {
-  // Dot segments and encoded separators never name a renderer file: refused before URL parsing folds them away.
-  if (/\/\.\.?(\/|$)|%2e|%2f|%5c|\\/i.test(url.split(/[?#]/)[0]!)) return null;
+  if (hasUnsafeSegments(url)) return null;
   let u: URL;
   try {
     u = new URL(url);
@@ -75,7 +67,7 @@ export function appFile(url: string, rendererDir: string): { path: string; type:
   const root = normalize(rendererDir);
   const path = normalize(join(root, rel));
   if (!path.startsWith(root + sep)) return null;
-  const type = TYPES[extname(path)];
+  const type = RENDERER_TYPES[extname(path)];
   return type ? { path, type } : null;
 }
 

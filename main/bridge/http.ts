@@ -15,6 +15,7 @@ import { CallError, dispatch, parseCall } from '../api-schema.js';
 import type { Db } from '../db/database.js';
 import type { ThumbnailStore } from '../library/thumbnails.js';
 import { MediaError, resolveMedia } from './media.js';
+import { contentSecurityPolicy, hasUnsafeSegments, RENDERER_TYPES } from './web.js';
 
 /** What the bridge needs of the engine. */
 export interface BridgeEngine extends LoupeApi {
@@ -45,16 +46,8 @@ export interface Bridge {
 const COOKIE = 'loupe_key';
 const MAX_BODY = 96 * 2 ** 20;
 
-/** The renderer's policy: its own scripts and styles only, pictures from the bridge and dropped-in blobs. */
-export const CONTENT_SECURITY_POLICY = [
-  "default-src 'none'", "script-src 'self'", "style-src 'self'", "img-src 'self' blob: data:", "connect-src 'self'",
-  "font-src 'self'", "base-uri 'none'", "form-action 'none'", "frame-ancestors 'none'",
-].join('; ');
-
-const TYPES: Readonly<Record<string, string>> = {
-  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml', '.png': 'image/png', '.ico': 'image/x-icon', '.woff2': 'font/woff2', '.json': 'application/json',
-};
+/** Pictures from the bridge and dropped-in blobs. */
+export const CONTENT_SECURITY_POLICY = contentSecurityPolicy('blob: data:');
 
 /** Errors the user can act on: their message is the answer. Anything else is a failure of Loupe. */
 const USER_ERRORS = new Set(['CallError', 'RequestError', 'SearchError', 'FolderError', 'AlbumError', 'CategoryError', 'LibraryBusyError', 'PackError']);
@@ -167,7 +160,7 @@ export async function startBridge(engine: BridgeEngine, opts: BridgeOptions = {}
     const target = insideDir && existsSync(file) && statSync(file).isFile() ? file : join(rendererDir, 'index.html');
     if (insideDir && extname(rel) !== '' && target !== file) return send(res, 404, 'not found', 'text/plain; charset=utf-8');
     if (!existsSync(target)) return send(res, 404, 'The renderer is not built: run `npm run build:renderer`.', 'text/plain; charset=utf-8');
-    const type = TYPES[extname(target)] ?? 'application/octet-stream';
+    const type = RENDERER_TYPES[extname(target)] ?? 'application/octet-stream';
     const cache = target.endsWith('index.html') ? 'no-store' : 'private, max-age=31536000, immutable';
     res.writeHead(200, { 'Content-Type': type, 'Content-Length': statSync(target).size, 'Cache-Control': cache });
     createReadStream(target).pipe(res);
@@ -181,8 +174,7 @@ export async function startBridge(engine: BridgeEngine, opts: BridgeOptions = {}
     // DNS rebinding: a page from elsewhere that resolves its own name to 127.0.0.1 sends its own Host.
     const host = req.headers.host ?? '';
     if (host !== `127.0.0.1:${port}` && host !== `localhost:${port}`) return send(res, 403, 'wrong host', 'text/plain; charset=utf-8');
-    // Dot segments and encoded separators never name anything here: refused before URL parsing folds them away.
-    if (/(^|\/)\.\.?(\/|$)|%2e|%2f|%5c|\\/i.test((req.url ?? '/').split('?')[0]!)) return json(res, 400, { error: 'addresses with dot segments or encoded separators are refused' });
+    if (hasUnsafeSegments(req.url ?? '/')) return json(res, 400, { error: 'addresses with dot segments or encoded separators are refused' });
     const url = new URL(req.url ?? '/', `http://127.0.0.1:${port}`);
     if (url.pathname === '/' && url.searchParams.has('key')) {
       if (!sameKey(url.searchParams.get('key') ?? undefined, key)) return send(res, 401, 'That key is not this session\'s.', 'text/plain; charset=utf-8');

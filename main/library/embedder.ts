@@ -10,7 +10,6 @@
  * starts a new space; search keeps serving the previous one until the new one covers the library,
  * then the old space is dropped.
  */
-import { existsSync } from 'node:fs';
 import type { EmbedProgress, EmbedSummary, ModelKind } from '../api.js';
 import type { Db } from '../db/database.js';
 import { getSetting, setSetting } from '../db/settings.js';
@@ -18,7 +17,7 @@ import type { EncoderCache } from '../encoders/cache.js';
 import type { Preprocessed } from '../encoders/preprocess.js';
 import type { IndexSet } from '../index/spaces.js';
 import type { StoredVector, VectorStore } from '../index/store.js';
-import { MODEL_INPUT_SIZE, type ThumbnailStore } from './thumbnails.js';
+import type { ThumbnailStore } from './thumbnails.js';
 import { whiten, type WhitenOptions } from './whitener.js';
 
 export interface EmbedContext {
@@ -142,17 +141,7 @@ export async function embedPending(ctx: EmbedContext, kind: ModelKind, opts: Emb
       after = rows[rows.length - 1]!.hash;
     }
   };
-  // The smallest stored picture the encoder does not have to enlarge: the model-input picture
-  // for CLIP packs up to its size, the 1024-px thumbnail for the rest (CNN descriptors), the
-  // original file for pictures indexed before either existed.
-  const sizes = (need: number): number[] => (need <= MODEL_INPUT_SIZE ? [MODEL_INPUT_SIZE, 1024] : [1024]);
-  const input = (t: Todo, need: number): string => {
-    for (const size of sizes(need)) {
-      const path = ctx.thumbs.pathFor(t.hash, size);
-      if (existsSync(path)) return path;
-    }
-    return t.path;
-  };
+  const input = (t: Todo, need: number): string => ctx.thumbs.encoderInput(t.hash, t.path, need);
 
   const batchSize = Math.max(1, opts.batchSize ?? 16);
   const prefetch = Math.max(1, opts.prefetch ?? 2);

@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, statSync, unlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ThumbnailSize } from '../api.js';
 import type { Db } from '../db/database.js';
@@ -39,6 +39,19 @@ export class ThumbnailStore {
 
   pathFor(hash: string, size: number): string {
     return join(this.dir, hash.slice(0, 2), `${hash}-${size}.jpg`);
+  }
+
+  /**
+   * The picture an encoder reads: the smallest stored one it does not have to enlarge (the
+   * model-input picture for inputs up to its size, else the 1024-px thumbnail), or the original
+   * file for pictures indexed before either existed.
+   */
+  encoderInput(hash: string, original: string, need: number): string {
+    for (const size of need <= MODEL_INPUT_SIZE ? [MODEL_INPUT_SIZE, 1024] : [1024]) {
+      const path = this.pathFor(hash, size);
+      if (existsSync(path)) return path;
+    }
+    return original;
   }
 
   /** True when every rendition is recorded and on disk at its recorded length. */

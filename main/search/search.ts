@@ -6,7 +6,6 @@
  * few pictures) → re-ranking (query expansion, diffusion, negative terms) → name matches →
  * contents to photos → sort → page.
  */
-import { existsSync } from 'node:fs';
 import sharp from 'sharp';
 import type { Box, DuplicateGroup, ModelKind, PhotoRecord, SearchHit, SearchRequest, SearchResponse } from '../api.js';
 import { float32s } from '../db/blobs.js';
@@ -145,9 +144,9 @@ export class Searcher {
     }
   }
 
+  /** The 1024-px thumbnail (enough pixels for a region's crop), else the original. */
   private picturePath(hash: string, path: string): string {
-    const thumb = this.ctx.thumbs.pathFor(hash, 1024);
-    return existsSync(thumb) ? thumb : path;
+    return this.ctx.thumbs.encoderInput(hash, path, Infinity);
   }
 
   private async embedPicture(s: SpaceInfo, input: string | Buffer): Promise<Float32Array> {
