@@ -1,25 +1,55 @@
 /**
- * The desktop shell: one window on the renderer, the engine behind a checked IPC surface, and
- * pictures on the loupe:// scheme by photo id. No business logic lives here.
+ * The desktop shell: one window on the renderer, the engine in its own process (Electron's
+ * utility process) behind a checked IPC surface, and pictures on the loupe:// scheme by photo id.
+ * No business logic lives here: calls are relayed, and the engine's process checks them.
  */
-import { app, BrowserWindow, dialog, ipcMain, protocol, shell } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, protocol, shell, utilityProcess, type UtilityProcess } from 'electron';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CallError, dispatch, parseCall } from '../main/api-schema.js';
-import { MediaError, resolveMedia } from '../main/bridge/media.js';
-import { Engine } from '../main/engine.js';
-import { resolveLibraryDir } from '../main/paths.js';
+import type { EngineEvent } from '../main/api.js';
+import { EngineClient, HostError, type HostChannel } from '../main/host/client.js';
+import type { FromHost } from '../main/host/protocol.js';
 import { APP_ORIGIN, appFile, isTrustedSender, mayNavigate, mediaPath, webPreferences, WINDOW_CSP } from './policy.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const RENDERER = join(here, '..', 'renderer');
 const PRELOAD = join(here, 'preload.cjs');
+const ENGINE_PROCESS = join(here, '..', 'main', 'host', 'process.js');
+/** Restarts of an engine process that stopped on its own, before giving up. */
+const MAX_RESTARTS = 3;
 
 protocol.registerSchemesAsPrivileged([{ scheme: 'loupe', privileges: { standard: true, secure: true, supportFetchAPI: true, stream: true } }]);
 
-let engine: Engine | null = null;
-let watcher: Awaited<ReturnType<Engine['watch']>> | null = null;
+let engine: EngineClient | null = null;
+let window: BrowserWindow | null = null;
+let restarts = 0;
+
+function channel(child: UtilityProcess): HostChannel {
+  return {
+    send: (m) => child.postMessage(m),
+    onMessage: (l) => child.on('message', (m: FromHost) => l(m)),
+    onExit: (l) => child.on('exit', (code) => l(code)),
+    kill: () => void child.kill(),
+  };
+}
+
+function sendToWindow(e: EngineEvent): void {
+  if (window && !window.isDestroyed()) window.webContents.send('loupe:event', e);
+}
+
+/** Starts the engine's process; one that stops on its own is started again (a few times). */
+function startEngine(): EngineClient {
+  const child = utilityProcess.fork(ENGINE_PROCESS, [], { serviceName: 'Loupe engine', stdio: 'inherit' });
+  const client = new EngineClient(channel(child), (code) => {
+    sendToWindow({ type: 'log', message: `The engine stopped unexpectedly (exit code ${code ?? 'none'}).` });
+    if (restarts++ < MAX_RESTARTS) engine = startEngine();
+    else engine = null;
+  });
+  client.onEvent(sendToWindow);
+  client.ready.catch((err: unknown) => sendToWindow({ type: 'log', message: `The library could not be opened: ${err instanceof Error ? err.message : String(err)}` }));
+  return client;
+}
 
 function refuse(status: number, message: string): Response {
   return new Response(message, { status, headers: { 'Content-Type': 'text/plain; charset=utf-8' } });
@@ -30,11 +60,11 @@ async function serve(request: Request): Promise<Response> {
   if (media !== null) {
     if (!engine) return refuse(503, 'the library is not open');
     try {
-      const m = await resolveMedia(engine.db, engine.thumbs, media);
-      const data = m.kind === 'bytes' ? m.data : await readFile(m.path);
+      const m = await engine.media(media);
+      const data = m.data ?? (m.path ? await readFile(m.path) : new Uint8Array());
       return new Response(new Uint8Array(data), { headers: { 'Content-Type': m.type, 'Cache-Control': 'private, max-age=3600' } });
     } catch (err) {
-      return err instanceof MediaError ? refuse(err.status, err.message) : refuse(500, 'could not read the picture');
+      return err instanceof HostError && err.status ? refuse(err.status, err.message) : refuse(500, 'could not read the picture');
     }
   }
   const file = appFile(request.url, RENDERER);
@@ -51,10 +81,11 @@ function wireIpc(): void {
     if (!isTrustedSender(event.senderFrame?.url)) throw new Error('refused: not the app window');
     if (!engine) throw new Error('the library is not open');
     try {
-      return await dispatch(engine, parseCall(method, args));
+      // Checked against the call schema in the engine's process, before the engine sees it.
+      return await engine.call(String(method), Array.isArray(args) ? args : []);
     } catch (err) {
       // Only the message crosses to the window.
-      throw new Error(err instanceof CallError || err instanceof Error ? err.message : String(err));
+      throw new Error(err instanceof Error ? err.message : String(err));
     }
   });
   ipcMain.handle('loupe:pick-folder', async (event) => {
@@ -83,25 +114,18 @@ function createWindow(): BrowserWindow {
 
 async function main(): Promise<void> {
   await app.whenReady();
-  engine = Engine.open({ libraryDir: resolveLibraryDir() });
+  engine = startEngine();
   protocol.handle('loupe', serve);
   wireIpc();
-  const win = createWindow();
-  engine.on((e) => {
-    if (!win.isDestroyed()) win.webContents.send('loupe:event', e);
-  });
-  watcher = await engine.watch();
+  window = createWindow();
   app.on('window-all-closed', () => app.quit());
   app.on('will-quit', (e) => {
     if (!engine) return;
     e.preventDefault();
     const closing = engine;
     engine = null;
-    void (async () => {
-      await watcher?.close();
-      await closing.close();
-      app.exit(0);
-    })();
+    // The engine finishes its writes (SQLite, index files) before the app goes.
+    void closing.close().finally(() => app.exit(0));
   });
 }
 

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import type { LoupeApi } from './api.js';
+import { DEVICES } from './encoders/device.js';
 import { BoxSchema, SearchRequestSchema } from './search/request.js';
 
 const id = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
@@ -31,10 +32,15 @@ export const REMOTE_METHODS = {
   listFolders: z.tuple([]),
   scan: z.tuple([]),
   index: z.tuple([]),
+  pauseIndexing: z.tuple([]),
+  resumeIndexing: z.tuple([]),
   status: z.tuple([z.object({ errorLimit: z.number().int().min(0).max(10_000).optional() }).strict().optional()]),
   getPhoto: z.tuple([id]),
   listModels: z.tuple([]),
   useModel: z.tuple([name]),
+  installModel: z.tuple([name]),
+  device: z.tuple([]),
+  setDevice: z.tuple([z.enum(DEVICES)]),
   search: z.tuple([RemoteSearchSchema]),
   duplicates: z.tuple([filters]),
   listAlbums: z.tuple([]),

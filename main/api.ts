@@ -38,6 +38,38 @@ export interface JobInfo {
   readonly message: string | null;
 }
 
+/** Whether indexing runs: `paused` holds until resumed (for this session of the engine). */
+export interface IndexingState {
+  readonly paused: boolean;
+  readonly running: boolean;
+}
+
+/** Where models run: an execution provider of onnxruntime. */
+export type Provider = 'cpu' | 'cuda' | 'dml' | 'coreml';
+/** What the user may ask for: `auto` is the best accelerator present, else the CPU. */
+export type Device = 'auto' | Provider;
+
+export interface DeviceInfo {
+  /** The user's choice (saved in the library). */
+  readonly requested: Device;
+  /** The choices that mean something on this platform. */
+  readonly choices: readonly Device[];
+  /** The provider each loaded model actually runs on; empty until a model is first used. */
+  readonly used: readonly { readonly pack: string; readonly model: string; readonly provider: Provider }[];
+  /** Why an accelerator was not used (a fallback to the CPU), as logged. */
+  readonly notes: readonly string[];
+}
+
+export interface InstallProgress {
+  readonly pack: string;
+  readonly file: string;
+  readonly fileIndex: number;
+  readonly files: number;
+  /** Bytes of this file so far. */
+  readonly done: number;
+  readonly total: number | null;
+}
+
 export interface LibraryStatus {
   readonly library: string;
   readonly schemaVersion: number;
@@ -46,6 +78,7 @@ export interface LibraryStatus {
   readonly thumbnails: { readonly files: number; readonly bytes: number };
   readonly errors: readonly PhotoError[];
   readonly lastJob: JobInfo | null;
+  readonly indexing: IndexingState;
 }
 
 export interface PhotoRecord {
@@ -102,6 +135,8 @@ export interface IndexSummary {
   readonly moved: number;
   readonly missing: number;
   readonly ms: number;
+  /** The run stopped early because indexing was paused (or nothing ran: it already was). */
+  readonly paused?: boolean;
 }
 
 export type ThumbnailSize = 256 | 1024;
@@ -158,7 +193,12 @@ export type EngineEvent =
   | { readonly type: 'embedded'; readonly summary: EmbedSummary }
   | { readonly type: 'log'; readonly message: string }
   | { readonly type: 'folder-state'; readonly folderId: number; readonly path: string; readonly state: FolderState }
-  | { readonly type: 'watch-error'; readonly message: string };
+  | { readonly type: 'watch-error'; readonly message: string }
+  | { readonly type: 'indexing'; readonly state: IndexingState }
+  /** A folder was added or removed. */
+  | { readonly type: 'folders'; readonly folders: readonly FolderInfo[] }
+  | { readonly type: 'install-progress'; readonly progress: InstallProgress }
+  | { readonly type: 'installed'; readonly pack: string; readonly error: string | null };
 
 /** The engine's operations. Implemented by main/engine.ts; proxied over IPC and HTTP. */
 export interface LoupeApi {
@@ -167,11 +207,20 @@ export interface LoupeApi {
   listFolders(): Promise<readonly FolderInfo[]>;
   scan(): Promise<ScanSummary>;
   index(): Promise<IndexSummary>;
+  /** Stops the run under way (the photos it had not reached stay pending) and any new one until resumed. */
+  pauseIndexing(): Promise<IndexingState>;
+  /** Lets indexing run again and starts a run for whatever is pending. */
+  resumeIndexing(): Promise<IndexingState>;
   status(opts?: { readonly errorLimit?: number }): Promise<LibraryStatus>;
   getPhoto(id: number): Promise<PhotoRecord | null>;
   listModels(): Promise<readonly ModelPackInfo[]>;
   /** Makes an installed pack the active one of its kind; its vectors are computed in the background. */
   useModel(name: string): Promise<ModelPackInfo>;
+  /** Downloads a catalog pack (progress as `install-progress` events, then `installed`). */
+  installModel(name: string): Promise<ModelPackInfo>;
+  device(): Promise<DeviceInfo>;
+  /** Saves the choice and reloads the models on it; an indexing run under way restarts on the new device. */
+  setDevice(device: Device): Promise<DeviceInfo>;
 
   /** Every query type, one entry point: sentence, photo, region, category, combined, or filters alone. */
   search(request: SearchRequest): Promise<SearchResponse>;

@@ -2,8 +2,8 @@ import { mkdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type {
-  AlbumInfo, CategoryCount, DuplicateGroup, EmbedProgress, EmbedSummary, EngineEvent, FolderInfo, IndexProgress, IndexSummary,
-  LibraryStatus, LoupeApi, ModelKind, ModelPackInfo, PhotoRecord, PhotoState, ScanSummary, SearchFilters, SearchRequest,
+  AlbumInfo, CategoryCount, DeviceInfo, DuplicateGroup, EmbedProgress, EmbedSummary, EngineEvent, FolderInfo, IndexingState, IndexProgress,
+  IndexSummary, LibraryStatus, LoupeApi, ModelKind, ModelPackInfo, PhotoRecord, PhotoState, ScanSummary, SearchFilters, SearchRequest,
   SearchResponse, TaxonomyInfo, TeachResult, UserCategoryInfo,
 } from './api.js';
 import {
@@ -16,7 +16,7 @@ import {
 } from './search/categories.js';
 import { Searcher } from './search/search.js';
 import { EncoderCache } from './encoders/cache.js';
-import type { Device } from './encoders/device.js';
+import { deviceChoices, isDevice, type Device } from './encoders/device.js';
 import { IndexSet } from './index/spaces.js';
 import { VectorStore } from './index/store.js';
 import { getSetting, setSetting } from './db/settings.js';
@@ -37,7 +37,7 @@ export interface EngineOptions {
   readonly libraryDir: string;
   /** Photos decoded at once; default: one more than the cores, so file reads overlap decoding. */
   readonly concurrency?: number;
-  /** Where models run (default auto: the best accelerator present, else the CPU). */
+  /** Where models run (default: the choice saved in the library, else auto: the best accelerator present, else the CPU). */
   readonly device?: Device;
   /** onnxruntime threads per image-model worker (default: the cores shared among the workers). */
   readonly threads?: number;
@@ -45,6 +45,11 @@ export interface EngineOptions {
   readonly inferenceWorkers?: number;
   /** Pictures per CLIP inference batch. */
   readonly batchSize?: number;
+  /**
+   * Start indexing by itself when new work appears (a pack installed or chosen); the app sets
+   * this, the CLI does not (its commands do one thing and exit).
+   */
+  readonly autoIndex?: boolean;
   /** When CNN descriptors get their PCA-whitening (default: once 1,000 pictures have them). */
   readonly whiten?: WhitenOptions;
 }
@@ -72,7 +77,11 @@ export class Engine implements LoupeApi {
   readonly encoders: EncoderCache;
   readonly searcher: Searcher;
   private readonly listeners = new Set<Listener>();
+  /** The indexing run under way (indexing, then embedding) and what stops it. */
   private running: Promise<IndexSummary> | null = null;
+  private stopRun: AbortController | null = null;
+  private paused = false;
+  private readonly installing = new Set<string>();
 
   private constructor(readonly libraryDir: string, private readonly opts: EngineOptions) {
     mkdirSync(libraryDir, { recursive: true });
@@ -82,7 +91,9 @@ export class Engine implements LoupeApi {
     this.vectors = new VectorStore(this.db);
     const log = (message: string): void => this.emit({ type: 'log', message });
     this.indexes = new IndexSet(join(libraryDir, 'index'), this.vectors, log);
-    this.encoders = new EncoderCache(this.packs, { device: opts.device, threads: opts.threads, workers: opts.inferenceWorkers, log });
+    const saved = getSetting(this.db, 'device');
+    const device = opts.device ?? (saved && isDevice(saved) ? saved : 'auto');
+    this.encoders = new EncoderCache(this.packs, { device, threads: opts.threads, workers: opts.inferenceWorkers, log });
     this.searcher = new Searcher({ db: this.db, indexes: this.indexes, encoders: this.encoders, thumbs: this.thumbs });
   }
 
@@ -101,12 +112,15 @@ export class Engine implements LoupeApi {
 
   async addFolder(path: string): Promise<FolderInfo> {
     const row = addFolderRow(this.db, path);
-    return folderInfos(this.db).find((f) => f.id === row.id)!;
+    const folders = folderInfos(this.db);
+    this.emit({ type: 'folders', folders });
+    return folders.find((f) => f.id === row.id)!;
   }
 
   async removeFolder(path: string): Promise<{ removedPhotos: number }> {
     const removedPhotos = removeFolderRow(this.db, path);
     this.thumbs.collectGarbage(this.db);
+    this.emit({ type: 'folders', folders: folderInfos(this.db) });
     return { removedPhotos };
   }
 
@@ -144,10 +158,31 @@ export class Engine implements LoupeApi {
     return summary;
   }
 
-  /** Indexes every pending photo. Calls made while a run is under way share that run, then run once more. */
+  /**
+   * Indexes every pending photo, then embeds what the active models still owe. A call made while
+   * a run is under way waits for it, then runs once more (for what arrived meanwhile). While
+   * indexing is paused nothing runs and the summary says so.
+   */
   async index(run: IndexRunOptions = {}): Promise<IndexSummary> {
     while (this.running) await this.running.catch(() => undefined);
-    this.running = indexPending({ db: this.db, thumbs: this.thumbs }, {
+    if (this.paused) return { jobId: 0, processed: 0, ok: 0, failed: 0, moved: 0, missing: 0, ms: 0, paused: true };
+    const stop = new AbortController();
+    const signal = run.signal ? AbortSignal.any([run.signal, stop.signal]) : stop.signal;
+    this.stopRun = stop;
+    this.running = this.runIndexing({ ...run, signal });
+    this.emitIndexing();
+    try {
+      const summary = await this.running;
+      return stop.signal.aborted ? { ...summary, paused: true } : summary;
+    } finally {
+      this.running = null;
+      this.stopRun = null;
+      this.emitIndexing();
+    }
+  }
+
+  private async runIndexing(run: IndexRunOptions): Promise<IndexSummary> {
+    const summary = await indexPending({ db: this.db, thumbs: this.thumbs }, {
       concurrency: this.opts.concurrency ?? availableParallelism() + 1,
       signal: run.signal,
       onProgress: (p) => {
@@ -155,14 +190,58 @@ export class Engine implements LoupeApi {
         this.emit({ type: 'progress', progress: p });
       },
     });
-    try {
-      const summary = await this.running;
-      this.emit({ type: 'indexed', summary });
-      await this.embed(run);
-      return summary;
-    } finally {
-      this.running = null;
+    this.emit({ type: 'indexed', summary });
+    await this.embed(run);
+    return summary;
+  }
+
+  indexingState(): IndexingState {
+    return { paused: this.paused, running: this.running !== null };
+  }
+
+  private emitIndexing(): void {
+    this.emit({ type: 'indexing', state: this.indexingState() });
+  }
+
+  async pauseIndexing(): Promise<IndexingState> {
+    if (!this.paused) {
+      this.paused = true;
+      this.stopRun?.abort();
+      this.emitIndexing();
     }
+    return this.indexingState();
+  }
+
+  async resumeIndexing(): Promise<IndexingState> {
+    if (this.paused) {
+      this.paused = false;
+      this.emitIndexing();
+      this.indexInBackground();
+    }
+    return this.indexingState();
+  }
+
+  /** Scans every folder and indexes what changed while Loupe was not running, in the background. */
+  catchUp(): void {
+    this.scan().then(() => this.index()).catch((err: unknown) => this.emit({ type: 'log', message: `indexing failed: ${err instanceof Error ? err.message : String(err)}` }));
+  }
+
+  private indexInBackground(): void {
+    this.index().catch((err: unknown) => this.emit({ type: 'log', message: `indexing failed: ${err instanceof Error ? err.message : String(err)}` }));
+  }
+
+  /** A new pack owes the library its vectors: in the app, embedding starts in the background. */
+  private indexWhenIdle(): void {
+    if (this.opts.autoIndex && !this.paused && !this.running) this.indexInBackground();
+  }
+
+  /** Stops the run under way (if any), does `work`, and starts indexing again if it was running. */
+  private async betweenRuns(work: () => Promise<void>): Promise<void> {
+    const wasRunning = this.running !== null;
+    this.stopRun?.abort();
+    while (this.running) await this.running.catch(() => undefined);
+    await work();
+    if (wasRunning && !this.paused) this.indexInBackground();
   }
 
   /** Computes the vectors every active model still owes the library (the indexing run calls this). */
@@ -222,6 +301,7 @@ export class Engine implements LoupeApi {
   async useModel(name: string): Promise<ModelPackInfo> {
     const { manifest } = this.packs.get(name);
     setActiveModel(this.db, manifest.kind, name);
+    this.indexWhenIdle();
     return this.modelInfo(name);
   }
 
@@ -230,12 +310,41 @@ export class Engine implements LoupeApi {
     if (!activeModel(this.db, m.kind)) setActiveModel(this.db, m.kind, m.name);
   }
 
+  /** Downloads a catalog pack; progress goes to `opts.onProgress` and to listeners, as events. */
   async installModel(name: string, opts: InstallOptions = {}): Promise<ModelPackInfo> {
     const entry = loadCatalog().find((c) => c.name === name);
     if (!entry) throw new PackError(`no model pack named ${name} in the catalog (see \`loupe models list\`)`);
-    const m = await this.packs.install(entry, opts);
-    this.activateIfFirst(m);
-    return this.modelInfo(name);
+    if (this.installing.has(name)) throw new PackError(`model pack ${name} is already being installed`);
+    this.installing.add(name);
+    try {
+      const m = await this.packs.install(entry, {
+        ...opts,
+        onProgress: (p) => {
+          opts.onProgress?.(p);
+          this.emit({ type: 'install-progress', progress: { pack: name, ...p } });
+        },
+      });
+      this.activateIfFirst(m);
+      this.emit({ type: 'installed', pack: name, error: null });
+      this.indexWhenIdle();
+      return await this.modelInfo(name);
+    } catch (err) {
+      this.emit({ type: 'installed', pack: name, error: err instanceof Error ? err.message : String(err) });
+      throw err;
+    } finally {
+      this.installing.delete(name);
+    }
+  }
+
+  async device(): Promise<DeviceInfo> {
+    return { requested: this.encoders.device, choices: deviceChoices(), ...this.encoders.usage() };
+  }
+
+  async setDevice(device: Device): Promise<DeviceInfo> {
+    if (!deviceChoices().includes(device)) throw new PackError(`${device} is not a device on this computer (choices: ${deviceChoices().join(', ')})`);
+    setSetting(this.db, 'device', device);
+    if (device !== this.encoders.device) await this.betweenRuns(() => this.encoders.setDevice(device));
+    return this.device();
   }
 
   async importModel(dir: string, opts: ImportOptions = {}): Promise<ModelPackInfo> {
@@ -282,6 +391,7 @@ export class Engine implements LoupeApi {
       thumbnails: this.thumbs.usage(this.db),
       errors,
       lastJob: lastJob(this.db),
+      indexing: this.indexingState(),
     };
   }
 
@@ -379,6 +489,8 @@ export class Engine implements LoupeApi {
   }
 
   async close(): Promise<void> {
+    this.stopRun?.abort();
+    while (this.running) await this.running.catch(() => undefined);
     await this.encoders.close();
     await this.indexes.close();
     this.db.close();

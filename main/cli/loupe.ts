@@ -59,9 +59,9 @@ function progressReporter(io: Io, json: boolean): { update: (p: IndexProgress) =
   };
 }
 
-async function withEngine<T>(opts: GlobalOpts, fn: (engine: Engine) => Promise<T>, io: Io = defaultIo): Promise<T> {
+async function withEngine<T>(opts: GlobalOpts, fn: (engine: Engine) => Promise<T>, io: Io = defaultIo, autoIndex = false): Promise<T> {
   const threads = opts.threads ? Number.parseInt(opts.threads, 10) : undefined;
-  const engine = Engine.open({ libraryDir: resolveLibraryDir(opts.library), device: opts.device, threads });
+  const engine = Engine.open({ libraryDir: resolveLibraryDir(opts.library), device: opts.device, threads, autoIndex });
   const off = engine.on((e) => { if (e.type === 'log' && !opts.json) io.err(e.message); });
   try {
     return await fn(engine);
@@ -113,7 +113,7 @@ export function buildProgram(io: Io = defaultIo): Command {
     .description('Loupe: search your photo library by example, by sentence, by category and by region.')
     .addOption(new Option('--library <dir>', 'library folder (database, thumbnails)').env('LOUPE_HOME'))
     .option('--json', 'machine-readable output (JSON; JSON lines for progress)')
-    .addOption(new Option('--device <device>', 'where models run; a missing accelerator falls back to the CPU (logged)').choices(DEVICES).default('auto'))
+    .addOption(new Option('--device <device>', 'where models run (default: the choice saved in the app, else auto); a missing accelerator falls back to the CPU (logged)').choices(DEVICES))
     .option('--threads <n>', 'onnxruntime threads per model (default: all cores)')
     .showHelpAfterError()
     .exitOverride()
@@ -190,13 +190,14 @@ export function buildProgram(io: Io = defaultIo): Command {
   program.command('serve').description('open Loupe in your browser: the app and its API on 127.0.0.1, behind a key made for this session; folders are watched meanwhile')
     .option('--port <n>', 'port on 127.0.0.1 (default: any free one)', '0')
     .option('--no-watch', 'do not watch the folders for changes')
-    .action((cmd: { port: string; watch: boolean }) => withE(async (e) => {
+    .action((cmd: { port: string; watch: boolean }) => withEngine(g(), async (e) => {
       const port = Number.parseInt(cmd.port, 10);
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port: ${cmd.port} is not a port number`);
       const dir = rendererDir();
       if (!existsSync(join(dir, 'index.html'))) io.err('The app is not built, so only the API is served: run `npm run build:renderer`.');
       const bridge = await startBridge(e, { port, rendererDir: dir, log: (m) => io.err(m) });
       const watcher = cmd.watch ? await e.watch() : null;
+      if (watcher) e.catchUp();
       print({ url: bridge.openUrl, origin: bridge.origin }, `Loupe is running. Open this address in your browser (it carries this session's key; keep it private):\n  ${bridge.openUrl}\nPress Ctrl+C to stop.`);
       await new Promise<void>((resolve) => {
         const stop = (): void => { process.off('SIGINT', stop); process.off('SIGTERM', stop); resolve(); };
@@ -205,7 +206,7 @@ export function buildProgram(io: Io = defaultIo): Command {
       });
       await watcher?.close();
       await bridge.close();
-    }));
+    }, io, true));
 
   program.command('status').description('library folders, counts, unreadable files and the last job')
     .option('--errors <n>', 'how many unreadable files to list', '50')

@@ -2,17 +2,30 @@
  * Loaded encoders, one per pack, kept for the engine's lifetime: loading a model costs seconds,
  * so indexing runs and queries share them.
  */
+import type { DeviceInfo } from '../api.js';
 import type { PackManifest } from '../models/manifest.js';
 import type { PackStore } from '../models/packs.js';
 import { PackError } from '../models/packs.js';
 import { ClipEncoder, type EncoderOptions } from './clip.js';
 import { CnnEncoder } from './cnn.js';
+import type { Device } from './device.js';
+
+type Loaded = ClipEncoder | CnnEncoder;
 
 export class EncoderCache {
   private readonly clips = new Map<string, Promise<ClipEncoder>>();
   private readonly cnns = new Map<string, Promise<CnnEncoder>>();
+  /** Encoders whose load finished, for reporting where they run. */
+  private readonly ready = new Map<string, Loaded>();
+  private opts: EncoderOptions;
 
-  constructor(private readonly packs: PackStore, private readonly opts: EncoderOptions = {}) {}
+  constructor(private readonly packs: PackStore, opts: EncoderOptions = {}) {
+    this.opts = opts;
+  }
+
+  get device(): Device {
+    return this.opts.device ?? 'auto';
+  }
 
   /** A pack's manifest, without loading its models. */
   manifest(name: string): PackManifest {
@@ -20,22 +33,24 @@ export class EncoderCache {
   }
 
   /** Loads a pack of the given kind once; a failed load is forgotten so the next call retries. */
-  private load<K extends PackManifest['kind'], E>(
+  private load<K extends PackManifest['kind'], E extends Loaded>(
     cache: Map<string, Promise<E>>, name: string, kind: K,
     make: (dir: string, manifest: Extract<PackManifest, { kind: K }>) => Promise<E>,
   ): Promise<E> {
-    let e = cache.get(name);
-    if (e) return e;
+    const cached = cache.get(name);
+    if (cached) return cached;
     const { dir, manifest } = this.packs.get(name);
     if (manifest.kind !== kind) throw new PackError(`model pack ${name} is a ${manifest.kind} pack, not ${kind}`);
     const problems = this.packs.checkSizes(name);
     if (problems.length > 0) {
       throw new PackError(`model pack ${name} is damaged (${problems.map((p) => `${p.path}: ${p.problem}`).join('; ')}); run \`loupe models verify\` and reinstall it`);
     }
-    e = make(dir, manifest as Extract<PackManifest, { kind: K }>);
-    e.catch(() => cache.delete(name));
-    cache.set(name, e);
-    return e;
+    const loading = make(dir, manifest as Extract<PackManifest, { kind: K }>);
+    loading.then((enc) => {
+      if (cache.get(name) === loading) this.ready.set(`${kind}:${name}`, enc);
+    }, () => cache.delete(name));
+    cache.set(name, loading);
+    return loading;
   }
 
   clip(name: string): Promise<ClipEncoder> {
@@ -46,10 +61,28 @@ export class EncoderCache {
     return this.load(this.cnns, name, 'cnn', (dir, m) => CnnEncoder.load(dir, m, this.opts));
   }
 
+  /** Where each loaded model runs, and why an accelerator was not used. */
+  usage(): Pick<DeviceInfo, 'used' | 'notes'> {
+    const used: { pack: string; model: string; provider: DeviceInfo['used'][number]['provider'] }[] = [];
+    const notes = new Set<string>();
+    for (const enc of this.ready.values()) {
+      for (const [model, provider] of Object.entries(enc.providers)) used.push({ pack: enc.manifest.name, model, provider });
+      for (const n of enc.notes) notes.add(n);
+    }
+    return { used, notes: [...notes] };
+  }
+
+  /** Unloads every model; the next use loads it on `device`. */
+  async setDevice(device: Device): Promise<void> {
+    await this.close();
+    this.opts = { ...this.opts, device };
+  }
+
   async close(): Promise<void> {
     const all = [...this.clips.values(), ...this.cnns.values()];
     this.clips.clear();
     this.cnns.clear();
+    this.ready.clear();
     for (const p of all) await p.then((e) => e.close(), () => undefined);
   }
 }

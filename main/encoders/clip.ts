@@ -85,6 +85,10 @@ export class ClipEncoder {
     return this.workers[0]!.providers;
   }
 
+  get notes(): readonly string[] {
+    return this.workers[0]!.notes;
+  }
+
   /** Image batches that can run at once. */
   get parallelism(): number {
     return this.workers.length;

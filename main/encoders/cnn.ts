@@ -57,6 +57,10 @@ export class CnnEncoder {
     return this.worker.providers;
   }
 
+  get notes(): readonly string[] {
+    return this.worker.notes;
+  }
+
   pixels(input: string | Buffer): Promise<Preprocessed> {
     return preprocessInside(input, this.manifest.maxSide, this.preprocessing);
   }

@@ -3,12 +3,22 @@
  * the order they are tried in. A requested provider that cannot start (not bundled, no driver,
  * no GPU) falls back to the CPU, and the reason is logged — indexing never stops for it.
  */
-export const DEVICES = ['auto', 'cpu', 'cuda', 'dml', 'coreml'] as const;
-export type Device = (typeof DEVICES)[number];
-export type Provider = 'cpu' | 'cuda' | 'dml' | 'coreml';
+import type { Device, Provider } from '../api.js';
+
+export type { Device, Provider };
+
+export const DEVICES = ['auto', 'cpu', 'cuda', 'dml', 'coreml'] as const satisfies readonly Device[];
 
 export function isDevice(v: string): v is Device {
   return (DEVICES as readonly string[]).includes(v);
+}
+
+/** The choices that mean something on a platform (the ones onnxruntime-node ships providers for there). */
+export function deviceChoices(platform: NodeJS.Platform = process.platform): Device[] {
+  if (platform === 'darwin') return ['auto', 'cpu', 'coreml'];
+  if (platform === 'win32') return ['auto', 'cpu', 'cuda', 'dml'];
+  if (platform === 'linux') return ['auto', 'cpu', 'cuda'];
+  return ['auto', 'cpu'];
 }
 
 /** Providers to try, best first; the CPU is always last. */

@@ -39,6 +39,8 @@ export class InferenceWorker {
     private readonly worker: Worker,
     readonly providers: Readonly<Record<string, Provider>>,
     readonly io: Readonly<Record<string, ModelIo>>,
+    /** Why a model did not start on the provider asked for (the CPU fallback), if it did not. */
+    readonly notes: readonly string[],
   ) {
     worker.on('message', (reply: WorkerReply) => {
       if (reply.type === 'ready') return;
@@ -81,7 +83,7 @@ export class InferenceWorker {
       logged.add(line);
       opts.log?.(line);
     }
-    return new InferenceWorker(worker, ready.providers, ready.io);
+    return new InferenceWorker(worker, ready.providers, ready.io, ready.log);
   }
 
   run(model: string, feeds: Readonly<Record<string, FeedTensor>>, outputs: readonly string[]): Promise<Readonly<Record<string, OutputTensor>>> {

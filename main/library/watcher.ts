@@ -54,8 +54,13 @@ export class LibraryWatcher {
     return rows;
   }
 
+  /** Roots handed to chokidar. */
+  private watched = new Set<string>();
+  private offEngine: (() => void) | null = null;
+
   private async open(): Promise<void> {
     const roots = this.roots().filter((f) => f.state === 'ok').map((f) => f.path);
+    this.watched = new Set(roots);
     const watcher = watch(roots, {
       ignoreInitial: true,
       followSymlinks: true,
@@ -77,7 +82,10 @@ export class LibraryWatcher {
       else this.enqueue({ dir: p, recursive: true });
     });
     watcher.on('error', (err) => this.engine.emit({ type: 'watch-error', message: err instanceof Error ? err.message : String(err) }));
-    await new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
+    // chokidar reports ready only once it has something to watch.
+    if (roots.length > 0) await new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
+    // Folders added or removed while running are watched (or let go) at once.
+    this.offEngine = this.engine.on((e) => { if (e.type === 'folders') this.syncRoots(); });
     this.healthTimer = setInterval(() => void this.checkHealth(), this.opts.healthIntervalMs ?? 5000);
     this.healthTimer.unref();
   }
@@ -121,6 +129,22 @@ export class LibraryWatcher {
     await this.engine.index();
   }
 
+  /** Watches roots added since, lets go of roots removed since. */
+  private syncRoots(): void {
+    if (this.closed) return;
+    const rows = this.roots();
+    for (const f of rows) {
+      if (f.state !== 'ok' || this.watched.has(f.path)) continue;
+      this.watched.add(f.path);
+      this.watcher?.add(f.path);
+    }
+    for (const path of [...this.watched]) {
+      if (this.rootPaths.has(path)) continue;
+      this.watched.delete(path);
+      this.watcher?.unwatch(path);
+    }
+  }
+
   /** Detects roots that went away (unmounted, renamed) and ones that came back; re-watches and rescans those. */
   async checkHealth(): Promise<void> {
     this.chain = this.chain.then(async () => {
@@ -132,8 +156,7 @@ export class LibraryWatcher {
         const now = this.engine.scanOne(f).offline ? 'offline' : 'ok';
         if (now === f.state) continue;
         changed = true;
-        if (now === 'ok') this.watcher?.add(f.path);
-        else this.watcher?.unwatch(f.path);
+        if (now === 'ok') { this.watched.add(f.path); this.watcher?.add(f.path); } else { this.watched.delete(f.path); this.watcher?.unwatch(f.path); }
       }
       if (changed) await this.engine.index();
     }).catch((err: unknown) => {
@@ -153,6 +176,7 @@ export class LibraryWatcher {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.offEngine?.();
     if (this.quietTimer) clearTimeout(this.quietTimer);
     if (this.healthTimer) clearInterval(this.healthTimer);
     await this.watcher?.close();

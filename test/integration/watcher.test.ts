@@ -72,6 +72,19 @@ describe('watching library folders', () => {
     expect(events.some((e) => e.type === 'indexed')).toBe(true);
   });
 
+  it('starts with no folders, then watches a folder added while running and lets go of one removed', async () => {
+    watcher = await lib.engine.watch({ debounceMs: 100, maxWaitMs: 500, healthIntervalMs: 60_000 });
+    await writeImage(join(lib.photos, 'before.jpg'), { seed: 7 });
+    await lib.engine.addFolder(lib.photos);
+    await writeImage(join(lib.photos, 'later.jpg'), { seed: 8 });
+    await until(() => lib.row(join(lib.photos, 'later.jpg'))?.state === 'ok', 'a photo in a folder added while watching');
+    await lib.engine.removeFolder(lib.photos);
+    await writeImage(join(lib.photos, 'after-removal.jpg'), { seed: 9 });
+    await new Promise((r) => setTimeout(r, 600));
+    await watcher.idle();
+    expect(lib.row(join(lib.photos, 'after-removal.jpg'))).toBeUndefined();
+  });
+
   it('takes a burst of 1,000 copied files in a few batches', async () => {
     mkdirSync(lib.photos, { recursive: true });
     await lib.engine.addFolder(lib.photos);

@@ -1,0 +1,39 @@
+/**
+ * Messages between the app's main process and the engine's own process (Electron's utility
+ * process; a forked Node process in tests). The parent relays calls it has not checked: the host
+ * checks them against the one call schema before the engine sees them.
+ */
+import type { EngineEvent } from '../api.js';
+
+export type ToHost =
+  | { readonly type: 'call'; readonly id: number; readonly method: string; readonly args: readonly unknown[] }
+  /** A picture by the part of its address after the media prefix (`thumb/<id>/<size>`, `photo/<id>`). */
+  | { readonly type: 'media'; readonly id: number; readonly path: string }
+  | { readonly type: 'close' };
+
+export interface MediaReply {
+  readonly type: string;
+  /** The picture's bytes (made for the UI), or the file to read. */
+  readonly data?: Uint8Array;
+  readonly path?: string;
+}
+
+export type Failure = {
+  readonly message: string;
+  /** What kind of failure: the call was refused (`call`), the user can act on it (`user`), Loupe failed (`internal`). */
+  readonly kind: 'call' | 'user' | 'internal';
+  /** For pictures: the HTTP status to answer with. */
+  readonly status?: number;
+};
+
+export type FromHost =
+  | { readonly type: 'ready'; readonly library: string }
+  | { readonly type: 'reply'; readonly id: number; readonly ok: true; readonly value: unknown }
+  | { readonly type: 'reply'; readonly id: number; readonly ok: false; readonly failure: Failure }
+  | { readonly type: 'event'; readonly event: EngineEvent }
+  | { readonly type: 'fatal'; readonly message: string };
+
+/** Errors the user can act on: their message is the answer. Anything else is a failure of Loupe. */
+export const USER_ERRORS: ReadonlySet<string> = new Set([
+  'CallError', 'RequestError', 'SearchError', 'FolderError', 'AlbumError', 'CategoryError', 'LibraryBusyError', 'PackError', 'MediaError',
+]);

@@ -1,0 +1,61 @@
+/**
+ * The host side: answers the parent's messages with the engine. Every call passes the call
+ * schema first; every answer is a plain message (no exception crosses the process boundary).
+ */
+import { CallError, dispatch, parseCall } from '../api-schema.js';
+import { MediaError, resolveMedia } from '../bridge/media.js';
+import type { Engine } from '../engine.js';
+import { USER_ERRORS, type Failure, type FromHost, type ToHost } from './protocol.js';
+
+export interface HostPort {
+  post(message: FromHost): void;
+  onMessage(listener: (message: unknown) => void): void;
+}
+
+export function describeFailure(err: unknown): Failure {
+  const e = err instanceof Error ? err : new Error(String(err));
+  if (e instanceof CallError) return { message: e.message, kind: 'call' };
+  if (e instanceof MediaError) return { message: e.message, kind: 'user', status: e.status };
+  return { message: e.message, kind: USER_ERRORS.has(e.name) ? 'user' : 'internal' };
+}
+
+function isToHost(m: unknown): m is ToHost {
+  if (typeof m !== 'object' || m === null) return false;
+  const r = m as Record<string, unknown>;
+  if (r['type'] === 'close') return true;
+  if (typeof r['id'] !== 'number') return false;
+  if (r['type'] === 'call') return typeof r['method'] === 'string' && Array.isArray(r['args']);
+  return r['type'] === 'media' && typeof r['path'] === 'string';
+}
+
+/**
+ * Serves `engine` on `port` until the parent says close; then `onClose` closes the engine and
+ * whatever watches for it, and ends the process.
+ */
+export function serveEngine(engine: Engine, port: HostPort, onClose: () => Promise<void>): void {
+  engine.on((event) => port.post({ type: 'event', event }));
+  let closing = false;
+  port.onMessage((message) => {
+    if (!isToHost(message)) return;
+    if (message.type === 'close') {
+      if (closing) return;
+      closing = true;
+      void onClose();
+      return;
+    }
+    const { id } = message;
+    const answer = message.type === 'call'
+      ? Promise.resolve().then(() => dispatch(engine, parseCall(message.method, message.args)))
+      : resolveMedia(engine.db, engine.thumbs, message.path).then((m) => (m.kind === 'bytes'
+        ? { type: m.type, data: new Uint8Array(m.data.buffer, m.data.byteOffset, m.data.byteLength) }
+        : { type: m.type, path: m.path }));
+    answer.then(
+      (value: unknown) => port.post({ type: 'reply', id, ok: true, value: value ?? null }),
+      (err: unknown) => {
+        const failure = describeFailure(err);
+        if (failure.kind === 'internal') engine.emit({ type: 'log', message: `${message.type === 'call' ? message.method : 'picture'} failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}` });
+        port.post({ type: 'reply', id, ok: false, failure });
+      },
+    );
+  });
+}
