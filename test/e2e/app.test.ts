@@ -11,6 +11,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { startBridge, type Bridge } from '../../main/bridge/http.js';
 import { rendererDir } from '../../main/paths.js';
 import { tempDir, writeImage } from '../helpers/fixtures.js';
+import { startHub, writeCatalogClipRepo, type Hub } from '../helpers/hub.js';
 import { testLibrary, type TestLibrary } from '../helpers/library.js';
 import { writeTinyPacks } from '../helpers/packs.js';
 
@@ -19,6 +20,7 @@ const SHOTS = process.env['LOUPE_SCREENSHOTS'] ?? join(tempDir('loupe-shots-').d
 const PHOTOS = 9;
 
 let lib: TestLibrary;
+let hub: Hub;
 let bridge: Bridge;
 let browser: Browser;
 let page: Page;
@@ -37,7 +39,10 @@ beforeAll(async () => {
     if (r.status !== 0) throw new Error('building the renderer failed');
   }
   const packs = writeTinyPacks(src.dir, 3);
-  lib = testLibrary();
+  hub = await startHub(writeCatalogClipRepo(join(src.dir, 'hub'), packs.clip));
+  process.env['LOUPE_HUB_URL'] = hub.url;
+  // As the app runs it: one photo decoded at a time here, so a run lasts long enough to pause.
+  lib = testLibrary({ autoIndex: true, concurrency: 1 });
   await lib.engine.importModel(packs.clip, { name: 'tiny-clip' });
   await lib.engine.importModel(packs.cnn, { name: 'tiny-cnn' });
   for (let i = 0; i < PHOTOS; i++) {
@@ -59,6 +64,8 @@ afterAll(async () => {
   await browser?.close();
   await bridge?.close();
   await lib?.close();
+  await hub?.close();
+  delete process.env['LOUPE_HUB_URL'];
   src.cleanup();
 });
 
@@ -158,5 +165,46 @@ describe('the app in Chromium', () => {
     const cats = await lib.engine.listCategories();
     expect(cats.map((c) => [c.name, c.positives])).toEqual([['Miso', 2]]);
     await shot('08-taught');
+  });
+
+  it('pauses indexing and resumes it from the status bar', async () => {
+    const more = join(lib.photos, 'more');
+    for (let i = 0; i < 24; i++) await writeImage(join(more, `M_${i}.jpg`), { width: 2400, height: 1800, seed: 200 + i });
+    await page.getByRole('button', { name: 'Check folders now' }).click();
+    const pause = page.getByRole('button', { name: 'Pause' });
+    await pause.click({ timeout: 30_000 });
+    await expect.poll(() => page.getByTestId('paused').isVisible()).toBe(true);
+    const status = await lib.engine.status();
+    expect(status.indexing.paused).toBe(true);
+    const embedded = (lib.engine.db.prepare(`SELECT count(DISTINCT content_id) n FROM vectors WHERE space = 'clip.tiny-clip'`).get() as { n: number }).n;
+    // Work was left: photos not reached, or pictures not yet embedded.
+    expect(status.counts.pending > 0 || embedded < PHOTOS + 24).toBe(true);
+    await shot('09-paused');
+    await page.getByRole('button', { name: 'Resume' }).click();
+    await expect.poll(() => page.getByTestId('library-counts').textContent(), { timeout: 90_000 }).toContain(`${PHOTOS + 24} photos indexed`);
+    await expect.poll(() => (lib.engine.db.prepare(`SELECT count(DISTINCT content_id) n FROM vectors WHERE space = 'clip.tiny-clip'`).get() as { n: number }).n, { timeout: 60_000 }).toBe(PHOTOS + 24);
+  });
+
+  it('settings: installs a catalog pack with progress, and shows the device the models actually run on', async () => {
+    await page.getByRole('button', { name: /Settings/ }).click();
+    const settings = page.getByRole('dialog', { name: 'Settings' });
+    await expect.poll(() => settings.isVisible()).toBe(true);
+    // Searches have run, so the CLIP models are loaded: on the CPU here, and why not CUDA.
+    await expect.poll(() => page.getByTestId('device-used').textContent()).toMatch(/tiny-clip (vision|text) on CPU/);
+    expect(await page.getByTestId('device').inputValue()).toBe('auto');
+
+    hub.behaviour = { delayMs: 400 };
+    const row = page.getByTestId('pack-clip-vit-b32-q8');
+    await row.getByRole('button', { name: 'Install' }).click();
+    await expect.poll(() => row.getByTestId('install-progress').textContent(), { timeout: 20_000 }).toMatch(/file \d of 5/);
+    await shot('10-installing');
+    await expect.poll(() => row.textContent(), { timeout: 30_000 }).toContain('Use');
+    expect((await lib.engine.listModels()).find((m) => m.name === 'clip-vit-b32-q8')).toMatchObject({ installed: true, active: false });
+
+    await page.getByTestId('device').selectOption('cpu');
+    await expect.poll(async () => (await lib.engine.device()).requested).toBe('cpu');
+    await expect.poll(() => page.getByTestId('device-used').textContent()).toContain('Models load on the first search');
+    await shot('11-settings');
+    await page.keyboard.press('Escape');
   });
 });

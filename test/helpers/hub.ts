@@ -5,8 +5,8 @@
  * Behaviours let a test drop a connection mid-file or serve corrupted bytes.
  */
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, relative, sep } from 'node:path';
 import { gitBlobSha1 } from '../../main/models/packs.js';
@@ -16,6 +16,8 @@ export interface HubBehaviour {
   drop?: Record<string, { afterBytes: number; times: number }>;
   /** Serve these paths with one byte flipped (the listing keeps the true checksum). */
   corrupt?: Set<string>;
+  /** Wait this long before answering each file request (a slow connection). */
+  delayMs?: number;
 }
 
 export interface Hub {
@@ -34,6 +36,13 @@ export async function startHub(repos: Record<string, string>): Promise<Hub> {
   const requests: Hub['requests'] = [];
   const hub: Hub = { url: '', requests, behaviour: {}, close: () => new Promise((r) => server.close(() => r())) };
   const server: Server = createServer((req, res) => {
+    if (hub.behaviour.delayMs && req.url?.includes('/resolve/')) {
+      setTimeout(() => answer(req, res), hub.behaviour.delayMs);
+      return;
+    }
+    answer(req, res);
+  });
+  const answer = (req: IncomingMessage, res: ServerResponse): void => {
     const url = decodeURIComponent(req.url ?? '');
     requests.push({ path: url, range: req.headers.range });
     for (const [repo, dir] of Object.entries(repos)) {
@@ -80,7 +89,7 @@ export async function startHub(repos: Record<string, string>): Promise<Hub> {
       return;
     }
     res.writeHead(404).end();
-  });
+  };
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   (hub as { url: string }).url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return hub;
@@ -90,4 +99,17 @@ export async function startHub(repos: Record<string, string>): Promise<Hub> {
 export function tokenizerJson(mergesPath: string): string {
   const merges = readFileSync(mergesPath, 'utf8').split('\n').slice(1).filter(Boolean);
   return JSON.stringify({ version: '1.0', model: { type: 'BPE', merges } });
+}
+
+/**
+ * The catalog's clip-vit-b32-q8 repository (Xenova/clip-vit-base-patch32) with a tiny CLIP pack's
+ * bytes in its files, for installing that catalog entry from a local hub.
+ */
+export function writeCatalogClipRepo(repo: string, tinyClip: string): { readonly 'Xenova/clip-vit-base-patch32': string } {
+  mkdirSync(join(repo, 'onnx'), { recursive: true });
+  for (const f of ['config.json', 'preprocessor_config.json']) copyFileSync(join(tinyClip, f), join(repo, f));
+  writeFileSync(join(repo, 'tokenizer.json'), tokenizerJson(join(tinyClip, 'merges.txt')));
+  copyFileSync(join(tinyClip, 'onnx', 'vision_model.onnx'), join(repo, 'onnx', 'vision_model_quantized.onnx'));
+  copyFileSync(join(tinyClip, 'onnx', 'text_model.onnx'), join(repo, 'onnx', 'text_model_quantized.onnx'));
+  return { 'Xenova/clip-vit-base-patch32': repo };
 }

@@ -3,12 +3,12 @@
  * pack from a real HTTP server on 127.0.0.1 that stands in for the model hub.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { runCli } from '../helpers/cli.js';
 import { tempDir, writeImage } from '../helpers/fixtures.js';
-import { startHub, tokenizerJson, type Hub } from '../helpers/hub.js';
+import { startHub, writeCatalogClipRepo, type Hub } from '../helpers/hub.js';
 import { writeTinyPacks } from '../helpers/packs.js';
 
 const t = tempDir();
@@ -21,13 +21,7 @@ beforeAll(async () => {
   const src = writeTinyPacks(join(t.dir, 'src'));
   cnnDir = src.cnn;
   // The catalog's clip-vit-b32-q8 files, with the tiny model's bytes.
-  const repo = join(t.dir, 'hub', 'clip-vit-base-patch32');
-  mkdirSync(join(repo, 'onnx'), { recursive: true });
-  for (const f of ['config.json', 'preprocessor_config.json']) copyFileSync(join(src.clip, f), join(repo, f));
-  writeFileSync(join(repo, 'tokenizer.json'), tokenizerJson(join(src.clip, 'merges.txt')));
-  copyFileSync(join(src.clip, 'onnx', 'vision_model.onnx'), join(repo, 'onnx', 'vision_model_quantized.onnx'));
-  copyFileSync(join(src.clip, 'onnx', 'text_model.onnx'), join(repo, 'onnx', 'text_model_quantized.onnx'));
-  hub = await startHub({ 'Xenova/clip-vit-base-patch32': repo });
+  hub = await startHub(writeCatalogClipRepo(join(t.dir, 'hub', 'clip-vit-base-patch32'), src.clip));
   for (let i = 0; i < 6; i++) await writeImage(join(photos, `p${i}.jpg`), { width: 150, height: 100, seed: i + 20 });
 });
 
