@@ -239,6 +239,16 @@ export const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 5,
+    description: 'browsing by date reads an index instead of sorting the library',
+    sql: `
+      -- The browse orders (search/filters.ts BROWSE_ORDER), exactly: undated photos last, then by
+      -- date, then by id. Without them every page of "All photos" sorted 100,000 rows (~0.5 s).
+      CREATE INDEX photos_newest ON photos((taken_at_ms IS NULL), taken_at_ms DESC, id DESC);
+      CREATE INDEX photos_oldest ON photos((taken_at_ms IS NULL), taken_at_ms, id);
+    `,
+  },
 ];
 
 export const LATEST_VERSION: number = MIGRATIONS.length === 0 ? 0 : MIGRATIONS[MIGRATIONS.length - 1]!.version;

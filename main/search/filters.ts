@@ -21,6 +21,12 @@ function placeholders(n: number): string {
 }
 
 /** The filters as a WHERE clause; indexed photos only (state ok, with a content hash). */
+/** ORDER BY clauses of a browse; each matches an index of migration 5 term for term. */
+export const BROWSE_ORDER = {
+  newest: 'p.taken_at_ms IS NULL, p.taken_at_ms DESC, p.id DESC',
+  oldest: 'p.taken_at_ms IS NULL, p.taken_at_ms ASC, p.id ASC',
+} as const;
+
 export function filterSql(f: SearchFilters = {}): SqlFilter {
   // Unary + keeps SQLite from driving a join through the state index (it would scan every
   // indexed photo per candidate); joins come in by id or hash.

@@ -19,7 +19,7 @@ import { toRecord, type PhotoRow } from '../library/photos.js';
 import type { ThumbnailStore } from '../library/thumbnails.js';
 import { currentWhitening } from '../library/whitener.js';
 import { assignClasses, classEmbeddings, exampleItems, findClass, loadTaxonomy, scoreAll, storedModel, trainCategory, userCategory } from './categories.js';
-import { eligiblePhotos, filterSql, hasFilters, passing, relativeNames } from './filters.js';
+import { BROWSE_ORDER, eligiblePhotos, filterSql, hasFilters, passing, relativeNames } from './filters.js';
 import { fillTemplate, parseQuery, wantsPrompts } from './query.js';
 import {
   alphaQueryExpansion, combineQuery, diffusionScores, dotProduct, groups, nearDuplicate, page, penalizeNegatives,
@@ -451,7 +451,7 @@ export class Searcher {
     const { where, params } = filterSql(req.filters);
     const offset = req.offset ?? 0;
     const limit = req.limit ?? 100;
-    const order = req.sort === 'oldest' ? 'p.taken_at_ms IS NULL, p.taken_at_ms ASC, p.id ASC' : 'p.taken_at_ms IS NULL, p.taken_at_ms DESC, p.id DESC';
+    const order = BROWSE_ORDER[req.sort === 'oldest' ? 'oldest' : 'newest'];
     const total = (this.ctx.db.prepare(`SELECT count(*) AS n FROM photos p WHERE ${where}`).get(...params) as { n: number }).n;
     const rows = this.ctx.db.prepare(`SELECT p.* FROM photos p WHERE ${where} ORDER BY ${order} LIMIT ? OFFSET ?`).all(...params, limit, offset) as PhotoRow[];
     return {

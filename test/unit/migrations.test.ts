@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { openDatabase, schemaVersion, SchemaTooNewError } from '../../main/db/database.js';
 import { LATEST_VERSION, MIGRATIONS } from '../../main/db/migrations.js';
+import { BROWSE_ORDER, filterSql } from '../../main/search/filters.js';
 import { tempDir } from '../helpers/fixtures.js';
 
 let cleanup = (): void => undefined;
@@ -31,6 +32,30 @@ describe('schema migrations', () => {
     if (from >= 1) expect(db.prepare('SELECT path FROM photos').all()).toEqual([{ path: '/photos/a.jpg' }]);
     const tables = (db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table'`).all() as { name: string }[]).map((r) => r.name);
     expect(tables).toEqual(expect.arrayContaining(['folders', 'photos', 'thumbnails', 'albums', 'album_items', 'tags', 'jobs']));
+    db.close();
+  });
+
+  it('browsing by date, either way and under the usual filter, reads an index in order instead of sorting the library', () => {
+    const t = tempDir();
+    cleanup = t.cleanup;
+    const db = openDatabase(join(t.dir, 'loupe.db'));
+    db.prepare(`INSERT INTO folders (path, added_at) VALUES ('/photos', 1)`).run();
+    const ins = db.prepare(`INSERT INTO photos (folder_id, path, size, mtime_ms, hash, taken_at_ms, state, added_at) VALUES (1, ?, 10, 1, ?, ?, 'ok', 1)`);
+    for (let i = 0; i < 50; i++) ins.run(`/photos/${i}.jpg`, `h${i}`, i % 7 === 0 ? null : 1000 * ((i * 13) % 50));
+    db.exec('ANALYZE');
+    const { where, params } = filterSql({});
+    for (const [sort, order] of Object.entries(BROWSE_ORDER)) {
+      const sql = `SELECT p.id, p.taken_at_ms FROM photos p WHERE ${where} ORDER BY ${order} LIMIT 10 OFFSET 5`;
+      const plan = (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as { detail: string }[]).map((r) => r.detail).join(' | ');
+      expect(plan, sort).toContain(`USING INDEX photos_${sort}`);
+      expect(plan, sort).not.toContain('TEMP B-TREE');
+      // And the order is the one asked for: dated photos by date (ties by id), undated last.
+      const all = db.prepare(`SELECT p.id, p.taken_at_ms AS t FROM photos p WHERE ${where} ORDER BY ${order}`).all(...params) as { id: number; t: number | null }[];
+      const dir = sort === 'newest' ? -1 : 1;
+      const expected = [...all].sort((a, b) => (a.t === null) !== (b.t === null) ? (a.t === null ? 1 : -1) : dir * (((a.t ?? 0) - (b.t ?? 0)) || (a.id - b.id)));
+      expect(all).toEqual(expected);
+      expect(all.at(-1)!.t).toBeNull();
+    }
     db.close();
   });
 
