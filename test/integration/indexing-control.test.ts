@@ -28,9 +28,11 @@ afterEach(async () => {
 const states = (l: TestLibrary): Record<string, number> =>
   Object.fromEntries((l.engine.db.prepare('SELECT state, count(*) n FROM photos GROUP BY state').all() as { state: string; n: number }[]).map((r) => [r.state, r.n]));
 
-async function library(n: number, opts: Parameters<typeof testLibrary>[0] = {}): Promise<TestLibrary> {
+/** n photos, one decoded at a time; `large` ones take long enough (~0.1 s each) that a run can be caught midway. */
+async function library(n: number, opts: Parameters<typeof testLibrary>[0] = {}, large = false): Promise<TestLibrary> {
   const l = testLibrary({ concurrency: 1, ...opts });
-  for (let i = 0; i < n; i++) await writeImage(join(l.photos, `p${String(i).padStart(2, '0')}.jpg`), { width: 900, height: 700, seed: i + 1 });
+  const [width, height] = large ? [2400, 1800] : [900, 700];
+  for (let i = 0; i < n; i++) await writeImage(join(l.photos, `p${String(i).padStart(2, '0')}.jpg`), { width, height, seed: i + 1 });
   await l.engine.importModel(packs.clip, { name: 'clip-a' });
   await l.engine.addFolder(l.photos);
   await l.engine.scan();
@@ -39,12 +41,13 @@ async function library(n: number, opts: Parameters<typeof testLibrary>[0] = {}):
 
 describe('pause and resume', () => {
   it('stops the run under way, leaves the rest pending, refuses new runs while paused, and finishes everything after resume', async () => {
-    lib = await library(24, { autoIndex: true });
+    lib = await library(24, { autoIndex: true }, true);
     const seen: IndexingState[] = [];
     lib.engine.on((e: EngineEvent) => { if (e.type === 'indexing') seen.push(e.state); });
     let paused: Promise<IndexingState> | null = null;
     const run = lib.engine.index({
-      onProgress: (p) => { if (p.done >= 2 && !paused) paused = lib.engine.pauseIndexing(); },
+      // Progress is reported at least every 0.5 s; the first report pauses.
+      onProgress: (p) => { if (p.done >= 1 && !paused) paused = lib.engine.pauseIndexing(); },
     });
     const first = await run;
     expect(await paused).toEqual({ paused: true, running: true });
