@@ -146,7 +146,8 @@ async function main(): Promise<void> {
     }
     t = performance.now();
     await engine.search({ text: 'warm up the models', limit: 50 });
-    console.log(`  models and index loaded in ${fmt((performance.now() - t) / 1000)} s`);
+    await engine.search({ photo: { id: 1 }, mode: 'same', limit: 50 });
+    console.log(`  models and indexes loaded in ${fmt((performance.now() - t) / 1000)} s`);
 
     const short = ['dog', 'red car', 'beach', 'birthday cake', 'mountains', 'snow', 'bicycle', 'sunset'];
     const long = ['two kids building a sandcastle at sunset', 'a red car parked in the snow', 'grandma blowing out candles on a birthday cake', 'a dog running on the beach with a ball'];
@@ -176,6 +177,11 @@ async function main(): Promise<void> {
       const a = (i % 7) / 10;
       return engine.search({ region: { photoId: 1 + (i % QUERY_PHOTOS), box: { x: a * 0.6, y: a * 0.5, w: 0.2 + a / 2, h: 0.25 + a / 3 } }, limit: 50 });
     });
+    // The region query's share that is the CNN itself: one crop's size, preprocessed and run.
+    const cnn = await engine.encoders.cnn('rn50');
+    const queryPhoto = (engine.db.prepare('SELECT path FROM photos WHERE id = 1').get() as { path: string }).path;
+    const crop = await sharp(queryPhoto).extract({ left: 160, top: 120, width: 640, height: 480 }).png({ compressionLevel: 0 }).toBuffer();
+    await time('  of which the CNN alone on a 640 × 480 crop (preprocess, forward, pooling)', 10, () => cnn.describe(crop));
     const teach = performance.now();
     const r = await engine.teachCategory('bench category', [1, 2, 3, 4, 5]);
     console.log(`\nteach a category from 5 examples: train ${fmt(r.trainMs)} ms, train + score ${N.toLocaleString('en-US')} pictures ${fmt(performance.now() - teach, 0)} ms`);
