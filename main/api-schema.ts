@@ -60,6 +60,14 @@ export const REMOTE_METHODS = {
 
 export type RemoteMethod = keyof typeof REMOTE_METHODS;
 
+/**
+ * Errors the user can act on, by name: over any transport their message is the answer. Anything
+ * else is a failure of Loupe (logged, and reported as such).
+ */
+export const USER_ERRORS: ReadonlySet<string> = new Set([
+  'CallError', 'RequestError', 'SearchError', 'FolderError', 'AlbumError', 'CategoryError', 'LibraryBusyError', 'PackError', 'MediaError',
+]);
+
 /** A call refused before it reached the engine. */
 export class CallError extends Error {
   constructor(message: string) {

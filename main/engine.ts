@@ -223,12 +223,17 @@ export class Engine implements LoupeApi {
 
   /** Scans every folder and indexes what changed while Loupe was not running, in the background. */
   catchUp(): void {
-    this.scan().then(() => this.index()).catch((err: unknown) => this.emit({ type: 'log', message: `indexing failed: ${err instanceof Error ? err.message : String(err)}` }));
+    this.scan().then(() => this.index()).catch(this.logIndexingFailure);
   }
 
   private indexInBackground(): void {
-    this.index().catch((err: unknown) => this.emit({ type: 'log', message: `indexing failed: ${err instanceof Error ? err.message : String(err)}` }));
+    this.index().catch(this.logIndexingFailure);
   }
+
+  /** A background run has no caller to answer: its failure goes to the log. */
+  private readonly logIndexingFailure = (err: unknown): void => {
+    this.emit({ type: 'log', message: `indexing failed: ${err instanceof Error ? err.message : String(err)}` });
+  };
 
   /** A new pack owes the library its vectors: in the app, embedding starts in the background. */
   private indexWhenIdle(): void {

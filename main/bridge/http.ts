@@ -11,7 +11,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, sep } from 'node:path';
 import type { EngineEvent, LoupeApi } from '../api.js';
-import { CallError, dispatch, parseCall } from '../api-schema.js';
+import { CallError, dispatch, parseCall, USER_ERRORS } from '../api-schema.js';
 import type { Db } from '../db/database.js';
 import type { ThumbnailStore } from '../library/thumbnails.js';
 import { MediaError, resolveMedia } from './media.js';
@@ -49,8 +49,6 @@ const MAX_BODY = 96 * 2 ** 20;
 /** Pictures from the bridge and dropped-in blobs. */
 export const CONTENT_SECURITY_POLICY = contentSecurityPolicy('blob: data:');
 
-/** Errors the user can act on: their message is the answer. Anything else is a failure of Loupe. */
-const USER_ERRORS = new Set(['CallError', 'RequestError', 'SearchError', 'FolderError', 'AlbumError', 'CategoryError', 'LibraryBusyError', 'PackError']);
 
 function sameKey(given: string | undefined, key: string): boolean {
   if (!given) return false;

@@ -32,8 +32,3 @@ export type FromHost =
   | { readonly type: 'reply'; readonly id: number; readonly ok: false; readonly failure: Failure }
   | { readonly type: 'event'; readonly event: EngineEvent }
   | { readonly type: 'fatal'; readonly message: string };
-
-/** Errors the user can act on: their message is the answer. Anything else is a failure of Loupe. */
-export const USER_ERRORS: ReadonlySet<string> = new Set([
-  'CallError', 'RequestError', 'SearchError', 'FolderError', 'AlbumError', 'CategoryError', 'LibraryBusyError', 'PackError', 'MediaError',
-]);

@@ -2,10 +2,10 @@
  * The host side: answers the parent's messages with the engine. Every call passes the call
  * schema first; every answer is a plain message (no exception crosses the process boundary).
  */
-import { CallError, dispatch, parseCall } from '../api-schema.js';
+import { CallError, dispatch, parseCall, USER_ERRORS } from '../api-schema.js';
 import { MediaError, resolveMedia } from '../bridge/media.js';
 import type { Engine } from '../engine.js';
-import { USER_ERRORS, type Failure, type FromHost, type ToHost } from './protocol.js';
+import type { Failure, FromHost, ToHost } from './protocol.js';
 
 export interface HostPort {
   post(message: FromHost): void;
