@@ -137,6 +137,8 @@ export class LibraryWatcher {
       if (f.state !== 'ok' || this.watched.has(f.path)) continue;
       this.watched.add(f.path);
       this.watcher?.add(f.path);
+      // What is already there is no event: a scan brings it in.
+      this.enqueue({ dir: f.path, recursive: true });
     }
     for (const path of [...this.watched]) {
       if (this.rootPaths.has(path)) continue;

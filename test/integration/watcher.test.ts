@@ -72,10 +72,12 @@ describe('watching library folders', () => {
     expect(events.some((e) => e.type === 'indexed')).toBe(true);
   });
 
-  it('starts with no folders, then watches a folder added while running and lets go of one removed', async () => {
+  it('starts with no folders, then watches (and indexes) a folder added while running and lets go of one removed', async () => {
     watcher = await lib.engine.watch({ debounceMs: 100, maxWaitMs: 500, healthIntervalMs: 60_000 });
     await writeImage(join(lib.photos, 'before.jpg'), { seed: 7 });
     await lib.engine.addFolder(lib.photos);
+    // Nobody asked for a scan: the watcher indexes the new folder's photos itself.
+    await until(() => lib.row(join(lib.photos, 'before.jpg'))?.state === 'ok', 'a photo already in a folder added while watching');
     await writeImage(join(lib.photos, 'later.jpg'), { seed: 8 });
     await until(() => lib.row(join(lib.photos, 'later.jpg'))?.state === 'ok', 'a photo in a folder added while watching');
     await lib.engine.removeFolder(lib.photos);
