@@ -164,7 +164,7 @@ export class Engine implements LoupeApi {
    * indexing is paused nothing runs and the summary says so.
    */
   async index(run: IndexRunOptions = {}): Promise<IndexSummary> {
-    while (this.running) await this.running.catch(() => undefined);
+    await this.runEnded();
     if (this.paused) return { jobId: 0, processed: 0, ok: 0, failed: 0, moved: 0, missing: 0, ms: 0, paused: true };
     const stop = new AbortController();
     const signal = run.signal ? AbortSignal.any([run.signal, stop.signal]) : stop.signal;
@@ -240,11 +240,22 @@ export class Engine implements LoupeApi {
     if (this.opts.autoIndex && !this.paused && !this.running) this.indexInBackground();
   }
 
-  /** Stops the run under way (if any), does `work`, and starts indexing again if it was running. */
-  private async betweenRuns(work: () => Promise<void>): Promise<void> {
+  /** Resolves once no run is under way (a run's failure is its caller's to report). */
+  private async runEnded(): Promise<void> {
+    while (this.running) await this.running.catch(() => undefined);
+  }
+
+  /** Stops the run under way, if any, and waits for it to end; says whether there was one. */
+  private async stopRunning(): Promise<boolean> {
     const wasRunning = this.running !== null;
     this.stopRun?.abort();
-    while (this.running) await this.running.catch(() => undefined);
+    await this.runEnded();
+    return wasRunning;
+  }
+
+  /** Stops the run under way (if any), does `work`, and starts indexing again if it was running. */
+  private async betweenRuns(work: () => Promise<void>): Promise<void> {
+    const wasRunning = await this.stopRunning();
     await work();
     if (wasRunning && !this.paused) this.indexInBackground();
   }
@@ -494,8 +505,7 @@ export class Engine implements LoupeApi {
   }
 
   async close(): Promise<void> {
-    this.stopRun?.abort();
-    while (this.running) await this.running.catch(() => undefined);
+    await this.stopRunning();
     await this.encoders.close();
     await this.indexes.close();
     this.db.close();

@@ -135,16 +135,21 @@ export class LibraryWatcher {
     const rows = this.roots();
     for (const f of rows) {
       if (f.state !== 'ok' || this.watched.has(f.path)) continue;
-      this.watched.add(f.path);
-      this.watcher?.add(f.path);
+      this.watchRoot(f.path);
       // What is already there is no event: a scan brings it in.
       this.enqueue({ dir: f.path, recursive: true });
     }
-    for (const path of [...this.watched]) {
-      if (this.rootPaths.has(path)) continue;
-      this.watched.delete(path);
-      this.watcher?.unwatch(path);
-    }
+    for (const path of [...this.watched]) if (!this.rootPaths.has(path)) this.unwatchRoot(path);
+  }
+
+  private watchRoot(path: string): void {
+    this.watched.add(path);
+    this.watcher?.add(path);
+  }
+
+  private unwatchRoot(path: string): void {
+    this.watched.delete(path);
+    this.watcher?.unwatch(path);
   }
 
   /** Detects roots that went away (unmounted, renamed) and ones that came back; re-watches and rescans those. */
@@ -158,7 +163,8 @@ export class LibraryWatcher {
         const now = this.engine.scanOne(f).offline ? 'offline' : 'ok';
         if (now === f.state) continue;
         changed = true;
-        if (now === 'ok') { this.watched.add(f.path); this.watcher?.add(f.path); } else { this.watched.delete(f.path); this.watcher?.unwatch(f.path); }
+        if (now === 'ok') this.watchRoot(f.path);
+        else this.unwatchRoot(f.path);
       }
       if (changed) await this.engine.index();
     }).catch((err: unknown) => {
