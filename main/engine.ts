@@ -52,6 +52,8 @@ export interface EngineOptions {
   readonly autoIndex?: boolean;
   /** When CNN descriptors get their PCA-whitening (default: once 1,000 pictures have them). */
   readonly whiten?: WhitenOptions;
+  /** Vectors searched exactly before an index trains IVF-PQ (default 4,096; the evaluation sets 0 or Infinity). */
+  readonly flatLimit?: number;
 }
 
 export interface IndexRunOptions {
@@ -90,7 +92,7 @@ export class Engine implements LoupeApi {
     this.packs = new PackStore(join(libraryDir, 'models'));
     this.vectors = new VectorStore(this.db);
     const log = (message: string): void => this.emit({ type: 'log', message });
-    this.indexes = new IndexSet(join(libraryDir, 'index'), this.vectors, log);
+    this.indexes = new IndexSet(join(libraryDir, 'index'), this.vectors, log, opts.flatLimit);
     const saved = getSetting(this.db, 'device');
     const device = opts.device ?? (saved && isDevice(saved) ? saved : 'auto');
     this.encoders = new EncoderCache(this.packs, { device, threads: opts.threads, workers: opts.inferenceWorkers, log });

@@ -82,10 +82,11 @@ export type RetrainReason = 'train' | 'grown' | 'drift' | 'shrunk';
  * index that has grown to 4× the size it was trained at (so nlist ∝ √n should double) is
  * retrained; so is one where ≥10% new vectors reconstruct ≥25% worse than the training sample
  * did (the data drifted); one that shrank to half of FLAT_LIMIT goes back to exact search.
+ * The limit can be moved (an evaluation forces IVF-PQ on a small collection, or exact search).
  */
-export function retrainReason(s: IndexStats): RetrainReason | null {
-  if (s.flat) return s.count > FLAT_LIMIT ? 'train' : null;
-  if (s.count <= FLAT_LIMIT / 2) return 'shrunk';
+export function retrainReason(s: IndexStats, flatLimit = FLAT_LIMIT): RetrainReason | null {
+  if (s.flat) return s.count > flatLimit ? 'train' : null;
+  if (s.count <= flatLimit / 2) return 'shrunk';
   if (s.count >= 4 * s.trainedCount) return 'grown';
   if (s.addedSinceTrain >= 0.1 * s.trainedCount && s.recentDistortion > 1.25 * s.trainDistortion) return 'drift';
   return null;

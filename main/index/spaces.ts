@@ -21,6 +21,8 @@ export class IndexSet {
     private readonly dir: string,
     private readonly store: VectorStore,
     private readonly log?: (message: string) => void,
+    /** See OpenOptions.flatLimit. */
+    private readonly flatLimit?: number,
   ) {}
 
   /** The index of a space (opened, verified and caught up with SQLite on first use). */
@@ -30,7 +32,7 @@ export class IndexSet {
     if (!index) {
       this.assigner ??= defaultAssigner();
       index = this.assigner.then((assigner) =>
-        VectorIndex.open(join(this.dir, space), { dim, source: this.store.source(space), assigner, log: this.log && ((m) => this.log?.(`[${space}] ${m}`)) }),
+        VectorIndex.open(join(this.dir, space), { dim, source: this.store.source(space), assigner, flatLimit: this.flatLimit, log: this.log && ((m) => this.log?.(`[${space}] ${m}`)) }),
       );
       this.open.set(space, index);
     }

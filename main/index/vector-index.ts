@@ -77,6 +77,11 @@ export interface OpenOptions {
   /** Coarse lists; by default chosen from the collection size when training. */
   readonly nlist?: number;
   readonly seed?: number;
+  /**
+   * Vectors kept flat (exact search) before IVF-PQ is trained; default FLAT_LIMIT. 0 forces
+   * IVF-PQ at any size and Infinity keeps the index exact: the evaluation compares the two.
+   */
+  readonly flatLimit?: number;
   /** Use the WebAssembly SIMD kernels when the shape allows (default true; false is the JS reference path). */
   readonly simd?: boolean;
   /** Told about damage found and repairs made; defaults to silence. */
@@ -133,6 +138,10 @@ export class VectorIndex {
     this.rotated = new Float32Array(dim);
     this.scratchV = new Float32Array(dim);
     this.table = new Float64Array(256 * 256);
+  }
+
+  private get flatLimit(): number {
+    return this.options.flatLimit ?? FLAT_LIMIT;
   }
 
   static async open(dir: string, options: OpenOptions): Promise<VectorIndex> {
@@ -290,7 +299,7 @@ export class VectorIndex {
   async addMany(cols: EntryColumns): Promise<void> {
     const n = cols.ids.length;
     if (n === 0) return;
-    if (this.quantizer === null && this.size + n <= FLAT_LIMIT) {
+    if (this.quantizer === null && this.size + n <= this.flatLimit) {
       const d = this.dim;
       this.add(Array.from({ length: n }, (_, i) => ({ id: cols.ids[i]!, item: cols.items[i]!, region: cols.regions[i]!, vector: cols.vectors.subarray(i * d, i * d + d) })));
       return;
@@ -534,7 +543,7 @@ export class VectorIndex {
       addedSinceTrain: this.addedSinceTrain,
       recentDistortion: this.addedSinceTrain > 0 ? this.recentErrorSum / this.addedSinceTrain : 0,
       trainDistortion: q?.distortion ?? 0,
-    });
+    }, this.flatLimit);
     if (reason) return reason;
     const deleted = this.tombstones.count;
     if (this.segments.length > MAX_SEGMENTS || (deleted > 0 && deleted > MAX_DELETED_FRACTION * (count + deleted))) return 'compact';
@@ -602,11 +611,13 @@ export class VectorIndex {
 
   private async rebuildWith(all: EntryColumns, reason: RetrainReason, snap: Snapshot): Promise<void> {
     const n = all.ids.length;
-    if (n <= FLAT_LIMIT) {
+    if (n <= this.flatLimit || n === 0) {
       await this.replaceAll(null, flatSegment(all, this.dim), snap, true);
       return;
     }
-    const q = await trainQuantizer(all.vectors, n, this.dim, await this.assigner(), { opq: this.options.opq ?? 'auto', seed: this.options.seed, m: this.options.m, nlist: this.options.nlist });
+    // Below the usual training size (only when the flat limit was lowered) fewer lists, so each has ~39 vectors.
+    const nlist = this.options.nlist ?? (n < 16 * 39 ? 2 ** Math.floor(Math.log2(n / 39 + 1)) : undefined);
+    const q = await trainQuantizer(all.vectors, n, this.dim, await this.assigner(), { opq: this.options.opq ?? 'auto', seed: this.options.seed, m: this.options.m, nlist });
     this.log(`index trained (${reason}): ${n} vectors, nlist ${q.nlist}, m ${q.shape.m}${q.rotation ? ', OPQ' : ''}`);
     const data = await this.encodeAll(q, all, n);
     await this.replaceAll(q, data.segment, snap, true);

@@ -48,7 +48,7 @@ export interface SearchContext {
 export const QUERY_TEMPLATES: readonly string[] = ['a photo of a {}.', 'itap of a {}.', 'a bad photo of the {}.', 'a photo of the large {}.'];
 
 /** Candidates ranked per query; paging past them fetches the next thousand. */
-const POOL = 1000;
+export const POOL = 1000;
 /** Filters leaving at most this many pictures are answered by an exact scan of their vectors. */
 const EXACT_SCAN = 20_000;
 /** Zero-shot category members: the class is the picture's most likely one, at least this probable. */

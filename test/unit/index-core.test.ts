@@ -325,3 +325,14 @@ describe('nlist and retrain rules', () => {
     expect(retrainReason(stats)).toBe(want);
   });
 });
+
+describe('a moved flat limit (the evaluation forces IVF-PQ or exact search)', () => {
+  const base: IndexStats = { count: 50, trainedCount: 0, nlist: 1, addedSinceTrain: 0, recentDistortion: 0, trainDistortion: 0, flat: true };
+  it('trains at any size with 0, never with Infinity', () => {
+    expect(retrainReason(base)).toBeNull();
+    expect(retrainReason(base, 0)).toBe('train');
+    expect(retrainReason({ ...base, count: 10 * FLAT_LIMIT }, Number.POSITIVE_INFINITY)).toBeNull();
+    // A small trained index is not sent back to exact search while the limit is 0.
+    expect(retrainReason({ ...base, flat: false, trainedCount: 50, nlist: 1 }, 0)).toBeNull();
+  });
+});
