@@ -7,7 +7,7 @@
 import { cp, link, mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
 import { existsSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import sharp from 'sharp';
 import type { Device, ModelKind, SearchRequest } from '../main/api.js';
@@ -158,7 +158,8 @@ async function installModel(engine: Engine, model: string, library?: string): Pr
   }
   if (!statSync(dir).isDirectory()) throw new DatasetError(`${dir} is not a model pack folder`);
   if (existsSync(join(dir, MANIFEST_FILE))) {
-    const name = dir.replace(/[\\/]+$/, '').split(/[\\/]/).pop()!;
+    // An installed pack's folder is named as the pack.
+    const name = basename(resolve(dir));
     await cp(dir, join(engine.packs.dir, name), { recursive: true });
     return kindOf(await engine.useModel(name));
   }
