@@ -18,7 +18,7 @@ import sharp from 'sharp';
 import { ClipEncoder } from '../main/encoders/clip.js';
 import { isDevice, type Device } from '../main/encoders/device.js';
 import { InferenceWorker } from '../main/encoders/inference.js';
-import { Engine } from '../main/engine.js';
+import { Engine } from '../main/engine/engine.js';
 import type { ClipManifest } from '../main/models/manifest.js';
 import { PackStore } from '../main/models/packs.js';
 import { VIT_B32, writeClipPack } from '../models/synthetic.js';

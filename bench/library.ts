@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { Engine } from '../main/engine.js';
+import { Engine } from '../main/engine/engine.js';
 
 const ROOT = join(process.cwd(), '.bench');
 const TREE = join(ROOT, 'tree-100k');

@@ -21,10 +21,10 @@ import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { toBlob } from '../main/db/blobs.js';
 import { rmacRegions } from '../main/encoders/pooling.js';
-import { Engine } from '../main/engine.js';
+import { Engine } from '../main/engine/engine.js';
 import { gaussian, rng } from '../main/index/random.js';
 import { writeCnnPack, type CnnConfig } from '../models/synthetic.js';
-import { setActiveModel } from '../main/library/embedder.js';
+import { setActiveModel } from '../main/embed/embedder.js';
 import { setSetting } from '../main/db/settings.js';
 import { Mixture } from '../test/helpers/vectors.js';
 

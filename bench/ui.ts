@@ -16,8 +16,8 @@ import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import sharp from 'sharp';
 import { startBridge } from '../main/bridge/http.js';
-import { Engine } from '../main/engine.js';
-import { rendererDir } from '../main/paths.js';
+import { Engine } from '../main/engine/engine.js';
+import { rendererDir } from '../main/util/paths.js';
 
 const N = Number(process.env['BENCH_PHOTOS'] ?? 100_000);
 const DISTINCT = 1000;

@@ -7,7 +7,7 @@ import { app, BrowserWindow, dialog, ipcMain, protocol, shell, utilityProcess, t
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { EngineEvent } from '../main/api.js';
+import type { EngineEvent } from '../main/contract/api.js';
 import { EngineClient, HostError, type HostChannel } from '../main/host/client.js';
 import type { FromHost } from '../main/host/protocol.js';
 import { APP_ORIGIN, appFile, isTrustedSender, mayNavigate, mediaPath, webPreferences, WINDOW_CSP } from './policy.js';

@@ -3,7 +3,7 @@
  * of main/api.ts. Sandboxed preload scripts are CommonJS, hence .cts.
  */
 import electron = require('electron');
-import type { EngineEvent, WindowBridge } from '../main/api.js';
+import type { EngineEvent, WindowBridge } from '../main/contract/api.js';
 
 const bridge: WindowBridge = {
   call: (method, args) => electron.ipcRenderer.invoke('loupe:call', method, args),

@@ -10,10 +10,10 @@ import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, sep } from 'node:path';
-import type { EngineEvent, LoupeApi } from '../api.js';
-import { CallError, dispatch, parseCall, USER_ERRORS } from '../api-schema.js';
+import type { EngineEvent, LoupeApi } from '../contract/api.js';
+import { CallError, dispatch, parseCall, USER_ERRORS } from '../contract/calls.js';
 import type { Db } from '../db/database.js';
-import type { ThumbnailStore } from '../library/thumbnails.js';
+import type { ThumbnailStore } from '../ingest/thumbnails.js';
 import { MediaError, resolveMedia } from './media.js';
 import { contentSecurityPolicy, hasUnsafeSegments, RENDERER_TYPES } from './web.js';
 

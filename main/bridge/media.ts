@@ -6,8 +6,8 @@
 import { existsSync } from 'node:fs';
 import sharp from 'sharp';
 import type { Db } from '../db/database.js';
-import { photoById } from '../library/photos.js';
-import { THUMBNAIL_SIZES, type ThumbnailStore } from '../library/thumbnails.js';
+import { photoById } from '../ingest/photos.js';
+import { THUMBNAIL_SIZES, type ThumbnailStore } from '../ingest/thumbnails.js';
 
 export class MediaError extends Error {
   constructor(readonly status: 400 | 404, message: string) {

@@ -1,4 +1,4 @@
-import type { IndexProgress, LibraryStatus } from '../api.js';
+import type { IndexProgress, LibraryStatus } from '../contract/api.js';
 
 export function duration(sec: number | null): string {
   if (sec === null || !Number.isFinite(sec)) return '–';

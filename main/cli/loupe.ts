@@ -1,13 +1,13 @@
 import { Command, CommanderError, Option } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
-import type { EngineEvent, IndexProgress } from '../api.js';
+import type { EngineEvent, IndexProgress } from '../contract/api.js';
 import { DEVICES, type Device } from '../encoders/device.js';
-import { Engine } from '../engine.js';
-import { activeModel } from '../library/embedder.js';
+import { Engine } from '../engine/engine.js';
+import { activeModel } from '../embed/embedder.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { startBridge } from '../bridge/http.js';
-import { rendererDir, resolveLibraryDir } from '../paths.js';
+import { rendererDir, resolveLibraryDir } from '../util/paths.js';
 import { duration, progressLine, statusText } from './format.js';
 import { addSearchCommands } from './search-commands.js';
 

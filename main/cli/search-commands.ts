@@ -4,10 +4,10 @@
  */
 import { resolve } from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import type { Box, SearchFilters, SearchRequest, SearchResponse } from '../api.js';
-import type { Engine } from '../engine.js';
-import { findAlbum } from '../library/albums.js';
-import { parseSearchRequest } from '../search/request.js';
+import type { Box, SearchFilters, SearchRequest, SearchResponse } from '../contract/api.js';
+import type { Engine } from '../engine/engine.js';
+import { findAlbum } from '../collections/albums.js';
+import { parseSearchRequest } from '../contract/search-request.js';
 
 export interface CommandKit {
   readonly withE: <T>(fn: (engine: Engine) => Promise<T>) => Promise<T>;

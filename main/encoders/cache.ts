@@ -2,7 +2,7 @@
  * Loaded encoders, one per pack, kept for the engine's lifetime: loading a model costs seconds,
  * so indexing runs and queries share them.
  */
-import type { DeviceInfo } from '../api.js';
+import type { DeviceInfo } from '../contract/api.js';
 import type { PackManifest } from '../models/manifest.js';
 import type { PackStore } from '../models/packs.js';
 import { PackError } from '../models/packs.js';

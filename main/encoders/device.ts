@@ -3,7 +3,7 @@
  * the order they are tried in. A requested provider that cannot start (not bundled, no driver,
  * no GPU) falls back to the CPU, and the reason is logged — indexing never stops for it.
  */
-import type { Device, Provider } from '../api.js';
+import type { Device, Provider } from '../contract/api.js';
 
 export type { Device, Provider };
 

@@ -2,7 +2,7 @@
  * The parent side: calls into the engine's process and its events. The channel is Electron's
  * utility process in the app and a forked Node process in tests.
  */
-import type { EngineEvent } from '../api.js';
+import type { EngineEvent } from '../contract/api.js';
 import type { Failure, FromHost, MediaReply, ToHost } from './protocol.js';
 
 export interface HostChannel {

@@ -4,8 +4,8 @@
  * named by LOUPE_HOME (else the default), watches the folders unless given --no-watch, and serves
  * the parent until told to close.
  */
-import { Engine } from '../engine.js';
-import { resolveLibraryDir } from '../paths.js';
+import { Engine } from '../engine/engine.js';
+import { resolveLibraryDir } from '../util/paths.js';
 import type { FromHost } from './protocol.js';
 import { serveEngine, type HostPort } from './serve.js';
 

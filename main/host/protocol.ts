@@ -3,7 +3,7 @@
  * process; a forked Node process in tests). The parent relays calls it has not checked: the host
  * checks them against the one call schema before the engine sees them.
  */
-import type { EngineEvent } from '../api.js';
+import type { EngineEvent } from '../contract/api.js';
 
 export type ToHost =
   | { readonly type: 'call'; readonly id: number; readonly method: string; readonly args: readonly unknown[] }

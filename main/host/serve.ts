@@ -2,9 +2,9 @@
  * The host side: answers the parent's messages with the engine. Every call passes the call
  * schema first; every answer is a plain message (no exception crosses the process boundary).
  */
-import { CallError, dispatch, parseCall, USER_ERRORS } from '../api-schema.js';
+import { CallError, dispatch, parseCall, USER_ERRORS } from '../contract/calls.js';
 import { MediaError, resolveMedia } from '../bridge/media.js';
-import type { Engine } from '../engine.js';
+import type { Engine } from '../engine/engine.js';
 import type { Failure, FromHost, ToHost } from './protocol.js';
 
 export interface HostPort {

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import type { CategoryCount, TaxonomyInfo, UserCategoryInfo } from '../api.js';
+import type { CategoryCount, TaxonomyInfo, UserCategoryInfo } from '../contract/api.js';
 import { float32s, toBlob } from '../db/blobs.js';
 import type { Db } from '../db/database.js';
 import { fillTemplate } from './query.js';

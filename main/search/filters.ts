@@ -1,7 +1,7 @@
 /**
  * Search filters as SQL over the photos table: which indexed photos a query may return.
  */
-import type { SearchFilters } from '../api.js';
+import type { SearchFilters } from '../contract/api.js';
 import type { Db } from '../db/database.js';
 
 export interface SqlFilter {

@@ -7,17 +7,17 @@
  * contents to photos → sort → page.
  */
 import sharp from 'sharp';
-import type { Box, DuplicateGroup, ModelKind, PhotoRecord, SearchHit, SearchRequest, SearchResponse } from '../api.js';
+import type { Box, DuplicateGroup, ModelKind, PhotoRecord, SearchHit, SearchRequest, SearchResponse } from '../contract/api.js';
 import { float32s } from '../db/blobs.js';
 import type { Db } from '../db/database.js';
 import type { EncoderCache } from '../encoders/cache.js';
 import { applyWhitening } from '../encoders/whitening.js';
 import type { IndexSet } from '../index/spaces.js';
 import type { VectorIndex } from '../index/vector-index.js';
-import { servingSpace } from '../library/embedder.js';
-import { toRecord, type PhotoRow } from '../library/photos.js';
-import type { ThumbnailStore } from '../library/thumbnails.js';
-import { currentWhitening } from '../library/whitener.js';
+import { servingSpace } from '../embed/embedder.js';
+import { toRecord, type PhotoRow } from '../ingest/photos.js';
+import type { ThumbnailStore } from '../ingest/thumbnails.js';
+import { currentWhitening } from '../embed/whitener.js';
 import { assignClasses, classEmbeddings, exampleItems, findClass, loadTaxonomy, scoreAll, storedModel, trainCategory, userCategory } from './categories.js';
 import { BROWSE_ORDER, eligiblePhotos, filterSql, hasFilters, passing, relativeNames } from './filters.js';
 import { fillTemplate, parseQuery, wantsPrompts } from './query.js';
@@ -25,7 +25,7 @@ import {
   alphaQueryExpansion, combineQuery, diffusionScores, dotProduct, groups, nearDuplicate, page, penalizeNegatives,
   stableOrder, weightedMean, type Edge, type Scored,
 } from './rank.js';
-import { parseSearchRequest } from './request.js';
+import { parseSearchRequest } from '../contract/search-request.js';
 
 export class SearchError extends Error {
   constructor(message: string) {

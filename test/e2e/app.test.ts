@@ -9,7 +9,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startBridge, type Bridge } from '../../main/bridge/http.js';
-import { rendererDir } from '../../main/paths.js';
+import { rendererDir } from '../../main/util/paths.js';
 import { tempDir, writeImage } from '../helpers/fixtures.js';
 import { startHub, writeCatalogClipRepo, type Hub } from '../helpers/hub.js';
 import { testLibrary, type TestLibrary } from '../helpers/library.js';

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
-import { Engine, type EngineOptions } from '../../main/engine.js';
-import type { PhotoRow } from '../../main/library/photos.js';
+import { Engine, type EngineOptions } from '../../main/engine/engine.js';
+import type { PhotoRow } from '../../main/ingest/photos.js';
 import { tempDir } from './fixtures.js';
 
 export interface TestLibrary {

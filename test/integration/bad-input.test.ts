@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { chmodSync, mkdirSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { LibraryStatus } from '../../main/api.js';
+import type { LibraryStatus } from '../../main/contract/api.js';
 import { imageBuffer, pngClaiming, tempDir, writeImage } from '../helpers/fixtures.js';
 import { runCli } from '../helpers/cli.js';
 import { testLibrary, type TestLibrary } from '../helpers/library.js';

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import type { LibraryStatus } from '../../main/api.js';
+import type { LibraryStatus } from '../../main/contract/api.js';
 import { main } from '../../main/cli/loupe.js';
 import { runCli } from '../helpers/cli.js';
 import { tempDir, writeImage } from '../helpers/fixtures.js';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { openDatabase } from '../../main/db/database.js';
-import { RENDITIONS } from '../../main/library/thumbnails.js';
+import { RENDITIONS } from '../../main/ingest/thumbnails.js';
 import { startCli, runCli } from '../helpers/cli.js';
 import { tempDir, writeImage } from '../helpers/fixtures.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import sharp from 'sharp';
-import { DecodeError, decodePhoto, looksTruncated, MAX_PIXELS } from '../../main/library/decoder.js';
-import { RENDITIONS } from '../../main/library/thumbnails.js';
+import { DecodeError, decodePhoto, looksTruncated, MAX_PIXELS } from '../../main/ingest/decoder.js';
+import { RENDITIONS } from '../../main/ingest/thumbnails.js';
 import { imageBuffer, pngClaiming } from '../helpers/fixtures.js';
 
 const SIZES = RENDITIONS;

@@ -6,9 +6,9 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { copyFileSync, existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { EmbedProgress } from '../../main/api.js';
-import { servingSpace } from '../../main/library/embedder.js';
-import { MODEL_INPUT_SIZE, RENDITIONS } from '../../main/library/thumbnails.js';
+import type { EmbedProgress } from '../../main/contract/api.js';
+import { servingSpace } from '../../main/embed/embedder.js';
+import { MODEL_INPUT_SIZE, RENDITIONS } from '../../main/ingest/thumbnails.js';
 import { tempDir, writeImage } from '../helpers/fixtures.js';
 import { testLibrary, type TestLibrary } from '../helpers/library.js';
 import { writeTinyPacks } from '../helpers/packs.js';

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import sharp from 'sharp';
-import type { EngineEvent, FolderInfo, IndexingState, LibraryStatus, SearchResponse } from '../../main/api.js';
+import type { EngineEvent, FolderInfo, IndexingState, LibraryStatus, SearchResponse } from '../../main/contract/api.js';
 import { EngineClient, HostError, type HostChannel } from '../../main/host/client.js';
 import type { FromHost, ToHost } from '../../main/host/protocol.js';
 import { tempDir, writeImage } from '../helpers/fixtures.js';

@@ -7,7 +7,7 @@ import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EvalReport } from '../../eval/harness.js';
-import { Engine } from '../../main/engine.js';
+import { Engine } from '../../main/engine/engine.js';
 import { REPO } from '../helpers/cli.js';
 import { writeCaptions, writeClasses, writeHolidays, writeOxford, writeRevisited, writeUkbench } from '../helpers/eval-datasets.js';
 import { tempDir } from '../helpers/fixtures.js';

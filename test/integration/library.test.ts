@@ -2,9 +2,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
-import { FolderError } from '../../main/library/folders.js';
-import { LibraryBusyError } from '../../main/library/jobs.js';
-import { MODEL_INPUT_SIZE, RENDITIONS } from '../../main/library/thumbnails.js';
+import { FolderError } from '../../main/ingest/folders.js';
+import { LibraryBusyError } from '../../main/ingest/jobs.js';
+import { MODEL_INPUT_SIZE, RENDITIONS } from '../../main/ingest/thumbnails.js';
 import { writeImage } from '../helpers/fixtures.js';
 import { addToAlbum, albumPhotoIds, testLibrary, type TestLibrary } from '../helpers/library.js';
 

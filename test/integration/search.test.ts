@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp, { type Sharp } from 'sharp';
-import type { SearchResponse } from '../../main/api.js';
+import type { SearchResponse } from '../../main/contract/api.js';
 import { QUERY_TEMPLATES } from '../../main/search/search.js';
 import { classify, loadTaxonomy } from '../../main/search/categories.js';
 import { imageBuffer, tempDir } from '../helpers/fixtures.js';

@@ -1,9 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { copyFileSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { EngineEvent } from '../../main/api.js';
-import type { LibraryWatcher } from '../../main/library/watcher.js';
-import { coalesce } from '../../main/library/watcher.js';
+import type { EngineEvent } from '../../main/contract/api.js';
+import type { LibraryWatcher } from '../../main/ingest/watcher.js';
+import { coalesce } from '../../main/ingest/watcher.js';
 import { imageBuffer, writeImage } from '../helpers/fixtures.js';
 import { addToAlbum, albumPhotoIds, testLibrary, type TestLibrary } from '../helpers/library.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { displayName, isValidUtf8, joinPath } from '../../main/library/fsnames.js';
+import { displayName, isValidUtf8, joinPath } from '../../main/ingest/fsnames.js';
 
 describe('file names that are not UTF-8', () => {
   it('leaves valid UTF-8 as it is, including emoji and accents', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import sharp from 'sharp';
-import { fileDate, parseExifDate, readMeta } from '../../main/library/metadata.js';
+import { fileDate, parseExifDate, readMeta } from '../../main/ingest/metadata.js';
 import { imageBuffer } from '../helpers/fixtures.js';
 
 describe('parseExifDate', () => {

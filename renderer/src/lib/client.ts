@@ -2,7 +2,7 @@
  * The renderer's one way to the engine: the same LoupeApi over Electron IPC (window.loupe, set by
  * the preload script) or over the HTTP bridge when the page runs in a browser.
  */
-import type { EngineEvent, LoupeApi, WindowBridge } from '../../../main/api.js';
+import type { EngineEvent, LoupeApi, WindowBridge } from '../../../main/contract/api.js';
 
 declare global {
   interface Window {

@@ -1,6 +1,6 @@
 import { realpathSync, statSync } from 'node:fs';
 import { resolve, sep } from 'node:path';
-import type { FolderInfo, FolderState } from '../api.js';
+import type { FolderInfo, FolderState } from '../contract/api.js';
 import type { Db } from '../db/database.js';
 
 export interface FolderRow {

@@ -1,6 +1,6 @@
 import { watch, type FSWatcher } from 'chokidar';
 import { basename, dirname, sep } from 'node:path';
-import type { Engine } from '../engine.js';
+import type { Engine } from '../engine/engine.js';
 import type { FolderRow } from './folders.js';
 import { isSkippedName, isSupportedName } from './formats.js';
 import { REPLACEMENT_CHAR } from './fsnames.js';

@@ -5,8 +5,8 @@
  */
 import { z } from 'zod';
 import type { LoupeApi } from './api.js';
-import { DEVICES } from './encoders/device.js';
-import { BoxSchema, SearchRequestSchema } from './search/request.js';
+import { DEVICES } from '../encoders/device.js';
+import { BoxSchema, SearchRequestSchema } from './search-request.js';
 
 const id = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 const ids = z.array(id).max(100_000);

@@ -10,14 +10,14 @@
  * starts a new space; search keeps serving the previous one until the new one covers the library,
  * then the old space is dropped.
  */
-import type { EmbedProgress, EmbedSummary, ModelKind } from '../api.js';
+import type { EmbedProgress, EmbedSummary, ModelKind } from '../contract/api.js';
 import type { Db } from '../db/database.js';
 import { getSetting, setSetting } from '../db/settings.js';
 import type { EncoderCache } from '../encoders/cache.js';
 import type { Preprocessed } from '../encoders/preprocess.js';
 import type { IndexSet } from '../index/spaces.js';
 import type { StoredVector, VectorStore } from '../index/store.js';
-import type { ThumbnailStore } from './thumbnails.js';
+import type { ThumbnailStore } from '../ingest/thumbnails.js';
 import { whiten, type WhitenOptions } from './whitener.js';
 
 export interface EmbedContext {

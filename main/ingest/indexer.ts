@@ -1,6 +1,6 @@
 import { open } from 'node:fs/promises';
 import { webcrypto } from 'node:crypto';
-import type { IndexProgress, IndexSummary } from '../api.js';
+import type { IndexProgress, IndexSummary } from '../contract/api.js';
 import type { Db } from '../db/database.js';
 import { DecodeError, decodePhoto, type Encoded } from './decoder.js';
 import { fsArg } from './fsnames.js';

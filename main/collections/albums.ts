@@ -2,9 +2,9 @@
  * Albums: named, ordered sets of photos (by photo id, so they follow files through moves and
  * renames), and smart albums defined by a saved query that is run when the album is opened.
  */
-import type { AlbumInfo, SearchRequest } from '../api.js';
+import type { AlbumInfo, SearchRequest } from '../contract/api.js';
 import type { Db } from '../db/database.js';
-import { parseSearchRequest } from '../search/request.js';
+import { parseSearchRequest } from '../contract/search-request.js';
 
 export class AlbumError extends Error {
   constructor(message: string) {

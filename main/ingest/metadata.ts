@@ -1,5 +1,5 @@
 import exifr from 'exifr';
-import type { PhotoRecord } from '../api.js';
+import type { PhotoRecord } from '../contract/api.js';
 
 /** What Loupe keeps of a photo's embedded metadata: these fields of the public record. */
 export type PhotoMeta = Pick<PhotoRecord, 'takenAt' | 'takenAtMs' | 'takenAtSource' | 'cameraMake' | 'cameraModel' | 'lens'

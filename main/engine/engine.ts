@@ -5,33 +5,33 @@ import type {
   AlbumInfo, CategoryCount, DeviceInfo, DuplicateGroup, EmbedProgress, EmbedSummary, EngineEvent, FolderInfo, IndexingState, IndexProgress,
   IndexSummary, LibraryStatus, LoupeApi, ModelKind, ModelPackInfo, PhotoRecord, PhotoState, ScanSummary, SearchFilters, SearchRequest,
   SearchResponse, TaxonomyInfo, TeachResult, UserCategoryInfo,
-} from './api.js';
+} from '../contract/api.js';
 import {
   addToAlbum, albumPhotoIds, createAlbum, deleteAlbum, getAlbum, listAlbums, removeFromAlbum, renameAlbum, reorderAlbum,
-} from './library/albums.js';
-import { exportFiles, type ExportProgress, type ExportSummary } from './library/export.js';
+} from '../collections/albums.js';
+import { exportFiles, type ExportProgress, type ExportSummary } from '../collections/export.js';
 import {
   addExamples, classCounts, CategoryError, deleteUserCategory, exampleItems, listTaxonomies, listUserCategories, loadTaxonomy,
   scoreAll, trainCategory,
-} from './search/categories.js';
-import { Searcher } from './search/search.js';
-import { EncoderCache } from './encoders/cache.js';
-import { deviceChoices, isDevice, type Device } from './encoders/device.js';
-import { IndexSet } from './index/spaces.js';
-import { VectorStore } from './index/store.js';
-import { getSetting, setSetting } from './db/settings.js';
-import { activeModel, dropSpace, embedPending, servingSpace, setActiveModel, spaceOf } from './library/embedder.js';
-import type { WhitenOptions } from './library/whitener.js';
-import { loadCatalog, type PackManifest } from './models/manifest.js';
-import { PackError, PackStore, type ImportOptions, type InstallOptions, type VerifyReport } from './models/packs.js';
-import { openDatabase, schemaVersion, type Db } from './db/database.js';
-import { addFolderRow, folderInfos, folderRowByPath, listFolderRows, removeFolderRow, type FolderRow } from './library/folders.js';
-import { indexPending } from './library/indexer.js';
-import { lastJob } from './library/jobs.js';
-import { photoById, toRecord } from './library/photos.js';
-import { scanFolder, type ScanCounts } from './library/scanner.js';
-import { ThumbnailStore } from './library/thumbnails.js';
-import { LibraryWatcher, type WatchOptions } from './library/watcher.js';
+} from '../search/categories.js';
+import { Searcher } from '../search/search.js';
+import { EncoderCache } from '../encoders/cache.js';
+import { deviceChoices, isDevice, type Device } from '../encoders/device.js';
+import { IndexSet } from '../index/spaces.js';
+import { VectorStore } from '../index/store.js';
+import { getSetting, setSetting } from '../db/settings.js';
+import { activeModel, dropSpace, embedPending, servingSpace, setActiveModel, spaceOf } from '../embed/embedder.js';
+import type { WhitenOptions } from '../embed/whitener.js';
+import { loadCatalog, type PackManifest } from '../models/manifest.js';
+import { PackError, PackStore, type ImportOptions, type InstallOptions, type VerifyReport } from '../models/packs.js';
+import { openDatabase, schemaVersion, type Db } from '../db/database.js';
+import { addFolderRow, folderInfos, folderRowByPath, listFolderRows, removeFolderRow, type FolderRow } from '../ingest/folders.js';
+import { indexPending } from '../ingest/indexer.js';
+import { lastJob } from '../ingest/jobs.js';
+import { photoById, toRecord } from '../ingest/photos.js';
+import { scanFolder, type ScanCounts } from '../ingest/scanner.js';
+import { ThumbnailStore } from '../ingest/thumbnails.js';
+import { LibraryWatcher, type WatchOptions } from '../ingest/watcher.js';
 
 export interface EngineOptions {
   readonly libraryDir: string;

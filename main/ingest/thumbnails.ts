@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readdirSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ThumbnailSize } from '../api.js';
+import type { ThumbnailSize } from '../contract/api.js';
 import type { Db } from '../db/database.js';
 import { TMP_SUFFIX, writeFileAtomic } from '../util/atomic.js';
 import type { Encoded } from './decoder.js';

@@ -1,4 +1,4 @@
-import type { JobInfo, JobState } from '../api.js';
+import type { JobInfo, JobState } from '../contract/api.js';
 import type { Db } from '../db/database.js';
 
 interface JobRow {

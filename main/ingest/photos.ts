@@ -1,4 +1,4 @@
-import type { PhotoRecord, PhotoState } from '../api.js';
+import type { PhotoRecord, PhotoState } from '../contract/api.js';
 import type { Db } from '../db/database.js';
 import { basename } from 'node:path';
 

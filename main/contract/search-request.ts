@@ -3,7 +3,7 @@
  * smart-album queries.
  */
 import { z } from 'zod';
-import type { SearchRequest } from '../api.js';
+import type { SearchRequest } from './api.js';
 
 export class RequestError extends Error {
   constructor(message: string) {
