@@ -1,5 +1,6 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import layers from './scripts/eslint/layers.js';
 
 export default tseslint.config(
   { ignores: ['.scratch/**', 'dist/', '**/node_modules/', 'coverage/', '.bench/', 'release/'] },
@@ -12,6 +13,12 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
       'no-restricted-imports': ['error', { paths: [{ name: 'electron', message: 'main/ runs without Electron: keep Electron in electron/.' }] }],
     },
+  },
+  {
+    // Rooms and their one-way imports (scripts/eslint/layers.js, docs/architecture.md).
+    files: ['**/*.ts', '**/*.cts'],
+    plugins: { loupe: layers },
+    rules: { 'loupe/layers': 'error' },
   },
   {
     // The shell is the one place Electron belongs; its sandboxed preload must be CommonJS.

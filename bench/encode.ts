@@ -23,6 +23,7 @@ import type { ClipManifest } from '../main/models/manifest.js';
 import { PackStore } from '../main/models/packs.js';
 import { VIT_B32, writeClipPack } from '../models/synthetic.js';
 import { mergesText } from '../test/helpers/packs.js';
+import { trialRun } from '../main/encoders/trial.js';
 
 const ROOT = join(process.cwd(), '.bench', 'encode');
 // Bump the suffix when models/synthetic.ts changes the graph, so the cached model is regenerated.
@@ -97,7 +98,7 @@ async function main(): Promise<void> {
     const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--generate-only'], { stdio: 'inherit' });
     if (r.status !== 0) throw new Error('generating the model failed');
   }
-  const packs = new PackStore(join(ROOT, 'packs'));
+  const packs = new PackStore(join(ROOT, 'packs'), trialRun);
   if (!packs.has('vit-b32-v2')) await packs.import(PACK_SRC, { name: 'vit-b32-v2', title: 'ViT-B/32, random weights' });
   const { dir, manifest } = packs.get('vit-b32-v2');
   if (manifest.kind !== 'clip') throw new Error('expected a CLIP pack');

@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { EngineEvent } from '../main/contract/api.js';
 import { EngineClient, HostError, type HostChannel } from '../main/host/client.js';
+import { errorMessage } from '../main/util/errors.js';
 import type { FromHost } from '../main/host/protocol.js';
 import { APP_ORIGIN, appFile, isTrustedSender, mayNavigate, mediaPath, webPreferences, WINDOW_CSP } from './policy.js';
 
@@ -47,7 +48,7 @@ function startEngine(): EngineClient {
     else engine = null;
   });
   client.onEvent(sendToWindow);
-  client.ready.catch((err: unknown) => sendToWindow({ type: 'log', message: `The library could not be opened: ${err instanceof Error ? err.message : String(err)}` }));
+  client.ready.catch((err: unknown) => sendToWindow({ type: 'log', message: `The library could not be opened: ${errorMessage(err)}` }));
   return client;
 }
 
@@ -64,7 +65,7 @@ async function serve(request: Request): Promise<Response> {
       const data = m.data ?? (m.path ? await readFile(m.path) : new Uint8Array());
       return new Response(new Uint8Array(data), { headers: { 'Content-Type': m.type, 'Cache-Control': 'private, max-age=3600' } });
     } catch (err) {
-      return err instanceof HostError && err.status ? refuse(err.status, err.message) : refuse(500, 'could not read the picture');
+      return err instanceof HostError && err.kind !== 'internal' ? refuse(err.status, err.message) : refuse(500, 'could not read the picture');
     }
   }
   const file = appFile(request.url, RENDERER);
@@ -85,7 +86,7 @@ function wireIpc(): void {
       return await engine.call(String(method), Array.isArray(args) ? args : []);
     } catch (err) {
       // Only the message crosses to the window.
-      throw new Error(err instanceof Error ? err.message : String(err));
+      throw new Error(errorMessage(err));
     }
   });
   ipcMain.handle('loupe:pick-folder', async (event) => {

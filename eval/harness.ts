@@ -23,6 +23,7 @@ import { dotProduct } from '../main/search/rank.js';
 import type { CaptionDataset, ClassDataset, Dataset, GroupDataset, ImageQuery, RankingDataset } from './datasets/types.js';
 import { DatasetError } from './datasets/types.js';
 import { classRank, groupHits, hitAtK, mean, overlapAtK, percentile, positiveRanks, precisionAtK, averagePrecision, type Ranked } from './metrics.js';
+import { trialRun } from '../main/encoders/trial.js';
 
 export type IndexChoice = 'auto' | 'exact' | 'ivfpq';
 
@@ -151,7 +152,7 @@ async function linkImages(dir: string, keys: readonly string[], dest: string): P
 async function installModel(engine: Engine, model: string, library?: string): Promise<ModelKind> {
   let dir = model;
   if (!existsSync(model)) {
-    const store = new PackStore(join(resolveLibraryDir(library), 'models'));
+    const store = new PackStore(join(resolveLibraryDir(library), 'models'), trialRun);
     const found = store.list().find((p) => p.name === model);
     if (!found?.manifest) throw new DatasetError(`no model pack ${model} installed in ${store.dir} (give a pack name from \`loupe models list\`, or a folder)`);
     dir = found.dir;

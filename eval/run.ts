@@ -10,6 +10,7 @@ import { deviceChoices } from '../main/encoders/device.js';
 import type { Device } from '../main/contract/api.js';
 import { DATASET_KINDS, loadDataset } from './datasets/index.js';
 import { evaluate, type EvalReport, type IndexChoice } from './harness.js';
+import { errorMessage } from '../main/util/errors.js';
 
 function whole(v: string): number {
   const n = Number(v);
@@ -83,7 +84,7 @@ export async function main(argv: readonly string[], out: (s: string) => void = (
     out(o.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatReport(report)}\n`);
     return 0;
   } catch (e) {
-    err(`eval: ${e instanceof Error ? e.message : String(e)}\n`);
+    err(`eval: ${errorMessage(e)}\n`);
     return 1;
   }
 }

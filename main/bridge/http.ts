@@ -11,7 +11,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, sep } from 'node:path';
 import type { EngineEvent, LoupeApi } from '../contract/api.js';
-import { CallError, dispatch, parseCall, USER_ERRORS } from '../contract/calls.js';
+import { asError, errorMessage } from '../util/errors.js';
+import { dispatch, parseCall } from '../contract/calls.js';
+import { CallError, failureOf } from '../contract/errors.js';
 import type { Db } from '../db/database.js';
 import type { ThumbnailStore } from '../ingest/thumbnails.js';
 import { MediaError, resolveMedia } from './media.js';
@@ -113,11 +115,10 @@ export async function startBridge(engine: BridgeEngine, opts: BridgeOptions = {}
       const result = await dispatch(engine, call);
       json(res, 200, { result: result ?? null });
     } catch (err) {
-      const e = err instanceof Error ? err : new Error(String(err));
-      if (e instanceof CallError) return json(res, 400, { error: e.message });
-      if (USER_ERRORS.has(e.name)) return json(res, 422, { error: e.message });
-      log(`${method} failed: ${e.stack ?? e.message}`);
-      json(res, 500, { error: `${method} failed: ${e.message}` });
+      const failure = failureOf(err);
+      if (failure.kind !== 'internal') return json(res, failure.status, { error: failure.message });
+      log(`${method} failed: ${asError(err).stack ?? failure.message}`);
+      json(res, 500, { error: `${method} failed: ${failure.message}` });
     }
   };
 
@@ -141,7 +142,7 @@ export async function startBridge(engine: BridgeEngine, opts: BridgeOptions = {}
       createReadStream(m.path).on('error', () => res.destroy()).pipe(res);
     } catch (err) {
       if (err instanceof MediaError) return json(res, err.status, { error: err.message });
-      json(res, 500, { error: err instanceof Error ? err.message : String(err) });
+      json(res, 500, { error: errorMessage(err) });
     }
   };
 
@@ -197,7 +198,7 @@ export async function startBridge(engine: BridgeEngine, opts: BridgeOptions = {}
 
   const server: Server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
-      log(`bridge: ${err instanceof Error ? err.message : String(err)}`);
+      log(`bridge: ${errorMessage(err)}`);
       if (!res.headersSent) json(res, 500, { error: 'internal error' });
       else res.destroy();
     });

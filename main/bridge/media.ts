@@ -5,14 +5,15 @@
  */
 import { existsSync } from 'node:fs';
 import sharp from 'sharp';
+import { UserError } from '../contract/errors.js';
 import type { Db } from '../db/database.js';
 import { photoById } from '../ingest/photos.js';
 import { THUMBNAIL_SIZES, type ThumbnailStore } from '../ingest/thumbnails.js';
 
-export class MediaError extends Error {
-  constructor(readonly status: 400 | 404, message: string) {
-    super(message);
-    this.name = 'MediaError';
+/** A picture asked for that is not a picture address (400) or not there (404). */
+export class MediaError extends UserError {
+  constructor(status: 400 | 404, message: string) {
+    super(message, status);
   }
 }
 

@@ -10,6 +10,7 @@ import { startBridge } from '../bridge/http.js';
 import { rendererDir, resolveLibraryDir } from '../util/paths.js';
 import { duration, progressLine, statusText } from './format.js';
 import { addSearchCommands } from './search-commands.js';
+import { errorMessage } from '../util/errors.js';
 
 interface GlobalOpts { library?: string; json?: boolean; device?: Device; threads?: string }
 
@@ -289,7 +290,7 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
     return 0;
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
-    io.err(`loupe: ${err instanceof Error ? err.message : String(err)}`);
+    io.err(`loupe: ${errorMessage(err)}`);
     return 1;
   }
 }

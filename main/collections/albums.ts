@@ -5,13 +5,10 @@
 import type { AlbumInfo, SearchRequest } from '../contract/api.js';
 import type { Db } from '../db/database.js';
 import { parseSearchRequest } from '../contract/search-request.js';
+import { UserError } from '../contract/errors.js';
 
-export class AlbumError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'AlbumError';
-  }
-}
+/** The user's to act on (see contract/errors.ts). */
+export class AlbumError extends UserError {}
 
 interface AlbumRow {
   id: number;

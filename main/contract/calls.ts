@@ -5,7 +5,8 @@
  */
 import { z } from 'zod';
 import type { LoupeApi } from './api.js';
-import { DEVICES } from '../encoders/device.js';
+import { DEVICES } from './devices.js';
+import { CallError } from './errors.js';
 import { BoxSchema, SearchRequestSchema } from './search-request.js';
 
 const id = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
@@ -59,22 +60,6 @@ export const REMOTE_METHODS = {
 } as const satisfies { readonly [K in keyof LoupeApi]: z.ZodType };
 
 export type RemoteMethod = keyof typeof REMOTE_METHODS;
-
-/**
- * Errors the user can act on, by name: over any transport their message is the answer. Anything
- * else is a failure of Loupe (logged, and reported as such).
- */
-export const USER_ERRORS: ReadonlySet<string> = new Set([
-  'CallError', 'RequestError', 'SearchError', 'FolderError', 'AlbumError', 'CategoryError', 'LibraryBusyError', 'PackError', 'MediaError',
-]);
-
-/** A call refused before it reached the engine. */
-export class CallError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'CallError';
-  }
-}
 
 export interface Call {
   readonly method: RemoteMethod;

@@ -4,13 +4,10 @@
  */
 import { z } from 'zod';
 import type { SearchRequest } from './api.js';
+import { UserError } from './errors.js';
 
-export class RequestError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'RequestError';
-  }
-}
+/** The user's to act on (see contract/errors.ts). */
+export class RequestError extends UserError {}
 
 export const BoxSchema = z.object({ x: z.number().min(0).max(1), y: z.number().min(0).max(1), w: z.number().gt(0).max(1), h: z.number().gt(0).max(1) });
 

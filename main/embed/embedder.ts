@@ -16,9 +16,10 @@ import { getSetting, setSetting } from '../db/settings.js';
 import type { EncoderCache } from '../encoders/cache.js';
 import type { Preprocessed } from '../encoders/preprocess.js';
 import type { IndexSet } from '../index/spaces.js';
-import type { StoredVector, VectorStore } from '../index/store.js';
+import type { StoredVector, VectorStore } from '../db/repos/vectors.js';
 import type { ThumbnailStore } from '../ingest/thumbnails.js';
 import { whiten, type WhitenOptions } from './whitener.js';
+import { errorMessage } from '../util/errors.js';
 
 export interface EmbedContext {
   readonly db: Db;
@@ -97,7 +98,7 @@ async function* pipelined<T>(source: AsyncIterable<Todo>, prepare: (t: Todo) => 
       const n = await it.next();
       if (n.done) { exhausted = true; break; }
       const todo = n.value;
-      window.push(prepare(todo).then((value) => ({ todo, value }), (err: unknown) => ({ todo, error: err instanceof Error ? err.message : String(err) })));
+      window.push(prepare(todo).then((value) => ({ todo, value }), (err: unknown) => ({ todo, error: errorMessage(err) })));
     }
   };
   for (;;) {
@@ -186,7 +187,7 @@ export async function embedPending(ctx: EmbedContext, kind: ModelKind, opts: Emb
           try {
             [v] = await enc.embedPixels([b.value]);
           } catch (err) {
-            failures.push({ todo: b.todo, error: err instanceof Error ? err.message : String(err) });
+            failures.push({ todo: b.todo, error: errorMessage(err) });
             continue;
           }
         }
@@ -221,7 +222,7 @@ export async function embedPending(ctx: EmbedContext, kind: ModelKind, opts: Emb
             ],
           });
         } catch (err) {
-          failures.push({ todo: b.todo, error: err instanceof Error ? err.message : String(err) });
+          failures.push({ todo: b.todo, error: errorMessage(err) });
         }
       }
       commit(items, failures);

@@ -8,11 +8,11 @@
 import { float32s, float64s, toBlob } from '../db/blobs.js';
 import type { Db } from '../db/database.js';
 import { setSetting } from '../db/settings.js';
-import { applyWhitening, learnWhitening, type Whitening } from '../encoders/whitening.js';
+import { applyWhitening, learnWhitening, type Whitening } from './pca-whitening.js';
 import { defaultAssigner } from '../index/assign.js';
 import { sampleIndices, rng } from '../index/random.js';
 import type { IndexSet } from '../index/spaces.js';
-import type { VectorStore } from '../index/store.js';
+import type { VectorStore } from '../db/repos/vectors.js';
 
 export interface WhitenOptions {
   /** Pictures the raw space must cover before a whitening is learned (default 1,000). */

@@ -7,11 +7,7 @@ import type { Device, Provider } from '../contract/api.js';
 
 export type { Device, Provider };
 
-export const DEVICES = ['auto', 'cpu', 'cuda', 'dml', 'coreml'] as const satisfies readonly Device[];
-
-export function isDevice(v: string): v is Device {
-  return (DEVICES as readonly string[]).includes(v);
-}
+export { DEVICES, isDevice } from '../contract/devices.js';
 
 /** The choices that mean something on a platform (the ones onnxruntime-node ships providers for there). */
 export function deviceChoices(platform: NodeJS.Platform = process.platform): Device[] {

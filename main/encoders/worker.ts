@@ -9,6 +9,7 @@ import * as ort from 'onnxruntime-node';
 import { providerOrder, type Device, type Provider } from './device.js';
 import { lastFeatureMap, withOutput } from '../onnx/inspect.js';
 import type { FeedTensor, ModelIo, OutputTensor, WorkerReply, WorkerRequest } from './protocol.js';
+import { errorMessage } from '../util/errors.js';
 
 const sessions = new Map<string, ort.InferenceSession>();
 /** Providers that failed to start: tried once per worker, reported once. */
@@ -90,6 +91,6 @@ port.on('message', (msg: WorkerRequest) => {
       const transfer = reply.type === 'result' ? Object.values(reply.outputs).map((o) => o.data.buffer as ArrayBuffer) : [];
       port.postMessage(reply, transfer);
     },
-    (err: unknown) => port.postMessage({ type: 'error', id: msg.type === 'run' ? msg.id : -1, message: err instanceof Error ? err.message : String(err) } satisfies WorkerReply),
+    (err: unknown) => port.postMessage({ type: 'error', id: msg.type === 'run' ? msg.id : -1, message: errorMessage(err) } satisfies WorkerReply),
   );
 });

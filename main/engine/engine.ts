@@ -18,7 +18,7 @@ import { Searcher } from '../search/search.js';
 import { EncoderCache } from '../encoders/cache.js';
 import { deviceChoices, isDevice, type Device } from '../encoders/device.js';
 import { IndexSet } from '../index/spaces.js';
-import { VectorStore } from '../index/store.js';
+import { VectorStore } from '../db/repos/vectors.js';
 import { getSetting, setSetting } from '../db/settings.js';
 import { activeModel, dropSpace, embedPending, servingSpace, setActiveModel, spaceOf } from '../embed/embedder.js';
 import type { WhitenOptions } from '../embed/whitener.js';
@@ -32,6 +32,8 @@ import { photoById, toRecord } from '../ingest/photos.js';
 import { scanFolder, type ScanCounts } from '../ingest/scanner.js';
 import { ThumbnailStore } from '../ingest/thumbnails.js';
 import { LibraryWatcher, type WatchOptions } from '../ingest/watcher.js';
+import { errorMessage } from '../util/errors.js';
+import { trialRun } from '../encoders/trial.js';
 
 export interface EngineOptions {
   readonly libraryDir: string;
@@ -89,7 +91,7 @@ export class Engine implements LoupeApi {
     mkdirSync(libraryDir, { recursive: true });
     this.db = openDatabase(join(libraryDir, 'loupe.db'));
     this.thumbs = new ThumbnailStore(join(libraryDir, 'thumbs'));
-    this.packs = new PackStore(join(libraryDir, 'models'));
+    this.packs = new PackStore(join(libraryDir, 'models'), trialRun);
     this.vectors = new VectorStore(this.db);
     const log = (message: string): void => this.emit({ type: 'log', message });
     this.indexes = new IndexSet(join(libraryDir, 'index'), this.vectors, log, opts.flatLimit);
@@ -234,7 +236,7 @@ export class Engine implements LoupeApi {
 
   /** A background run has no caller to answer: its failure goes to the log. */
   private readonly logIndexingFailure = (err: unknown): void => {
-    this.emit({ type: 'log', message: `indexing failed: ${err instanceof Error ? err.message : String(err)}` });
+    this.emit({ type: 'log', message: `indexing failed: ${errorMessage(err)}` });
   };
 
   /** A new pack owes the library its vectors: in the app, embedding starts in the background. */
@@ -347,7 +349,7 @@ export class Engine implements LoupeApi {
       this.indexWhenIdle();
       return await this.modelInfo(name);
     } catch (err) {
-      this.emit({ type: 'installed', pack: name, error: err instanceof Error ? err.message : String(err) });
+      this.emit({ type: 'installed', pack: name, error: errorMessage(err) });
       throw err;
     } finally {
       this.installing.delete(name);

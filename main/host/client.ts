@@ -15,7 +15,7 @@ export interface HostChannel {
 /** A failure reported by the engine's process; `kind` and `status` say whose it is. */
 export class HostError extends Error {
   readonly kind: Failure['kind'];
-  readonly status: number | undefined;
+  readonly status: number;
   constructor(failure: Failure) {
     super(failure.message);
     this.name = 'HostError';

@@ -8,6 +8,7 @@ import { Engine } from '../engine/engine.js';
 import { resolveLibraryDir } from '../util/paths.js';
 import type { FromHost } from './protocol.js';
 import { serveEngine, type HostPort } from './serve.js';
+import { errorMessage } from '../util/errors.js';
 
 interface ParentPort {
   on(event: 'message', listener: (e: { data: unknown }) => void): void;
@@ -45,7 +46,7 @@ async function main(): Promise<void> {
     port.post({ type: 'ready', library: engine.libraryDir } satisfies FromHost);
     if (watcher) engine.catchUp();
   } catch (err) {
-    port.post({ type: 'fatal', message: err instanceof Error ? err.message : String(err) });
+    port.post({ type: 'fatal', message: errorMessage(err) });
     setTimeout(() => process.exit(1), 50);
   }
 }

@@ -4,6 +4,7 @@
  * checks them against the one call schema before the engine sees them.
  */
 import type { EngineEvent } from '../contract/api.js';
+import type { Failure } from '../contract/errors.js';
 
 export type ToHost =
   | { readonly type: 'call'; readonly id: number; readonly method: string; readonly args: readonly unknown[] }
@@ -18,13 +19,7 @@ export interface MediaReply {
   readonly path?: string;
 }
 
-export type Failure = {
-  readonly message: string;
-  /** What kind of failure: the call was refused (`call`), the user can act on it (`user`), Loupe failed (`internal`). */
-  readonly kind: 'call' | 'user' | 'internal';
-  /** For pictures: the HTTP status to answer with. */
-  readonly status?: number;
-};
+export type { Failure } from '../contract/errors.js';
 
 export type FromHost =
   | { readonly type: 'ready'; readonly library: string }

@@ -2,21 +2,16 @@
  * The host side: answers the parent's messages with the engine. Every call passes the call
  * schema first; every answer is a plain message (no exception crosses the process boundary).
  */
-import { CallError, dispatch, parseCall, USER_ERRORS } from '../contract/calls.js';
-import { MediaError, resolveMedia } from '../bridge/media.js';
+import { dispatch, parseCall } from '../contract/calls.js';
+import { failureOf } from '../contract/errors.js';
+import { asError } from '../util/errors.js';
+import { resolveMedia } from '../bridge/media.js';
 import type { Engine } from '../engine/engine.js';
-import type { Failure, FromHost, ToHost } from './protocol.js';
+import type { FromHost, ToHost } from './protocol.js';
 
 export interface HostPort {
   post(message: FromHost): void;
   onMessage(listener: (message: unknown) => void): void;
-}
-
-export function describeFailure(err: unknown): Failure {
-  const e = err instanceof Error ? err : new Error(String(err));
-  if (e instanceof CallError) return { message: e.message, kind: 'call' };
-  if (e instanceof MediaError) return { message: e.message, kind: 'user', status: e.status };
-  return { message: e.message, kind: USER_ERRORS.has(e.name) ? 'user' : 'internal' };
 }
 
 function isToHost(m: unknown): m is ToHost {
@@ -52,8 +47,8 @@ export function serveEngine(engine: Engine, port: HostPort, onClose: () => Promi
     answer.then(
       (value: unknown) => port.post({ type: 'reply', id, ok: true, value: value ?? null }),
       (err: unknown) => {
-        const failure = describeFailure(err);
-        if (failure.kind === 'internal') engine.emit({ type: 'log', message: `${message.type === 'call' ? message.method : 'picture'} failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}` });
+        const failure = failureOf(err);
+        if (failure.kind === 'internal') engine.emit({ type: 'log', message: `${message.type === 'call' ? message.method : 'picture'} failed: ${asError(err).stack ?? failure.message}` });
         port.post({ type: 'reply', id, ok: false, failure });
       },
     );

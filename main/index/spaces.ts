@@ -7,7 +7,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Assigner } from './assign.js';
 import { defaultAssigner } from './assign.js';
-import type { VectorStore } from './store.js';
+import type { VectorStore } from '../db/repos/vectors.js';
 import { VectorIndex, type MaintenanceAction } from './vector-index.js';
 
 /** Space names become folder names: keep them to a safe alphabet. */

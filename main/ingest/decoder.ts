@@ -1,5 +1,6 @@
 import sharp, { type Metadata, type OutputInfo } from 'sharp';
 import type { Rendition } from './thumbnails.js';
+import { errorMessage } from '../util/errors.js';
 
 /** Images above this many pixels are refused before decoding (decompression bombs). 200 MP covers every camera sold. */
 export const MAX_PIXELS = 200_000_000;
@@ -43,7 +44,7 @@ export function looksTruncated(buf: Buffer, format: string | undefined): boolean
 }
 
 function describeSharpError(err: unknown): string {
-  const msg = err instanceof Error ? err.message : String(err);
+  const msg = errorMessage(err);
   if (/unsupported image format/i.test(msg)) {
     return 'not a recognised image: the content is not JPEG, PNG, WebP, AVIF/HEIF, TIFF or GIF';
   }

@@ -2,6 +2,7 @@ import { realpathSync, statSync } from 'node:fs';
 import { resolve, sep } from 'node:path';
 import type { FolderInfo, FolderState } from '../contract/api.js';
 import type { Db } from '../db/database.js';
+import { UserError } from '../contract/errors.js';
 
 export interface FolderRow {
   readonly id: number;
@@ -12,12 +13,8 @@ export interface FolderRow {
   readonly root_dev: string | null;
 }
 
-export class FolderError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'FolderError';
-  }
-}
+/** The user's to act on (see contract/errors.ts). */
+export class FolderError extends UserError {}
 
 function isInside(child: string, parent: string): boolean {
   const p = parent.endsWith(sep) ? parent : parent + sep;

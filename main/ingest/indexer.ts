@@ -9,6 +9,7 @@ import { readMeta, type PhotoMeta } from './metadata.js';
 import { markMissing, mergeInto, missingTwin, type PhotoRow } from './photos.js';
 import { RENDITIONS, type ThumbnailStore } from './thumbnails.js';
 import { describeFsError } from './walk.js';
+import { errorMessage } from '../util/errors.js';
 
 /** Everything derived from a photo's content: identical for identical bytes. */
 interface Derived extends PhotoMeta {
@@ -91,7 +92,7 @@ async function processOne(ctx: IndexContext, row: PhotoRow): Promise<Outcome> {
     return { kind: 'ok', row, hash, derived, thumbs: decoded.thumbnails };
   } catch (err) {
     if (err instanceof DecodeError) return { kind: 'error', row, hash, reason: err.message };
-    return { kind: 'error', row, hash, reason: `unexpected failure: ${err instanceof Error ? err.message : String(err)}` };
+    return { kind: 'error', row, hash, reason: `unexpected failure: ${errorMessage(err)}` };
   }
 }
 
@@ -204,7 +205,7 @@ export async function indexPending(ctx: IndexContext, opts: IndexOptions = {}): 
     finishJob(db, jobId, opts.signal?.aborted ? 'interrupted' : 'done', opts.signal?.aborted ? 'paused' : null);
   } catch (err) {
     await Promise.allSettled(inflight);
-    finishJob(db, jobId, 'failed', err instanceof Error ? err.message : String(err));
+    finishJob(db, jobId, 'failed', errorMessage(err));
     throw err;
   }
   return { jobId, ...summary, ms: Date.now() - started };

@@ -1,15 +1,15 @@
 import type { JobInfo, JobState } from '../contract/api.js';
 import type { Db } from '../db/database.js';
+import { UserError } from '../contract/errors.js';
 
 interface JobRow {
   id: number; kind: string; state: JobState; pid: number; started_at: number; updated_at: number;
   finished_at: number | null; total: number; done: number; failed: number; message: string | null;
 }
 
-export class LibraryBusyError extends Error {
+export class LibraryBusyError extends UserError {
   constructor(readonly pid: number) {
-    super(`Another Loupe process (pid ${pid}) is indexing this library; wait for it or stop it.`);
-    this.name = 'LibraryBusyError';
+    super(`Another Loupe process (pid ${pid}) is indexing this library; wait for it or stop it.`, 409);
   }
 }
 

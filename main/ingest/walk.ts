@@ -1,6 +1,7 @@
 import { readdirSync, statSync, type Dirent, type Stats } from 'node:fs';
 import { isSkippedName, isSupportedName } from './formats.js';
 import { displayName, fsArg, isValidUtf8, joinPath, REPLACEMENT_CHAR, type FsPath } from './fsnames.js';
+import { errorMessage } from '../util/errors.js';
 
 /** A photo file found on disk, or a name that looks like one but could not be examined. */
 export interface FoundFile {
@@ -31,7 +32,7 @@ export function describeFsError(err: unknown): string {
     case 'ENAMETOOLONG': return 'the path is longer than the system allows';
     case 'EISDIR': return 'it is a folder, not a file';
     case 'EIO': return 'input/output error: the disk could not read it';
-    default: return err instanceof Error ? err.message : String(err);
+    default: return errorMessage(err);
   }
 }
 

@@ -5,6 +5,7 @@ import type { FolderRow } from './folders.js';
 import { isSkippedName, isSupportedName } from './formats.js';
 import { REPLACEMENT_CHAR } from './fsnames.js';
 import { rootAvailable } from './scanner.js';
+import { errorMessage } from '../util/errors.js';
 
 export interface WatchOptions {
   /** Quiet time after the last event before a batch is processed. */
@@ -81,7 +82,7 @@ export class LibraryWatcher {
       if (this.rootPaths.has(p)) void this.checkHealth();
       else this.enqueue({ dir: p, recursive: true });
     });
-    watcher.on('error', (err) => this.engine.emit({ type: 'watch-error', message: err instanceof Error ? err.message : String(err) }));
+    watcher.on('error', (err) => this.engine.emit({ type: 'watch-error', message: errorMessage(err) }));
     // chokidar reports ready only once it has something to watch.
     if (roots.length > 0) await new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
     // Folders added or removed while running are watched (or let go) at once.
@@ -114,7 +115,7 @@ export class LibraryWatcher {
     this.quietTimer = null;
     const scopes = coalesce(this.scopes.splice(0));
     this.chain = this.chain.then(() => this.process(scopes)).catch((err: unknown) => {
-      this.engine.emit({ type: 'watch-error', message: err instanceof Error ? err.message : String(err) });
+      this.engine.emit({ type: 'watch-error', message: errorMessage(err) });
     });
   }
 
@@ -168,7 +169,7 @@ export class LibraryWatcher {
       }
       if (changed) await this.engine.index();
     }).catch((err: unknown) => {
-      this.engine.emit({ type: 'watch-error', message: err instanceof Error ? err.message : String(err) });
+      this.engine.emit({ type: 'watch-error', message: errorMessage(err) });
     });
     return this.chain;
   }

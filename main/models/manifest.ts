@@ -6,6 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { errorMessage } from '../util/errors.js';
 
 export const MANIFEST_FILE = 'loupe-pack.json';
 
@@ -113,7 +114,7 @@ export function readManifestFile(path: string): PackManifest {
   try {
     json = JSON.parse(readFileSync(path, 'utf8'));
   } catch (err) {
-    throw new ManifestError(path, err instanceof Error ? err.message : String(err));
+    throw new ManifestError(path, errorMessage(err));
   }
   return parseManifest(json, path);
 }

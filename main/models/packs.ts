@@ -9,15 +9,15 @@ import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { cp, mkdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
-import { ClipEncoder } from '../encoders/clip.js';
-import { CnnEncoder } from '../encoders/cnn.js';
-import { parsePreprocessorConfig } from '../encoders/preprocess.js';
+import { parsePreprocessorConfig } from './preprocessing.js';
 import { fsyncDirSync, writeFileAtomic } from '../util/atomic.js';
 import { ChecksumError, downloadFile, DownloadError } from './download.js';
 import {
   MANIFEST_FILE, packName, parseManifest, readManifestFile,
   type CatalogEntry, type PackFile, type PackManifest,
 } from './manifest.js';
+import { UserError } from '../contract/errors.js';
+import { errorMessage } from '../util/errors.js';
 
 export interface InstalledPack {
   readonly name: string;
@@ -66,12 +66,8 @@ export interface ImportOptions {
   readonly maxSide?: number;
 }
 
-export class PackError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'PackError';
-  }
-}
+/** The user's to act on (see contract/errors.ts). */
+export class PackError extends UserError {}
 
 export async function sha256File(path: string): Promise<string> {
   const h = createHash('sha256');
@@ -111,8 +107,12 @@ interface HubTreeEntry {
   lfs?: { oid?: string; size?: number };
 }
 
+/** Loads a staged pack's models and runs one input; returns the embedding dimension (encoders/trial.ts). */
+export type TrialRun = (dir: string, manifest: PackManifest) => Promise<number>;
+
 export class PackStore {
-  constructor(readonly dir: string) {}
+  /** @param trialRun run before a pack is installed; the store itself never loads models. */
+  constructor(readonly dir: string, private readonly trialRun: TrialRun) {}
 
   private packDir(name: string): string {
     return join(this.dir, packName.parse(name));
@@ -129,7 +129,7 @@ export class PackStore {
           if (manifest.name !== e.name) throw new PackError(`manifest names ${manifest.name}, folder is ${e.name}`);
           return { name: e.name, dir, manifest, problem: null };
         } catch (err) {
-          return { name: e.name, dir, manifest: null, problem: err instanceof Error ? err.message : String(err) };
+          return { name: e.name, dir, manifest: null, problem: errorMessage(err) };
         }
       })
       .sort((a, b) => a.name.localeCompare(b.name));
@@ -142,7 +142,7 @@ export class PackStore {
     try {
       return { dir, manifest: readManifestFile(join(dir, MANIFEST_FILE)) };
     } catch (err) {
-      throw new PackError(`model pack ${name} is damaged: ${err instanceof Error ? err.message : String(err)}; reinstall it`);
+      throw new PackError(`model pack ${name} is damaged: ${errorMessage(err)}; reinstall it`);
     }
   }
 
@@ -286,7 +286,7 @@ export class PackStore {
       try {
         res = await fetch(url, { signal });
       } catch (err) {
-        throw new DownloadError(url, `cannot reach the model hub (${err instanceof Error ? err.message : String(err)})`);
+        throw new DownloadError(url, `cannot reach the model hub (${errorMessage(err)})`);
       }
       if (!res.ok) throw new DownloadError(url, `HTTP ${res.status} ${res.statusText}`);
       const list = (await res.json()) as HubTreeEntry[];
@@ -333,7 +333,7 @@ export class PackStore {
       ...(p.kind === 'cnn' ? { featureOutput: p.featureOutput ?? 'auto', maxSide: p.maxSide ?? 512 } : {}),
     };
     const manifest = parseManifest(draft, `${name}/${MANIFEST_FILE}`);
-    const embeddingDim = await smokeRun(staging, manifest);
+    const embeddingDim = await this.trialRun(staging, manifest);
     const final = parseManifest({ ...manifest, embeddingDim }, `${name}/${MANIFEST_FILE}`);
     await writeFileAtomic(join(staging, MANIFEST_FILE), new TextEncoder().encode(JSON.stringify(final, null, 2) + '\n'));
     const target = this.packDir(name);
@@ -341,34 +341,5 @@ export class PackStore {
     await rename(staging, target);
     fsyncDirSync(this.dir);
     return final;
-  }
-}
-
-/** Loads the pack's models once on the CPU and runs one input: returns the embedding dimension. */
-async function smokeRun(dir: string, manifest: PackManifest): Promise<number> {
-  const size = manifest.inputSize;
-  try {
-    if (manifest.kind === 'clip') {
-      const enc = await ClipEncoder.load(dir, manifest, { device: 'cpu', threads: 1 });
-      try {
-        const { width, height } = enc.inputSize;
-        const [img] = await enc.embedPixels([new Float32Array(3 * width * height)]);
-        const [txt] = await enc.embedTexts(['a photo']);
-        if (img!.length !== txt!.length) throw new PackError(`image embeddings are ${img!.length}-d but text embeddings ${txt!.length}-d`);
-        return img!.length;
-      } finally {
-        await enc.close();
-      }
-    }
-    const enc = await CnnEncoder.load(dir, manifest, { device: 'cpu', threads: 1 });
-    try {
-      const map = await enc.featureMap({ tensor: new Float32Array(3 * size * size), width: size, height: size });
-      return map.c;
-    } finally {
-      await enc.close();
-    }
-  } catch (err) {
-    if (err instanceof PackError) throw err;
-    throw new PackError(`${manifest.name}: the models do not load or run (${err instanceof Error ? err.message : String(err)})`);
   }
 }

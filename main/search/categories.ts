@@ -14,6 +14,7 @@ import type { Db } from '../db/database.js';
 import { fillTemplate } from './query.js';
 import { probability, trainLinear, type LinearModel } from './learn.js';
 import { dotProduct, softmax, weightedMean } from './rank.js';
+import { UserError } from '../contract/errors.js';
 
 const TaxonomySchema = z.object({
   name: z.string().regex(/^[a-z0-9-]+$/),
@@ -142,12 +143,8 @@ export function classCounts(db: Db, space: string, t: Taxonomy, threshold: numbe
 
 // ---- user-taught categories ----
 
-export class CategoryError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'CategoryError';
-  }
-}
+/** The user's to act on (see contract/errors.ts). */
+export class CategoryError extends UserError {}
 
 interface CategoryRow {
   id: number;

@@ -11,7 +11,7 @@ import type { Box, DuplicateGroup, ModelKind, PhotoRecord, SearchHit, SearchRequ
 import { float32s } from '../db/blobs.js';
 import type { Db } from '../db/database.js';
 import type { EncoderCache } from '../encoders/cache.js';
-import { applyWhitening } from '../encoders/whitening.js';
+import { applyWhitening } from '../embed/pca-whitening.js';
 import type { IndexSet } from '../index/spaces.js';
 import type { VectorIndex } from '../index/vector-index.js';
 import { servingSpace } from '../embed/embedder.js';
@@ -26,13 +26,11 @@ import {
   stableOrder, weightedMean, type Edge, type Scored,
 } from './rank.js';
 import { parseSearchRequest } from '../contract/search-request.js';
+import { UserError } from '../contract/errors.js';
+import { errorMessage } from '../util/errors.js';
 
-export class SearchError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'SearchError';
-  }
-}
+/** The user's to act on (see contract/errors.ts). */
+export class SearchError extends UserError {}
 
 export interface SearchContext {
   readonly db: Db;
@@ -140,7 +138,7 @@ export class Searcher {
     try {
       return { vector: await this.embedPicture(s, input), exclude: null };
     } catch (err) {
-      throw new SearchError(`could not read the example photo: ${err instanceof Error ? err.message : String(err)}`);
+      throw new SearchError(`could not read the example photo: ${errorMessage(err)}`);
     }
   }
 

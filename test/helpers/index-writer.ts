@@ -5,7 +5,7 @@
  *   node --import tsx test/helpers/index-writer.ts <dbFile> <indexDir> <seed>
  */
 import { openDatabase } from '../../main/db/database.js';
-import { VectorStore } from '../../main/index/store.js';
+import { VectorStore } from '../../main/db/repos/vectors.js';
 import { VectorIndex } from '../../main/index/vector-index.js';
 import { Mixture } from './vectors.js';
 

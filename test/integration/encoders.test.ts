@@ -20,6 +20,7 @@ import { graphOutputs, lastFeatureMap, withOutput } from '../../main/onnx/inspec
 import { cnnModel, CNN_TINY, vitTextModel, vitVisionModel, VIT_TINY } from '../../models/synthetic.js';
 import { imageBuffer, tempDir } from '../helpers/fixtures.js';
 import { writeTinyPacks } from '../helpers/packs.js';
+import { trialRun } from '../../main/encoders/trial.js';
 
 const t = tempDir();
 let clip: ClipEncoder;
@@ -29,7 +30,7 @@ let clipManifest: ClipManifest;
 
 beforeAll(async () => {
   const src = writeTinyPacks(join(t.dir, 'src'));
-  const store = new PackStore(join(t.dir, 'models'));
+  const store = new PackStore(join(t.dir, 'models'), trialRun);
   clipManifest = (await store.import(src.clip, { name: 'clip' })) as ClipManifest;
   const cnnManifest = (await store.import(src.cnn, { name: 'cnn' })) as CnnManifest;
   clipDir = store.get('clip').dir;

@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { cpSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openDatabase, type Db } from '../../main/db/database.js';
-import { VectorStore } from '../../main/index/store.js';
+import { VectorStore } from '../../main/db/repos/vectors.js';
 import { IndexCorruptError } from '../../main/index/segment.js';
 import { VectorIndex } from '../../main/index/vector-index.js';
 import { tempDir } from '../helpers/fixtures.js';

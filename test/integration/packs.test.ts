@@ -16,6 +16,7 @@ import { CLIP_MEAN, CLIP_STD, CNN_TINY, VIT_TINY } from '../../models/synthetic.
 import { tempDir } from '../helpers/fixtures.js';
 import { startHub, tokenizerJson, type Hub } from '../helpers/hub.js';
 import { writeTinyPacks } from '../helpers/packs.js';
+import { trialRun } from '../../main/encoders/trial.js';
 
 const t = tempDir();
 let src: { clip: string; cnn: string };
@@ -43,7 +44,7 @@ const clipEntry = CatalogEntrySchema.parse({
 
 describe('importing a local folder', () => {
   it('hashes every file, reads preprocessing and finds the embedding size by running the models', async () => {
-    const store = new PackStore(join(t.dir, 'import-models'));
+    const store = new PackStore(join(t.dir, 'import-models'), trialRun);
     const clip = await store.import(src.clip);
     const cnn = await store.import(src.cnn, { name: 'my-cnn', licence: 'CC0' });
     expect(clip.kind).toBe('clip');
@@ -65,7 +66,7 @@ describe('importing a local folder', () => {
   });
 
   it('refuses a folder that is not a pack, leaving nothing behind', async () => {
-    const store = new PackStore(join(t.dir, 'bad-import'));
+    const store = new PackStore(join(t.dir, 'bad-import'), trialRun);
     const bad = join(t.dir, 'not-a-pack');
     writeTinyPacks(bad, 3);
     rmSync(join(bad, 'tiny-clip-3', 'preprocessor_config.json'));
@@ -79,7 +80,7 @@ describe('importing a local folder', () => {
 
 describe('damage', () => {
   it('verify reports changed and truncated files; a damaged pack is never loaded', async () => {
-    const store = new PackStore(join(t.dir, 'damage-models'));
+    const store = new PackStore(join(t.dir, 'damage-models'), trialRun);
     await store.import(src.clip, { name: 'c' });
     const dir = store.get('c').dir;
     const vision = join(dir, 'onnx', 'vision_model.onnx');
@@ -98,7 +99,7 @@ describe('damage', () => {
   });
 
   it('a broken manifest is reported, not loaded', async () => {
-    const store = new PackStore(join(t.dir, 'manifest-models'));
+    const store = new PackStore(join(t.dir, 'manifest-models'), trialRun);
     await store.import(src.cnn, { name: 'n' });
     const m = join(store.get('n').dir, MANIFEST_FILE);
     writeFileSync(m, readFileSync(m, 'utf8').replace('"kind": "cnn"', '"kind": "rnn"'));
@@ -112,7 +113,7 @@ describe('damage', () => {
 
 describe('installing from the model hub', () => {
   it('resumes a connection dropped mid-file and installs byte-identical, verified files', async () => {
-    const store = new PackStore(join(t.dir, 'hub-models'));
+    const store = new PackStore(join(t.dir, 'hub-models'), trialRun);
     hub.requests.length = 0;
     hub.behaviour = { drop: { 'onnx/text_model.onnx': { afterBytes: 1_000_000, times: 1 } } };
     const progress: number[] = [];
@@ -132,7 +133,7 @@ describe('installing from the model hub', () => {
   });
 
   it('refuses a file whose checksum is wrong, installs nothing, and succeeds once the file is right', async () => {
-    const store = new PackStore(join(t.dir, 'hub-corrupt'));
+    const store = new PackStore(join(t.dir, 'hub-corrupt'), trialRun);
     // A small file, checked against its git blob id.
     hub.behaviour = { corrupt: new Set(['config.json']) };
     await expect(store.install(clipEntry, { hubUrl: hub.url, retryDelayMs: 10 })).rejects.toThrow(ChecksumError);
@@ -154,7 +155,7 @@ describe('installing from the model hub', () => {
   });
 
   it('reports a file the hub does not have, and an unreachable hub', async () => {
-    const store = new PackStore(join(t.dir, 'hub-missing'));
+    const store = new PackStore(join(t.dir, 'hub-missing'), trialRun);
     const missing = CatalogEntrySchema.parse({ ...clipEntry, name: 'missing', files: [...clipEntry.files, { path: 'onnx/nope.onnx' }] });
     await expect(store.install(missing, { hubUrl: hub.url })).rejects.toThrow(/has no file onnx\/nope.onnx/);
     await expect(store.install(clipEntry, { hubUrl: 'http://127.0.0.1:9' })).rejects.toThrow(/cannot reach the model hub/);
@@ -162,7 +163,7 @@ describe('installing from the model hub', () => {
   });
 
   it('removes a pack atomically', async () => {
-    const store = new PackStore(join(t.dir, 'hub-models'));
+    const store = new PackStore(join(t.dir, 'hub-models'), trialRun);
     await store.remove('hub-clip');
     expect(visible(store.dir)).toEqual([]);
     await expect(store.remove('hub-clip')).rejects.toThrow(/not installed/);

@@ -13,6 +13,7 @@ import { CnnEncoder } from '../../main/encoders/cnn.js';
 import { dot } from '../../main/index/kernels.js';
 import { PackStore } from '../../main/models/packs.js';
 import { tempDir } from '../helpers/fixtures.js';
+import { trialRun } from '../../main/encoders/trial.js';
 
 const SHARED = fileURLToPath(new URL('../../../shared/', import.meta.url));
 const MODELS = join(SHARED, 'models');
@@ -25,7 +26,7 @@ const t = tempDir();
 afterAll(() => t.cleanup());
 
 describe.skipIf(reason !== null)('real model packs', () => {
-  const store = new PackStore(join(t.dir, 'models'));
+  const store = new PackStore(join(t.dir, 'models'), trialRun);
   it.each(packs)('%s imports, loads and makes sense of CLIP.png', async (name) => {
     const m = await store.import(join(MODELS, name), { name: name.toLowerCase().replace(/[^a-z0-9._-]+/g, '-') });
     const { dir } = store.get(m.name);

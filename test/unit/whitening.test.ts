@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { JsAssigner } from '../../main/index/assign.js';
 import { gaussian, rng } from '../../main/index/random.js';
-import { applyWhitening, learnWhitening, symmetricEigen } from '../../main/encoders/whitening.js';
+import { applyWhitening, learnWhitening, symmetricEigen } from '../../main/embed/pca-whitening.js';
 
 describe('whitening', () => {
   it('Jacobi finds the eigenpairs of a symmetric matrix', () => {

@@ -3,9 +3,9 @@
  * transaction as the rest of the library's state) and the index files follow. A VectorSource over
  * one space is what an index catches up from after a restart and rebuilds from after damage.
  */
-import { float32s, toBlob } from '../db/blobs.js';
-import type { Db } from '../db/database.js';
-import type { IndexEntry, VectorSource } from './vector-index.js';
+import { float32s, toBlob } from '../blobs.js';
+import type { Db } from '../database.js';
+import type { IndexEntry, VectorSource } from '../../index/vector-index.js';
 
 export interface RegionBox {
   readonly x: number;

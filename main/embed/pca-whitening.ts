@@ -7,7 +7,7 @@
 import type { Assigner } from '../index/assign.js';
 import { transpose } from '../index/kernels.js';
 import { gaussian, rng } from '../index/random.js';
-import { l2normalize } from './pooling.js';
+import { l2normalize } from '../encoders/pooling.js';
 
 export interface Whitening {
   readonly inputDim: number;

@@ -1,0 +1,41 @@
+/**
+ * Errors the user can act on. Whatever throws one, every transport (HTTP bridge, the engine's
+ * process, the CLI) shows its message as the answer and maps it the same way; anything else is a
+ * failure of Loupe, logged and reported as such.
+ */
+import { asError } from '../util/errors.js';
+
+/** Whose failure it is: a call refused before the engine saw it, the user's to act on, or Loupe's own. */
+export type FailureKind = 'call' | 'user' | 'internal';
+
+export class UserError extends Error {
+  /**
+   * @param status the HTTP status the bridge answers with: 422 by default (the call was well formed,
+   * the library cannot do it), 400 for a malformed call, 404 for a picture that is not there.
+   */
+  constructor(message: string, readonly status: number = 422, readonly kind: Exclude<FailureKind, 'internal'> = 'user') {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** A call refused before it reached the engine: unknown method, arguments that fail the schema. */
+export class CallError extends UserError {
+  constructor(message: string) {
+    super(message, 400, 'call');
+  }
+}
+
+export interface Failure {
+  readonly message: string;
+  readonly kind: FailureKind;
+  /** The HTTP status a transport answers with. */
+  readonly status: number;
+}
+
+/** What a transport answers for anything thrown by a call. */
+export function failureOf(err: unknown): Failure {
+  const e = asError(err);
+  if (e instanceof UserError) return { message: e.message, kind: e.kind, status: e.status };
+  return { message: e.message, kind: 'internal', status: 500 };
+}

@@ -1,0 +1,38 @@
+/**
+ * The trial run a pack passes before it is installed: its models load on the CPU and run one
+ * input. The pack store (a lower room) is handed this, so it never imports the encoders.
+ */
+import type { PackManifest } from '../models/manifest.js';
+import { PackError, type TrialRun } from '../models/packs.js';
+import { errorMessage } from '../util/errors.js';
+import { ClipEncoder } from './clip.js';
+import { CnnEncoder } from './cnn.js';
+
+/** Loads the pack's models once on the CPU and runs one input: returns the embedding dimension. */
+export const trialRun: TrialRun = async (dir: string, manifest: PackManifest): Promise<number> => {
+  const size = manifest.inputSize;
+  try {
+    if (manifest.kind === 'clip') {
+      const enc = await ClipEncoder.load(dir, manifest, { device: 'cpu', threads: 1 });
+      try {
+        const { width, height } = enc.inputSize;
+        const [img] = await enc.embedPixels([new Float32Array(3 * width * height)]);
+        const [txt] = await enc.embedTexts(['a photo']);
+        if (img!.length !== txt!.length) throw new PackError(`image embeddings are ${img!.length}-d but text embeddings ${txt!.length}-d`);
+        return img!.length;
+      } finally {
+        await enc.close();
+      }
+    }
+    const enc = await CnnEncoder.load(dir, manifest, { device: 'cpu', threads: 1 });
+    try {
+      const map = await enc.featureMap({ tensor: new Float32Array(3 * size * size), width: size, height: size });
+      return map.c;
+    } finally {
+      await enc.close();
+    }
+  } catch (err) {
+    if (err instanceof PackError) throw err;
+    throw new PackError(`${manifest.name}: the models do not load or run (${errorMessage(err)})`);
+  }
+};
