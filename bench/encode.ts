@@ -131,7 +131,7 @@ async function main(): Promise<void> {
   await engine.addFolder(PHOTOS);
   await engine.scan();
   // Index without embedding: take the model away for the first pass.
-  engine.db.prepare(`DELETE FROM settings WHERE key = 'model.clip'`).run();
+  engine.internals.db.prepare(`DELETE FROM settings WHERE key = 'model.clip'`).run();
   t = performance.now();
   const indexed = await engine.index();
   const indexSec = (performance.now() - t) / 1000;
@@ -139,7 +139,7 @@ async function main(): Promise<void> {
   // Loading the models is a once-per-session cost, reported on its own; the rate is the steady state,
   // as the model-only figure is.
   t = performance.now();
-  await engine.encoders.clip('vit-b32');
+  await engine.internals.encoders.clip('vit-b32');
   const loadSec = (performance.now() - t) / 1000;
   // The sweep's best is the highest of fifteen noisy figures, so it sits above the model's typical
   // rate; the reference is the median of it and two more runs of that configuration taken right

@@ -113,7 +113,7 @@ async function main(): Promise<void> {
   t = performance.now();
   for (let i = 0; i < 5000; i++) writeFileSync(join(burstDir, `copy-${i}.jpg`), sources[i % sources.length]!);
   const copyS = (performance.now() - t) / 1000;
-  const okCount = (): number => (be.db.prepare(`SELECT COUNT(*) AS n FROM photos WHERE state = 'ok'`).get() as { n: number }).n;
+  const okCount = (): number => (be.internals.db.prepare(`SELECT COUNT(*) AS n FROM photos WHERE state = 'ok'`).get() as { n: number }).n;
   while (okCount() < 5000) await new Promise((r) => setTimeout(r, 100));
   const burstS = (performance.now() - t) / 1000;
   await watcher.close();

@@ -24,8 +24,6 @@ import { rmacRegions } from '../main/encoders/pooling.js';
 import { Engine } from '../main/engine/engine.js';
 import { gaussian, rng } from '../main/index/random.js';
 import { writeCnnPack, type CnnConfig } from '../models/synthetic.js';
-import { setActiveModel } from '../main/embed/embedder.js';
-import { setSetting } from '../main/db/settings.js';
 import { Mixture } from '../test/helpers/vectors.js';
 
 const N = Number(process.env['BENCH_PHOTOS'] ?? 100_000);
@@ -48,7 +46,7 @@ const percentile = (xs: readonly number[], p: number): number => {
 const fmt = (n: number, d = 1): string => n.toFixed(d);
 
 async function build(engine: Engine, dim: number): Promise<void> {
-  const db = engine.db;
+  const db = engine.internals.db;
   mkdirSync(join(ROOT, 'photos'), { recursive: true });
   const folder = (await engine.addFolder(join(ROOT, 'photos'))).id;
   const mix = new Mixture({ d: dim, seed: 7, topics: 200, subtopicsPerTopic: 50, topicSpread: 0.6, pointSpread: 0.35 });
@@ -65,12 +63,12 @@ async function build(engine: Engine, dim: number): Promise<void> {
         const k = start + i;
         const hash = k.toString(16).padStart(64, '0');
         insPhoto.run(folder, join(ROOT, 'photos', `${Math.floor(k / 1000)}`, `IMG_${k}.jpg`), hash, Date.UTC(2015, 0, 1) + k * 3_600_000, k % 3 ? 'Canon' : 'Nikon', now, now);
-        engine.vectors.put(space, hash, [{ region: 0, box: null, vector: vecs.subarray(i * dim, (i + 1) * dim) }]);
+        engine.internals.repos.vectors.put(space, hash, [{ region: 0, box: null, vector: vecs.subarray(i * dim, (i + 1) * dim) }]);
       }
     })();
   }
-  setSetting(db, 'serving.clip', space);
-  const index = await engine.indexes.get(space, dim);
+  engine.internals.spaces.setServing('clip', space);
+  const index = await engine.internals.indexes.get(space, dim);
   await index.maintain();
   console.log(`  index: ${index.size} vectors, ${index.isFlat ? 'flat' : `IVF-PQ, ${index.nlist} lists`}`);
 }
@@ -80,7 +78,7 @@ async function build(engine: Engine, dim: number): Promise<void> {
  * picture's global descriptor and regional ones, boxes laid out as R-MAC lays them on a 4:3 map.
  */
 async function buildCnn(engine: Engine): Promise<void> {
-  const db = engine.db;
+  const db = engine.internals.db;
   const r = rng(11);
   const inDim = CNN_BENCH.channels.at(-1)!;
   const projection = new Float32Array(CNN_DIM * inDim).map(() => gaussian(r) / Math.sqrt(inDim));
@@ -99,15 +97,15 @@ async function buildCnn(engine: Engine): Promise<void> {
       for (let i = 0; i < n; i++) {
         const hash = (start + i).toString(16).padStart(64, '0');
         const v = (j: number): Float32Array => vecs.subarray((i * per + j) * CNN_DIM, (i * per + j + 1) * CNN_DIM);
-        engine.vectors.put(CNN_SPACE, hash, [
+        engine.internals.repos.vectors.put(CNN_SPACE, hash, [
           { region: 0, box: { x: 0, y: 0, w: 1, h: 1 }, vector: v(0) },
           ...boxes.map((box, j) => ({ region: j + 1, box, vector: v(j + 1) })),
         ]);
       }
     })();
   }
-  setSetting(db, 'serving.cnn', CNN_SPACE);
-  const index = await engine.indexes.get(CNN_SPACE, CNN_DIM);
+  engine.internals.spaces.setServing('cnn', CNN_SPACE);
+  const index = await engine.internals.indexes.get(CNN_SPACE, CNN_DIM);
   await index.maintain();
   console.log(`  CNN index: ${index.size} vectors (${per} per picture), ${index.isFlat ? 'flat' : `IVF-PQ, ${index.nlist} lists`}`);
   // Real pictures for the query photos: region search cuts the box out of them.
@@ -134,11 +132,11 @@ async function main(): Promise<void> {
     let t = performance.now();
     if (fresh) {
       await engine.importModel(PACK_SRC, { name: 'vit-b32' });
-      setActiveModel(engine.db, 'clip', 'vit-b32');
+      engine.internals.spaces.setActive('clip', 'vit-b32');
       await build(engine, 512);
       writeCnnPack(CNN_PACK_SRC, CNN_BENCH, 5);
       await engine.importModel(CNN_PACK_SRC, { name: 'rn50' });
-      setActiveModel(engine.db, 'cnn', 'rn50');
+      engine.internals.spaces.setActive('cnn', 'rn50');
       await buildCnn(engine);
       const { writeFileSync } = await import('node:fs');
       writeFileSync(join(libDir, '.complete'), '');
@@ -178,8 +176,8 @@ async function main(): Promise<void> {
       return engine.search({ region: { photoId: 1 + (i % QUERY_PHOTOS), box: { x: a * 0.6, y: a * 0.5, w: 0.2 + a / 2, h: 0.25 + a / 3 } }, limit: 50 });
     });
     // The region query's share that is the CNN itself: one crop's size, preprocessed and run.
-    const cnn = await engine.encoders.cnn('rn50');
-    const queryPhoto = (engine.db.prepare('SELECT path FROM photos WHERE id = 1').get() as { path: string }).path;
+    const cnn = await engine.internals.encoders.cnn('rn50');
+    const queryPhoto = (engine.internals.db.prepare('SELECT path FROM photos WHERE id = 1').get() as { path: string }).path;
     const crop = await sharp(queryPhoto).extract({ left: 160, top: 120, width: 640, height: 480 }).png({ compressionLevel: 0 }).toBuffer();
     await time('  of which the CNN alone on a 640 × 480 crop (preprocess, forward, pooling)', 10, () => cnn.describe(crop));
     const teach = performance.now();

@@ -39,14 +39,14 @@ async function build(engine: Engine): Promise<void> {
     const hue = (k * 37) % 360;
     const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="256" height="192"><rect width="256" height="192" fill="hsl(${hue},60%,55%)"/>` +
       `<circle cx="${60 + (k % 140)}" cy="${50 + (k % 90)}" r="${20 + (k % 40)}" fill="hsl(${(hue + 180) % 360},70%,45%)"/></svg>`;
-    const path = engine.thumbs.pathFor(hash(k), 256);
+    const path = engine.internals.thumbs.pathFor(hash(k), 256);
     mkdirSync(join(path, '..'), { recursive: true });
     await sharp(Buffer.from(svg)).jpeg({ quality: 80 }).toFile(path);
   }
   const now = Date.now();
-  const ins = engine.db.prepare(`INSERT INTO photos (folder_id, path, size, mtime_ms, hash, format, width, height, taken_at_ms, state, added_at, indexed_at)
+  const ins = engine.internals.db.prepare(`INSERT INTO photos (folder_id, path, size, mtime_ms, hash, format, width, height, taken_at_ms, state, added_at, indexed_at)
     VALUES (?, ?, 1000, 0, ?, 'jpeg', 4000, 3000, ?, 'ok', ?, ?)`);
-  engine.db.transaction(() => {
+  engine.internals.db.transaction(() => {
     for (let k = 0; k < N; k++) ins.run(folder, join(photos, `IMG_${k}.jpg`), hash(k % DISTINCT), Date.UTC(2012, 0, 1) + k * 3_600_000, now, now);
   })();
 }

@@ -4,20 +4,20 @@
  * exactly as the app does, and every query goes through `search()`. Metrics come from the
  * rankings it returns; the index is also compared with an exact scan of the same vectors.
  */
-import { cp, link, mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
+import { link, mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
 import { existsSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import sharp from 'sharp';
 import type { Device, ModelKind, SearchRequest } from '../main/contract/api.js';
 import { float32s } from '../main/db/blobs.js';
 import { Engine } from '../main/engine/engine.js';
 import { l2sq } from '../main/index/kernels.js';
-import { MANIFEST_FILE } from '../main/models/manifest.js';
 import { PackStore } from '../main/models/packs.js';
 import { resolveLibraryDir } from '../main/util/paths.js';
-import { classEmbeddings, loadTaxonomy } from '../main/search/categories.js';
+import { loadTaxonomy } from '../main/search/taxonomies.js';
+import { classEmbeddings } from '../main/search/zero-shot.js';
 import { POOL } from '../main/search/search.js';
 import { dotProduct } from '../main/search/rank.js';
 import type { CaptionDataset, ClassDataset, Dataset, GroupDataset, ImageQuery, RankingDataset } from './datasets/types.js';
@@ -104,13 +104,13 @@ export async function evaluate(opts: EvalOptions): Promise<EvalReport> {
       },
     });
     const seconds = (performance.now() - t0) / 1000;
-    const space = engine.searcher.space(kind);
+    const space = engine.internals.searcher.space(kind);
     if (!space) throw new DatasetError(`no picture could be embedded with ${opts.model} (see the indexing errors: loupe status --library ${join(work, 'library')} with --keep)`);
     const run = new Run(engine, opts, photos, kind, space.space);
     log(`running queries in ${space.space}…`);
     const metrics = await run.metrics();
     run.topUpRecallQueries();
-    const index = await engine.indexes.get(space.space, space.dim);
+    const index = await engine.internals.indexes.get(space.space, space.dim);
     const indexRecall = run.indexRecall(index);
     const device = [...new Set((await engine.device()).used.map((u) => u.provider))].join(', ') || 'cpu';
     return {
@@ -152,18 +152,13 @@ async function linkImages(dir: string, keys: readonly string[], dest: string): P
 async function installModel(engine: Engine, model: string, library?: string): Promise<ModelKind> {
   let dir = model;
   if (!existsSync(model)) {
+    // Read only: the user's library is never opened (nor migrated) to find a pack in it.
     const store = new PackStore(join(resolveLibraryDir(library), 'models'), trialRun);
     const found = store.list().find((p) => p.name === model);
     if (!found?.manifest) throw new DatasetError(`no model pack ${model} installed in ${store.dir} (give a pack name from \`loupe models list\`, or a folder)`);
     dir = found.dir;
   }
   if (!statSync(dir).isDirectory()) throw new DatasetError(`${dir} is not a model pack folder`);
-  if (existsSync(join(dir, MANIFEST_FILE))) {
-    // An installed pack's folder is named as the pack.
-    const name = basename(resolve(dir));
-    await cp(dir, join(engine.packs.dir, name), { recursive: true });
-    return kindOf(await engine.useModel(name));
-  }
   const info = await engine.importModel(dir);
   return kindOf(await engine.useModel(info.name));
 }
@@ -196,7 +191,7 @@ class Run {
     private readonly kind: ModelKind,
     private readonly space: string,
   ) {
-    const rows = engine.db.prepare(`SELECT p.id, p.path, c.id AS content FROM photos p LEFT JOIN contents c ON c.hash = p.hash WHERE p.state = 'ok'`).all() as
+    const rows = engine.internals.db.prepare(`SELECT p.id, p.path, c.id AS content FROM photos p LEFT JOIN contents c ON c.hash = p.hash WHERE p.state = 'ok'`).all() as
       { id: number; path: string; content: number | null }[];
     for (const r of rows) {
       const key = relative(photos, r.path).split(sep).join('/');
@@ -204,7 +199,7 @@ class Run {
       this.idOf.set(key, r.id);
       if (r.content !== null) this.contentOf.set(key, r.content);
     }
-    this.globalVector = engine.db.prepare('SELECT data FROM vectors WHERE space = ? AND content_id = ? AND region = 0');
+    this.globalVector = engine.internals.db.prepare('SELECT data FROM vectors WHERE space = ? AND content_id = ? AND region = 0');
   }
 
   private get mode(): 'similar' | 'same' {
@@ -317,7 +312,7 @@ class Run {
       ks.forEach((k, i) => t2i[i]!.push(hitAtK(ranking, new Set([c.image]), k)));
     }
     // Image → text: every caption of the set embedded by the pack's text encoder, ranked for each picture.
-    const enc = await this.engine.encoders.clip(this.engine.searcher.clipSpace('Caption retrieval').pack);
+    const enc = await this.engine.internals.encoders.clip(this.engine.internals.searcher.clipSpace('Caption retrieval').pack);
     const texts: Float32Array[] = [];
     for (let i = 0; i < d.captions.length; i += 64) texts.push(...(await enc.embedTexts(d.captions.slice(i, i + 64).map((c) => c.text))));
     for (const [j, t] of texts.entries()) this.recallQueries.set(`caption ${j}`, t);
@@ -344,8 +339,8 @@ class Run {
     const keys = evenSample(d.images, this.opts.maxQueries);
     if (this.kind === 'clip') {
       const base = loadTaxonomy(this.opts.taxonomy ?? 'imagenet');
-      const enc = await this.engine.encoders.clip(this.engine.searcher.clipSpace('Zero-shot classification').pack);
-      const classes = await classEmbeddings(this.engine.db, enc, this.space, {
+      const enc = await this.engine.internals.encoders.clip(this.engine.internals.searcher.clipSpace('Zero-shot classification').pack);
+      const classes = await classEmbeddings(this.engine.internals.repos.categories, enc, this.space, {
         name: 'eval-classes', title: 'evaluated class folders', classes: [...d.classes], templates: base.templates, source: `class folders, templates of ${base.name}`,
       });
       const top1: number[] = [];
@@ -388,7 +383,7 @@ class Run {
 
   /** Recall@10 of the index's answer against an exact scan of every vector of the space (best region per picture). */
   indexRecall(index: { search(q: Float32Array, o: { k: number }): { item: number }[] }): { value: number; queries: number } {
-    const all = this.engine.db.prepare('SELECT content_id AS item, data FROM vectors WHERE space = ?').all(this.space) as { item: number; data: Buffer }[];
+    const all = this.engine.internals.db.prepare('SELECT content_id AS item, data FROM vectors WHERE space = ?').all(this.space) as { item: number; data: Buffer }[];
     const vectors = all.map((r) => ({ item: r.item, v: float32s(r.data) }));
     const recalls: number[] = [];
     for (const q of evenSample([...this.recallQueries.values()], RECALL_QUERIES)) {

@@ -1,6 +1,6 @@
 import { readdirSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
-import { isSupportedName } from '../../main/ingest/formats.js';
+import { isSupportedName } from '../../main/contract/formats.js';
 
 /** Files under a folder, as '/'-separated paths relative to it, sorted; hidden entries are skipped. */
 function walkFiles(dir: string, depth = Number.POSITIVE_INFINITY): string[] {

@@ -14,15 +14,13 @@ import type { EngineEvent, LoupeApi } from '../contract/api.js';
 import { asError, errorMessage } from '../util/errors.js';
 import { dispatch, parseCall } from '../contract/calls.js';
 import { CallError, failureOf } from '../contract/errors.js';
-import type { Db } from '../db/database.js';
-import type { ThumbnailStore } from '../ingest/thumbnails.js';
-import { MediaError, resolveMedia } from './media.js';
+import type { Media } from '../contract/media.js';
 import { contentSecurityPolicy, hasUnsafeSegments, RENDERER_TYPES } from './web.js';
 
 /** What the bridge needs of the engine. */
 export interface BridgeEngine extends LoupeApi {
-  readonly db: Db;
-  readonly thumbs: ThumbnailStore;
+  /** A picture by photo id (contract/media.ts). */
+  media(path: string): Promise<Media>;
   on(listener: (e: EngineEvent) => void): () => void;
 }
 
@@ -135,14 +133,14 @@ export async function startBridge(engine: BridgeEngine, opts: BridgeOptions = {}
 
   const media = async (res: ServerResponse, rest: string): Promise<void> => {
     try {
-      const m = await resolveMedia(engine.db, engine.thumbs, rest);
+      const m = await engine.media(rest);
       const headers = { 'Content-Type': m.type, 'Cache-Control': 'private, max-age=3600', 'X-Content-Type-Options': 'nosniff' };
       if (m.kind === 'bytes') return send(res, 200, m.data, m.type, headers);
       res.writeHead(200, { ...headers, 'Content-Length': statSync(m.path).size });
       createReadStream(m.path).on('error', () => res.destroy()).pipe(res);
     } catch (err) {
-      if (err instanceof MediaError) return json(res, err.status, { error: err.message });
-      json(res, 500, { error: errorMessage(err) });
+      const failure = failureOf(err);
+      json(res, failure.status, { error: failure.message });
     }
   };
 

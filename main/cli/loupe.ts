@@ -1,9 +1,9 @@
 import { Command, CommanderError, Option } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
 import type { EngineEvent, IndexProgress } from '../contract/api.js';
-import { DEVICES, type Device } from '../encoders/device.js';
+import type { Device } from '../contract/api.js';
+import { DEVICES } from '../contract/devices.js';
 import { Engine } from '../engine/engine.js';
-import { activeModel } from '../embed/embedder.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { startBridge } from '../bridge/http.js';
@@ -167,7 +167,7 @@ export function buildProgram(io: Io = defaultIo): Command {
       else io.out(`Indexed ${summary.processed} photo(s) in ${(summary.ms / 1000).toFixed(1)}s: ${summary.ok} ok, ` +
         `${summary.moved} moved, ${summary.failed} unreadable, ${summary.missing} gone.` +
         (summary.failed ? ' See `loupe status` for reasons.' : ''));
-      if (!json && !activeModel(e.db, 'clip')) {
+      if (!json && !e.activeModel('clip')) {
         io.out('No model pack is active, so photos are not searchable by content yet: `loupe models install clip-vit-b32-q8` (or `loupe models list`).');
       }
       if (!cmd.watch) return;

@@ -6,7 +6,6 @@ import { resolve } from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import type { Box, SearchFilters, SearchRequest, SearchResponse } from '../contract/api.js';
 import type { Engine } from '../engine/engine.js';
-import { findAlbum } from '../collections/albums.js';
 import { parseSearchRequest } from '../contract/search-request.js';
 
 export interface CommandKit {
@@ -118,36 +117,36 @@ export function addSearchCommands(program: Command, kit: CommandKit): void {
       print(a, `Created album #${a.id} ${a.name}${a.query ? ' (smart)' : ''}.`);
     }));
   albums.command('rename <album> <name>').action((ref: string, name: string) => withE(async (e) => {
-    const a = await e.renameAlbum(findAlbum(e.db, ref).id, name);
+    const a = await e.renameAlbum((await e.findAlbum(ref)).id, name);
     print(a, `Album #${a.id} is now ${a.name}.`);
   }));
   albums.command('delete <album>').description('delete an album (photos are not touched)').action((ref: string) => withE(async (e) => {
-    const a = findAlbum(e.db, ref);
+    const a = await e.findAlbum(ref);
     await e.deleteAlbum(a.id);
     print({ deleted: a.id }, `Deleted album ${a.name}.`);
   }));
   albums.command('add <album> <ids>').description('add photos (ids, comma-separated) at the end, or --before one')
     .option('--before <id>', 'insert before this photo', int)
     .action((ref: string, list: string, o: { before?: number }) => withE(async (e) => {
-      const a = await e.addToAlbum(findAlbum(e.db, ref).id, ids(list), o.before);
+      const a = await e.addToAlbum((await e.findAlbum(ref)).id, ids(list), o.before);
       print(a, `${a.name}: ${a.count} photos.`);
     }));
   albums.command('remove <album> <ids>').action((ref: string, list: string) => withE(async (e) => {
-    const a = await e.removeFromAlbum(findAlbum(e.db, ref).id, ids(list));
+    const a = await e.removeFromAlbum((await e.findAlbum(ref)).id, ids(list));
     print(a, `${a.name}: ${a.count} photos.`);
   }));
   albums.command('order <album> <ids>').description('put these photos first, in this order').action((ref: string, list: string) => withE(async (e) => {
-    const a = await e.reorderAlbum(findAlbum(e.db, ref).id, ids(list));
+    const a = await e.reorderAlbum((await e.findAlbum(ref)).id, ids(list));
     print(a, `${a.name}: reordered.`);
   }));
   albums.command('show <album>').option('--limit <n>', 'photos', int, 100).option('--offset <n>', 'skip', int, 0)
     .action((ref: string, o: { limit: number; offset: number }) => withE(async (e) => {
-      const r = await e.albumPhotos(findAlbum(e.db, ref).id, o.offset, o.limit);
+      const r = await e.albumPhotos((await e.findAlbum(ref)).id, o.offset, o.limit);
       print(r, formatHits(r));
     }));
   albums.command('export <album> <dir>').description('copy the album\'s photos to a folder, in album order')
     .action((ref: string, dir: string) => withE(async (e) => {
-      const a = findAlbum(e.db, ref);
+      const a = await e.findAlbum(ref);
       const bar = kit.bar(`Exporting ${a.name}`);
       const s = await e.exportAlbum(a.id, resolve(dir), { onProgress: (p) => bar.update(p.done, p.total, `${p.done}/${p.total}`) }).finally(() => bar.stop());
       print(s, `Copied ${s.copied} photo(s) to ${s.dest}.` + (s.failed.length ? `\nCould not copy ${s.failed.length}:\n${s.failed.map((f) => `  ${f.path}: ${f.error}`).join('\n')}` : ''));

@@ -6,27 +6,27 @@
  * preprocessed on libuv's threads a few batches ahead of the inference worker (a bounded queue),
  * embedded in batches, and committed to SQLite and the space's index batch by batch.
  *
- * Spaces are named by kind and pack (`clip.<pack>`, `cnn.<pack>`). Changing the active pack
- * starts a new space; search keeps serving the previous one until the new one covers the library,
- * then the old space is dropped.
+ * Spaces (embed/spaces.ts) are named by kind and pack (`clip.<pack>`, `cnn.<pack>`). Changing the
+ * active pack starts a new space; search keeps serving the previous one until the new one covers
+ * the library, then the old space is dropped.
  */
 import type { EmbedProgress, EmbedSummary, ModelKind } from '../contract/api.js';
-import type { Db } from '../db/database.js';
-import { getSetting, setSetting } from '../db/settings.js';
+import type { Repos } from '../db/repos/index.js';
+import type { EmbedTodo as Todo, StoredVector } from '../db/repos/vectors.js';
 import type { EncoderCache } from '../encoders/cache.js';
 import type { Preprocessed } from '../encoders/preprocess.js';
 import type { IndexSet } from '../index/spaces.js';
-import type { StoredVector, VectorStore } from '../db/repos/vectors.js';
 import type { ThumbnailStore } from '../ingest/thumbnails.js';
+import { rawSpace, type SpaceRegistry } from './spaces.js';
 import { whiten, type WhitenOptions } from './whitener.js';
 import { errorMessage } from '../util/errors.js';
 
 export interface EmbedContext {
-  readonly db: Db;
+  readonly repos: Repos;
   readonly thumbs: ThumbnailStore;
-  readonly store: VectorStore;
   readonly indexes: IndexSet;
   readonly encoders: EncoderCache;
+  readonly spaces: SpaceRegistry;
 }
 
 export interface EmbedOptions {
@@ -38,49 +38,6 @@ export interface EmbedOptions {
   readonly onProgress?: (p: EmbedProgress) => void;
   /** When to learn the PCA-whitening of CNN descriptors. */
   readonly whiten?: WhitenOptions;
-}
-
-export const spaceOf = (kind: ModelKind, pack: string): string => `${kind}.${pack}`;
-const activeKey = (kind: ModelKind): string => `model.${kind}`;
-const servingKey = (kind: ModelKind): string => `serving.${kind}`;
-
-export function activeModel(db: Db, kind: ModelKind): string | null {
-  return getSetting(db, activeKey(kind));
-}
-
-export function setActiveModel(db: Db, kind: ModelKind, pack: string | null): void {
-  setSetting(db, activeKey(kind), pack);
-}
-
-/**
- * The space search uses for a kind: the last one that covered the library (kept while a newly
- * chosen pack catches up), else the active one as far as it has got.
- */
-export function servingSpace(db: Db, kind: ModelKind): string | null {
-  const active = activeModel(db, kind);
-  return getSetting(db, servingKey(kind)) ?? (active ? spaceOf(kind, active) : null);
-}
-
-interface Todo {
-  readonly hash: string;
-  readonly path: string;
-}
-
-function todoQuery(db: Db): { page: (space: string, after: string, limit: number) => Todo[]; count: (space: string) => number } {
-  const where = `p.state = 'ok' AND p.hash IS NOT NULL
-    AND NOT EXISTS (SELECT 1 FROM contents c JOIN vectors v ON v.content_id = c.id WHERE c.hash = p.hash AND v.space = @space AND v.region = 0)
-    AND NOT EXISTS (SELECT 1 FROM embed_failures f WHERE f.space = @space AND f.hash = p.hash)`;
-  const page = db.prepare(`SELECT p.hash, min(p.path) AS path FROM photos p WHERE ${where} AND p.hash > @after GROUP BY p.hash ORDER BY p.hash LIMIT @limit`);
-  const count = db.prepare(`SELECT count(DISTINCT p.hash) AS n FROM photos p WHERE ${where}`);
-  return {
-    page: (space, after, limit) => page.all({ space, after, limit }) as Todo[],
-    count: (space) => (count.get({ space }) as { n: number }).n,
-  };
-}
-
-/** Vectors whose picture no photo row (present or missing) has any more. */
-export function collectOrphans(db: Db): number {
-  return db.prepare('DELETE FROM contents WHERE hash NOT IN (SELECT hash FROM photos WHERE hash IS NOT NULL)').run().changes;
 }
 
 type Prepared<T> = { readonly todo: Todo; readonly value: T } | { readonly todo: Todo; readonly error: string };
@@ -117,16 +74,15 @@ function describeFailure(message: string): string {
 
 /** Embeds every indexed picture that has no vectors in the active space of `kind`. */
 export async function embedPending(ctx: EmbedContext, kind: ModelKind, opts: EmbedOptions = {}): Promise<EmbedSummary | null> {
-  const pack = activeModel(ctx.db, kind);
+  const pack = ctx.spaces.active(kind);
   if (!pack) return null;
-  const { db, store, indexes } = ctx;
-  const space = spaceOf(kind, pack);
+  const { repos, indexes } = ctx;
+  const store = repos.vectors;
+  const space = rawSpace(kind, pack);
   const started = Date.now();
-  collectOrphans(db);
-  const todo = todoQuery(db);
-  const total = todo.count(space);
+  store.collectOrphans();
+  const total = store.countTodo(space);
   const summary = { space, pack, kind, embedded: 0, failed: 0, ms: 0, complete: false };
-  const recordFailure = db.prepare('INSERT OR REPLACE INTO embed_failures (space, hash, error, at) VALUES (?, ?, ?, ?)');
   const report = (): void => {
     const elapsed = (Date.now() - started) / 1000;
     const done = summary.embedded + summary.failed;
@@ -136,7 +92,7 @@ export async function embedPending(ctx: EmbedContext, kind: ModelKind, opts: Emb
   const source = async function* (): AsyncGenerator<Todo> {
     let after = '';
     for (;;) {
-      const rows = todo.page(space, after, 256);
+      const rows = store.todo(space, after, 256);
       if (rows.length === 0) return;
       for (const r of rows) yield r;
       after = rows[rows.length - 1]!.hash;
@@ -154,10 +110,10 @@ export async function embedPending(ctx: EmbedContext, kind: ModelKind, opts: Emb
   // One transaction per batch: vectors and failures, then the index and the counts follow.
   const commit = (items: readonly { todo: Todo; vectors: Omit<StoredVector, 'hash'>[] }[], failures: readonly { todo: Todo; error: string }[]): void => {
     const now = Date.now();
-    index.add(db.transaction(() => {
-      for (const f of failures) recordFailure.run(space, f.todo.hash, describeFailure(f.error), now);
+    index.add(repos.transaction(() => {
+      for (const f of failures) store.recordFailure(space, f.todo.hash, describeFailure(f.error), now);
       return items.flatMap((i) => store.put(space, i.todo.hash, i.vectors));
-    })());
+    }));
     summary.embedded += items.length;
     summary.failed += failures.length;
     report();
@@ -229,41 +185,14 @@ export async function embedPending(ctx: EmbedContext, kind: ModelKind, opts: Emb
       if (opts.signal?.aborted) break;
     }
   }
-  summary.complete = !opts.signal?.aborted && todo.count(space) === 0;
+  summary.complete = !opts.signal?.aborted && store.countTodo(space) === 0;
   if (summary.complete) {
-    await promote(ctx, kind, space);
-    if (kind === 'cnn') await whiten(db, store, indexes, space, opts.whiten);
+    await ctx.spaces.promote(kind, space);
+    if (kind === 'cnn') await whiten(ctx, space, opts.whiten);
   }
   // Apply deletions made in SQLite (replaced vectors, orphans) before upkeep.
   await indexes.sync();
   await indexes.maintain();
   summary.ms = Date.now() - started;
   return summary;
-}
-
-/** The active space covers the library: serve it, and drop the spaces of earlier packs of this kind. */
-async function promote(ctx: EmbedContext, kind: ModelKind, space: string): Promise<void> {
-  const { db } = ctx;
-  // Earlier packs' spaces, and the whitened spaces derived from them (not this space's own).
-  const derived = new Set((db.prepare('SELECT space FROM whitenings WHERE raw_space = ?').all(space) as { space: string }[]).map((r) => r.space));
-  // A whitened space of this one, once serving, keeps serving (the whitener decides when it changes).
-  const serving = getSetting(db, servingKey(kind));
-  if (serving !== space && !(serving !== null && derived.has(serving))) setSetting(db, servingKey(kind), space);
-  const old = (db.prepare('SELECT DISTINCT space FROM vectors').all() as { space: string }[])
-    .map((r) => r.space)
-    .filter((s) => s.startsWith(`${kind}.`) && s !== space && !derived.has(s));
-  for (const s of old) await dropSpace(ctx.db, ctx.indexes, s);
-}
-
-/** Deletes a space's vectors, failures and whitenings (learned from it or producing it), and its index. */
-export async function dropSpace(db: Db, indexes: IndexSet, space: string): Promise<void> {
-  const derived = (db.prepare('SELECT space FROM whitenings WHERE raw_space = ?').all(space) as { space: string }[]).map((r) => r.space);
-  for (const s of [space, ...derived]) {
-    db.transaction(() => {
-      db.prepare('DELETE FROM vectors WHERE space = ?').run(s);
-      db.prepare('DELETE FROM embed_failures WHERE space = ?').run(s);
-      db.prepare('DELETE FROM whitenings WHERE space = ? OR raw_space = ?').run(s, s);
-    })();
-    await indexes.drop(s);
-  }
 }

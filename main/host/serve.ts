@@ -5,7 +5,6 @@
 import { dispatch, parseCall } from '../contract/calls.js';
 import { failureOf } from '../contract/errors.js';
 import { asError } from '../util/errors.js';
-import { resolveMedia } from '../bridge/media.js';
 import type { Engine } from '../engine/engine.js';
 import type { FromHost, ToHost } from './protocol.js';
 
@@ -41,7 +40,7 @@ export function serveEngine(engine: Engine, port: HostPort, onClose: () => Promi
     const { id } = message;
     const answer = message.type === 'call'
       ? Promise.resolve().then(() => dispatch(engine, parseCall(message.method, message.args)))
-      : resolveMedia(engine.db, engine.thumbs, message.path).then((m) => (m.kind === 'bytes'
+      : Promise.resolve().then(() => engine.media(message.path)).then((m) => (m.kind === 'bytes'
         ? { type: m.type, data: new Uint8Array(m.data.buffer, m.data.byteOffset, m.data.byteLength) }
         : { type: m.type, path: m.path }));
     answer.then(

@@ -7,8 +7,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Assigner } from './assign.js';
 import { defaultAssigner } from './assign.js';
-import type { VectorStore } from '../db/repos/vectors.js';
-import { VectorIndex, type MaintenanceAction } from './vector-index.js';
+import { VectorIndex, type MaintenanceAction, type VectorSources } from './vector-index.js';
 
 /** Space names become folder names: keep them to a safe alphabet. */
 const SPACE_NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
@@ -19,7 +18,7 @@ export class IndexSet {
 
   constructor(
     private readonly dir: string,
-    private readonly store: VectorStore,
+    private readonly store: VectorSources,
     private readonly log?: (message: string) => void,
     /** See OpenOptions.flatLimit. */
     private readonly flatLimit?: number,

@@ -46,6 +46,13 @@ export interface VectorSource {
   deletions(afterSeq: number): { ids: number[]; lastSeq: number };
 }
 
+/** Where the indexes of every space are fed from (the library's vector store, db/repos/vectors.ts). */
+export interface VectorSources {
+  source(space: string): VectorSource;
+  /** Forgets a space's deletion-log entries its index has applied. */
+  pruneDeletions(space: string, appliedSeq: number): void;
+}
+
 export interface SearchOptions {
   readonly k?: number;
   /** Inverted lists probed; defaults to DEFAULT_NPROBE (capped at nlist). */

@@ -1,23 +1,18 @@
 import { open } from 'node:fs/promises';
 import { webcrypto } from 'node:crypto';
 import type { IndexProgress, IndexSummary } from '../contract/api.js';
-import type { Db } from '../db/database.js';
+import type { Repos } from '../db/repos/index.js';
+import { derivedFromRow, type DerivedColumns, type PhotoRow } from '../db/repos/photos.js';
 import { DecodeError, decodePhoto, type Encoded } from './decoder.js';
 import { fsArg } from './fsnames.js';
 import { finishJob, startJob, updateJob } from './jobs.js';
-import { readMeta, type PhotoMeta } from './metadata.js';
-import { markMissing, mergeInto, missingTwin, type PhotoRow } from './photos.js';
+import { readMeta } from './metadata.js';
 import { RENDITIONS, type ThumbnailStore } from './thumbnails.js';
 import { describeFsError } from './walk.js';
 import { errorMessage } from '../util/errors.js';
 
 /** Everything derived from a photo's content: identical for identical bytes. */
-interface Derived extends PhotoMeta {
-  readonly format: string;
-  readonly width: number;
-  readonly height: number;
-  readonly orientation: number;
-}
+type Derived = DerivedColumns;
 
 type Outcome =
   | { readonly kind: 'ok'; readonly row: PhotoRow; readonly hash: string; readonly derived: Derived; readonly thumbs: readonly Encoded[] }
@@ -32,19 +27,8 @@ export interface IndexOptions {
 }
 
 export interface IndexContext {
-  readonly db: Db;
+  readonly repos: Repos;
   readonly thumbs: ThumbnailStore;
-}
-
-const DERIVED_COLUMNS = `format, width, height, orientation, taken_at, taken_at_ms, taken_at_source,
-  camera_make, camera_model, lens, gps_lat, gps_lon, gps_alt`;
-
-function derivedFromRow(r: PhotoRow): Derived {
-  return {
-    format: r.format ?? 'unknown', width: r.width ?? 0, height: r.height ?? 0, orientation: r.orientation ?? 1,
-    takenAt: r.taken_at, takenAtMs: r.taken_at_ms, takenAtSource: r.taken_at_source,
-    cameraMake: r.camera_make, cameraModel: r.camera_model, lens: r.lens, gpsLat: r.gps_lat, gpsLon: r.gps_lon, gpsAlt: r.gps_alt,
-  };
 }
 
 async function sha256(buf: Buffer): Promise<string> {
@@ -75,12 +59,11 @@ async function processOne(ctx: IndexContext, row: PhotoRow): Promise<Outcome> {
   }
   if (file.buf.length === 0) return { kind: 'error', row, hash: null, reason: 'empty file (0 bytes)' };
   const hash = await sha256(file.buf);
-  const { db, thumbs } = ctx;
-  const haveThumbs = thumbs.has(db, hash);
-  const twin = missingTwin(db, hash, row.id, row.path);
+  const { repos, thumbs } = ctx;
+  const haveThumbs = thumbs.has(hash);
+  const twin = repos.photos.missingTwin(hash, row.id, row.path);
   if (twin && haveThumbs) return { kind: 'moved', row, hash, keepId: twin.id, thumbs: [] };
-  const donor = db.prepare(`SELECT * FROM photos WHERE hash = ? AND width IS NOT NULL AND state != 'error' LIMIT 1`)
-    .get(hash) as PhotoRow | undefined;
+  const donor = repos.photos.donor(hash);
   if (donor && haveThumbs) return { kind: 'ok', row, hash, derived: derivedFromRow(donor), thumbs: [] };
   try {
     const decoded = await decodePhoto(file.buf, RENDITIONS);
@@ -97,42 +80,29 @@ async function processOne(ctx: IndexContext, row: PhotoRow): Promise<Outcome> {
 }
 
 /** Writes a batch of outcomes in one transaction. A row the scanner changed meanwhile stays pending. */
-function commit(db: Db, thumbs: ThumbnailStore, outcomes: readonly Outcome[], now: number): void {
-  const setOk = db.prepare(`UPDATE photos SET hash = ?, (${DERIVED_COLUMNS}) = (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),
-      state = 'ok', error = NULL, missing_since = NULL, indexed_at = ?
-    WHERE id = ? AND state = 'pending' AND size = ? AND mtime_ms = ?`);
-  const setError = db.prepare(`UPDATE photos SET hash = ?, state = 'error', error = ?, indexed_at = ?
-    WHERE id = ? AND state = 'pending' AND size = ? AND mtime_ms = ?`);
-  const stillPending = db.prepare(`SELECT 1 FROM photos WHERE id = ? AND state = 'pending' AND size = ? AND mtime_ms = ?`);
-  const stillMissing = db.prepare(`SELECT 1 FROM photos WHERE id = ? AND state = 'missing'`);
-  db.transaction(() => {
+function commit(ctx: IndexContext, outcomes: readonly Outcome[], now: number): void {
+  const { repos: { photos }, thumbs } = ctx;
+  ctx.repos.transaction(() => {
     for (const o of outcomes) {
       const r = o.row;
       switch (o.kind) {
-        case 'ok': {
-          thumbs.record(db, o.hash, o.thumbs);
-          const d = o.derived;
-          setOk.run(o.hash, d.format, d.width, d.height, d.orientation, d.takenAt, d.takenAtMs, d.takenAtSource,
-            d.cameraMake, d.cameraModel, d.lens, d.gpsLat, d.gpsLon, d.gpsAlt, now, r.id, r.size, r.mtime_ms);
+        case 'ok':
+          thumbs.record(o.hash, o.thumbs);
+          photos.setOk(r, o.hash, o.derived, now);
           break;
-        }
         case 'moved':
-          thumbs.record(db, o.hash, o.thumbs);
-          if (stillPending.get(r.id, r.size, r.mtime_ms) && stillMissing.get(o.keepId)) mergeInto(db, o.keepId, r.id);
+          thumbs.record(o.hash, o.thumbs);
+          if (photos.stillPending(r) && photos.isMissing(o.keepId)) photos.mergeInto(o.keepId, r.id);
           break;
         case 'error':
-          setError.run(o.hash, o.reason, now, r.id, r.size, r.mtime_ms);
+          photos.setError(r, o.hash, o.reason, now);
           break;
         case 'missing':
-          if (stillPending.get(r.id, r.size, r.mtime_ms)) markMissing(db, r, now);
+          if (photos.stillPending(r)) photos.markMissing(r, now);
           break;
       }
     }
-  })();
-}
-
-function countPending(db: Db): number {
-  return (db.prepare(`SELECT COUNT(*) AS n FROM photos WHERE state = 'pending'`).get() as { n: number }).n;
+  });
 }
 
 /**
@@ -140,10 +110,11 @@ function countPending(db: Db): number {
  * idempotent and committed in small batches, so after a crash the next run simply carries on.
  */
 export async function indexPending(ctx: IndexContext, opts: IndexOptions = {}): Promise<IndexSummary> {
-  const { db } = ctx;
+  const { repos } = ctx;
+  const { photos, jobs } = repos;
   const started = Date.now();
   const concurrency = Math.max(1, opts.concurrency ?? 4);
-  const jobId = startJob(db, 'index', countPending(db), started);
+  const jobId = startJob(repos, 'index', photos.countPending(), started);
   const summary = { processed: 0, ok: 0, failed: 0, moved: 0, missing: 0 };
   const buffer: Outcome[] = [];
   let lastFlush = Date.now();
@@ -151,10 +122,10 @@ export async function indexPending(ctx: IndexContext, opts: IndexOptions = {}): 
   let reported = '';
 
   const flush = (): void => {
-    if (buffer.length > 0) commit(db, ctx.thumbs, buffer.splice(0), Date.now());
-    const remaining = countPending(db);
+    if (buffer.length > 0) commit(ctx, buffer.splice(0), Date.now());
+    const remaining = photos.countPending();
     const total = summary.processed + remaining;
-    updateJob(db, jobId, { total, done: summary.processed, failed: summary.failed });
+    updateJob(jobs, jobId, { total, done: summary.processed, failed: summary.failed });
     const elapsed = (Date.now() - started) / 1000;
     const rate = elapsed > 0 ? summary.processed / elapsed : 0;
     const key = `${total}/${summary.processed}/${summary.failed}`;
@@ -167,17 +138,16 @@ export async function indexPending(ctx: IndexContext, opts: IndexOptions = {}): 
     lastFlush = Date.now();
   };
 
-  const next = db.prepare(`SELECT * FROM photos WHERE state = 'pending' AND id > ? ORDER BY id LIMIT 64`);
   let lastId = 0;
   const inflight = new Set<Promise<void>>();
   try {
     for (;;) {
       if (opts.signal?.aborted) break;
-      const batch = next.all(lastId) as PhotoRow[];
+      const batch = photos.pendingAfter(lastId, 64);
       if (batch.length === 0) {
         await Promise.all(inflight);
         flush();
-        if (countPending(db) === 0) break;
+        if (photos.countPending() === 0) break;
         // Rows became pending behind the cursor (a watcher, a revived file): take another pass.
         lastId = 0;
         continue;
@@ -201,11 +171,11 @@ export async function indexPending(ctx: IndexContext, opts: IndexOptions = {}): 
     }
     await Promise.all(inflight);
     flush();
-    ctx.thumbs.collectGarbage(db);
-    finishJob(db, jobId, opts.signal?.aborted ? 'interrupted' : 'done', opts.signal?.aborted ? 'paused' : null);
+    ctx.thumbs.collectGarbage();
+    finishJob(jobs, jobId, opts.signal?.aborted ? 'interrupted' : 'done', opts.signal?.aborted ? 'paused' : null);
   } catch (err) {
     await Promise.allSettled(inflight);
-    finishJob(db, jobId, 'failed', errorMessage(err));
+    finishJob(jobs, jobId, 'failed', errorMessage(err));
     throw err;
   }
   return { jobId, ...summary, ms: Date.now() - started };

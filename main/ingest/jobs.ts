@@ -1,11 +1,8 @@
-import type { JobInfo, JobState } from '../contract/api.js';
-import type { Db } from '../db/database.js';
+/** Indexing runs as job records: one process indexes a library at a time; a run that died is noticed. */
+import type { JobState } from '../contract/api.js';
 import { UserError } from '../contract/errors.js';
-
-interface JobRow {
-  id: number; kind: string; state: JobState; pid: number; started_at: number; updated_at: number;
-  finished_at: number | null; total: number; done: number; failed: number; message: string | null;
-}
+import type { JobsRepo } from '../db/repos/jobs.js';
+import type { Repos } from '../db/repos/index.js';
 
 export class LibraryBusyError extends UserError {
   constructor(readonly pid: number) {
@@ -22,40 +19,25 @@ function alive(pid: number): boolean {
   }
 }
 
-function toInfo(r: JobRow): JobInfo {
-  return {
-    id: r.id, kind: r.kind, state: r.state, startedAt: r.started_at, updatedAt: r.updated_at,
-    finishedAt: r.finished_at, total: r.total, done: r.done, failed: r.failed, message: r.message,
-  };
-}
-
 /**
  * Starts a job record. A 'running' job whose process is gone (killed, crashed, power cut) is
  * marked 'interrupted'; its work is still pending in the photos table and this job takes it up.
  */
-export function startJob(db: Db, kind: string, total: number, now: number = Date.now()): number {
-  return db.transaction(() => {
-    const running = db.prepare(`SELECT * FROM jobs WHERE state = 'running'`).all() as JobRow[];
-    for (const j of running) {
+export function startJob(repos: Repos, kind: string, total: number, now: number = Date.now()): number {
+  const { jobs } = repos;
+  return repos.transaction(() => {
+    for (const j of jobs.running()) {
       if (j.pid !== process.pid && alive(j.pid)) throw new LibraryBusyError(j.pid);
-      db.prepare(`UPDATE jobs SET state = 'interrupted', finished_at = ?, message = ? WHERE id = ?`)
-        .run(now, j.pid === process.pid ? 'superseded' : `process ${j.pid} stopped before finishing`, j.id);
+      jobs.interrupt(j.id, now, j.pid === process.pid ? 'superseded' : `process ${j.pid} stopped before finishing`);
     }
-    const info = db.prepare(`INSERT INTO jobs (kind, state, pid, started_at, updated_at, total) VALUES (?, 'running', ?, ?, ?, ?)`)
-      .run(kind, process.pid, now, now, total);
-    return Number(info.lastInsertRowid);
-  })();
+    return jobs.insert(kind, process.pid, now, total);
+  });
 }
 
-export function updateJob(db: Db, id: number, p: { total: number; done: number; failed: number }, now: number = Date.now()): void {
-  db.prepare('UPDATE jobs SET total = ?, done = ?, failed = ?, updated_at = ? WHERE id = ?').run(p.total, p.done, p.failed, now, id);
+export function updateJob(jobs: JobsRepo, id: number, p: { total: number; done: number; failed: number }, now: number = Date.now()): void {
+  jobs.update(id, p, now);
 }
 
-export function finishJob(db: Db, id: number, state: Exclude<JobState, 'running'>, message: string | null, now: number = Date.now()): void {
-  db.prepare('UPDATE jobs SET state = ?, finished_at = ?, updated_at = ?, message = ? WHERE id = ?').run(state, now, now, message, id);
-}
-
-export function lastJob(db: Db): JobInfo | null {
-  const r = db.prepare('SELECT * FROM jobs ORDER BY id DESC LIMIT 1').get() as JobRow | undefined;
-  return r ? toInfo(r) : null;
+export function finishJob(jobs: JobsRepo, id: number, state: Exclude<JobState, 'running'>, message: string | null, now: number = Date.now()): void {
+  jobs.finish(id, state, message, now);
 }

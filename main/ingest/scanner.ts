@@ -1,8 +1,8 @@
 import { readdirSync, statSync } from 'node:fs';
 import { sep } from 'node:path';
-import type { Db } from '../db/database.js';
-import { setFolderState, type FolderRow } from './folders.js';
-import { markMissing } from './photos.js';
+import type { Repos } from '../db/repos/index.js';
+import type { FoundRow, KnownFile } from '../db/repos/photos.js';
+import type { FolderRow } from './folders.js';
 import { walk, type FoundFile } from './walk.js';
 
 export interface ScanCounts {
@@ -28,17 +28,6 @@ export interface ScanOptions {
   readonly now?: number;
 }
 
-interface KnownRow {
-  readonly id: number;
-  readonly path: string;
-  readonly size: number;
-  readonly mtime_ms: number;
-  readonly ctime_ms: number;
-  readonly state: string;
-  readonly hash: string | null;
-  readonly added_at: number;
-}
-
 /** Whether a library folder's root can be scanned now, or should be taken for offline. */
 export function rootAvailable(folder: FolderRow): boolean {
   try {
@@ -53,13 +42,14 @@ export function rootAvailable(folder: FolderRow): boolean {
   }
 }
 
-function rowsUnder(db: Db, folderId: number, dir: string, recursive: boolean): KnownRow[] {
+function rowsUnder(repos: Repos, folderId: number, dir: string, recursive: boolean): KnownFile[] {
   const prefix = dir.endsWith(sep) ? dir : dir + sep;
-  // Range on the path index: every string that starts with prefix sorts in [prefix, prefix + U+10FFFF).
-  const rows = db.prepare(`SELECT id, path, size, mtime_ms, ctime_ms, state, hash, added_at FROM photos
-                           WHERE folder_id = ? AND path >= ? AND path < ?`)
-    .all(folderId, prefix, prefix + '\u{10FFFF}') as KnownRow[];
+  const rows = repos.photos.under(folderId, prefix);
   return recursive ? rows : rows.filter((r) => !r.path.slice(prefix.length).includes(sep));
+}
+
+function asRow(f: FoundFile): FoundRow {
+  return { path: f.path.text, pathRaw: f.path.raw, size: f.size, mtimeMs: f.mtimeMs, ctimeMs: f.ctimeMs, state: f.error ? 'error' : 'pending', error: f.error };
 }
 
 function isUnder(path: string, dirs: readonly string[]): boolean {
@@ -71,14 +61,15 @@ function isUnder(path: string, dirs: readonly string[]): boolean {
  * unchanged ones (same size and mtime) cost no write; new and changed ones become 'pending' for
  * the indexer; vanished ones become 'missing' (kept, so a file that comes back keeps its identity).
  */
-export function scanFolder(db: Db, folder: FolderRow, opts: ScanOptions = {}): ScanResult {
+export function scanFolder(repos: Repos, folder: FolderRow, opts: ScanOptions = {}): ScanResult {
+  const { photos, folders } = repos;
   const now = opts.now ?? Date.now();
   const counts: ScanCounts = { seen: 0, added: 0, changed: 0, missing: 0, revived: 0, errors: 0 };
   if (!rootAvailable(folder)) {
-    setFolderState(db, folder.id, 'offline');
+    folders.setState(folder.id, 'offline');
     return { counts, skippedDirs: [], offline: true };
   }
-  setFolderState(db, folder.id, 'ok');
+  folders.setState(folder.id, 'ok');
   const dir = opts.dir ?? folder.path;
   const recursive = opts.recursive ?? true;
   let dirExists = true;
@@ -87,23 +78,16 @@ export function scanFolder(db: Db, folder: FolderRow, opts: ScanOptions = {}): S
     ? walk({ text: dir, raw: null }, { recursive })
     : { files: [] as FoundFile[], unreadableDirs: [] };
   const skippedDirs = unreadableDirs.map((d) => d.path);
-  const known = new Map(rowsUnder(db, folder.id, dir, recursive).map((r) => [r.path, r]));
+  const known = new Map(rowsUnder(repos, folder.id, dir, recursive).map((r) => [r.path, r]));
 
-  const insert = db.prepare(`INSERT INTO photos (folder_id, path, path_raw, size, mtime_ms, ctime_ms, state, error, added_at)
-                             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                             ON CONFLICT(path) DO UPDATE SET folder_id = excluded.folder_id, path_raw = excluded.path_raw,
-                               size = excluded.size, mtime_ms = excluded.mtime_ms, ctime_ms = excluded.ctime_ms,
-                               state = excluded.state, error = excluded.error, missing_since = NULL`);
-  const update = db.prepare(`UPDATE photos SET size = ?, mtime_ms = ?, ctime_ms = ?, state = ?, error = ?, missing_since = NULL
-                             WHERE id = ?`);
 
-  const apply = db.transaction((batch: FoundFile[]) => {
+  const apply = (batch: FoundFile[]): void => repos.transaction(() => {
     for (const f of batch) {
-      const state = f.error ? 'error' : 'pending';
+      const found = asRow(f);
       const row = known.get(f.path.text);
       known.delete(f.path.text);
       if (!row) {
-        insert.run(folder.id, f.path.text, f.path.raw, f.size, f.mtimeMs, f.ctimeMs, state, f.error, now);
+        photos.insertFound(folder.id, found, now);
         counts.added++;
         if (f.error) counts.errors++;
         continue;
@@ -112,10 +96,10 @@ export function scanFolder(db: Db, folder: FolderRow, opts: ScanOptions = {}): S
       // An error row is retried when anything about the inode changed (a chmod only moves ctime).
       const retry = row.state === 'error' && row.ctime_ms !== f.ctimeMs;
       if (row.state === 'missing') {
-        update.run(f.size, f.mtimeMs, f.ctimeMs, state, f.error, row.id);
+        photos.updateFound(row.id, found);
         counts.revived++;
       } else if (!same || retry) {
-        update.run(f.size, f.mtimeMs, f.ctimeMs, state, f.error, row.id);
+        photos.updateFound(row.id, found);
         counts.changed++;
       }
       if (f.error) counts.errors++;
@@ -126,14 +110,12 @@ export function scanFolder(db: Db, folder: FolderRow, opts: ScanOptions = {}): S
   counts.seen = files.length;
 
   const gone = [...known.values()].filter((r) => r.state !== 'missing' && !isUnder(r.path, skippedDirs));
-  db.transaction(() => {
+  repos.transaction(() => {
     for (const r of gone) {
-      markMissing(db, r, now);
+      photos.markMissing(r, now);
       counts.missing++;
     }
-    if (dir === folder.path) {
-      db.prepare('UPDATE folders SET last_scan_at = ?, root_dev = ? WHERE id = ?').run(now, String(statSync(folder.path).dev), folder.id);
-    }
-  })();
+    if (dir === folder.path) folders.markScanned(folder.id, now, String(statSync(folder.path).dev));
+  });
   return { counts, skippedDirs, offline: false };
 }

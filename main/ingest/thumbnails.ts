@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ThumbnailSize } from '../contract/api.js';
-import type { Db } from '../db/database.js';
+import { THUMBNAIL_SIZES } from '../contract/media.js';
+import type { ThumbnailsRepo } from '../db/repos/thumbnails.js';
 import { TMP_SUFFIX, writeFileAtomic } from '../util/atomic.js';
 import type { Encoded } from './decoder.js';
 
@@ -13,8 +13,6 @@ export interface Rendition {
   readonly quality: number;
 }
 
-/** Sizes the UI can ask for. */
-export const THUMBNAIL_SIZES: readonly ThumbnailSize[] = [256, 1024];
 
 /**
  * The picture image encoders read: shortest side 224, the input of the CLIP ViT-B packs, so their
@@ -33,7 +31,7 @@ const NAME = /^([0-9a-f]{64})-(\d+)\.jpg$/;
 
 /** Thumbnails on disk, named by content hash and size, so copies and moved files share them. */
 export class ThumbnailStore {
-  constructor(readonly dir: string) {
+  constructor(readonly dir: string, private readonly records: ThumbnailsRepo) {
     mkdirSync(dir, { recursive: true });
   }
 
@@ -55,8 +53,8 @@ export class ThumbnailStore {
   }
 
   /** True when every rendition is recorded and on disk at its recorded length. */
-  has(db: Db, hash: string): boolean {
-    const rows = db.prepare('SELECT size, bytes FROM thumbnails WHERE hash = ?').all(hash) as { size: number; bytes: number }[];
+  has(hash: string): boolean {
+    const rows = this.records.ofHash(hash);
     if (rows.length < RENDITIONS.length) return false;
     return rows.every((r) => {
       try { return statSync(this.pathFor(hash, r.size)).size === r.bytes; } catch { return false; }
@@ -73,19 +71,17 @@ export class ThumbnailStore {
     await Promise.all(thumbs.map((t) => writeFileAtomic(this.pathFor(hash, t.size), t.data, { durable: false })));
   }
 
-  record(db: Db, hash: string, thumbs: readonly Encoded[]): void {
-    const stmt = db.prepare('INSERT OR REPLACE INTO thumbnails (hash, size, width, height, bytes, format) VALUES (?, ?, ?, ?, ?, ?)');
-    for (const t of thumbs) stmt.run(hash, t.size, t.width, t.height, t.data.length, t.format);
+  record(hash: string, thumbs: readonly Encoded[]): void {
+    this.records.record(hash, thumbs.map((t) => ({ size: t.size, width: t.width, height: t.height, bytes: t.data.length, format: t.format })));
   }
 
   /**
    * Makes disk and database agree: drops records whose content no photo has any more, and files
    * that no record names (left by a crash between writing a file and committing its row).
    */
-  collectGarbage(db: Db): { removedFiles: number; removedRows: number } {
-    const removedRows = db.prepare('DELETE FROM thumbnails WHERE hash NOT IN (SELECT hash FROM photos WHERE hash IS NOT NULL)').run().changes;
-    const known = new Set((db.prepare('SELECT hash, size FROM thumbnails').all() as { hash: string; size: number }[])
-      .map((r) => `${r.hash}-${r.size}`));
+  collectGarbage(): { removedFiles: number; removedRows: number } {
+    const removedRows = this.records.dropOrphans();
+    const known = this.records.keys();
     let removedFiles = 0;
     for (const sub of readdirSync(this.dir)) {
       const subdir = join(this.dir, sub);
@@ -100,8 +96,7 @@ export class ThumbnailStore {
     return { removedFiles, removedRows };
   }
 
-  usage(db: Db): { files: number; bytes: number } {
-    const r = db.prepare('SELECT COUNT(*) AS files, COALESCE(SUM(bytes), 0) AS bytes FROM thumbnails').get() as { files: number; bytes: number };
-    return r;
+  usage(): { files: number; bytes: number } {
+    return this.records.usage();
   }
 }

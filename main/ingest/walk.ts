@@ -1,5 +1,5 @@
 import { readdirSync, statSync, type Dirent, type Stats } from 'node:fs';
-import { isSkippedName, isSupportedName } from './formats.js';
+import { isSkippedName, isSupportedName } from '../contract/formats.js';
 import { displayName, fsArg, isValidUtf8, joinPath, REPLACEMENT_CHAR, type FsPath } from './fsnames.js';
 import { errorMessage } from '../util/errors.js';
 

@@ -1,8 +1,7 @@
 import { watch, type FSWatcher } from 'chokidar';
 import { basename, dirname, sep } from 'node:path';
-import type { Engine } from '../engine/engine.js';
 import type { FolderRow } from './folders.js';
-import { isSkippedName, isSupportedName } from './formats.js';
+import { isSkippedName, isSupportedName } from '../contract/formats.js';
 import { REPLACEMENT_CHAR } from './fsnames.js';
 import { rootAvailable } from './scanner.js';
 import { errorMessage } from '../util/errors.js';
@@ -16,6 +15,17 @@ export interface WatchOptions {
   readonly healthIntervalMs?: number;
   /** chokidar polling, for network shares whose events do not reach this machine. */
   readonly usePolling?: boolean;
+}
+
+/** What the watcher needs of whoever runs it (the engine): folders, scans, indexing, and where to report. */
+export interface WatchHost {
+  folderRows(): FolderRow[];
+  /** Scans a folder, or a part of it; says whether its root is offline. */
+  scanOne(folder: FolderRow, dir?: string, recursive?: boolean): { readonly offline: boolean };
+  index(): Promise<unknown>;
+  /** Calls `listener` whenever folders are added or removed; returns the unsubscribe. */
+  onFoldersChanged(listener: () => void): () => void;
+  reportError(message: string): void;
 }
 
 interface Scope { readonly dir: string; readonly recursive: boolean }
@@ -36,13 +46,13 @@ export class LibraryWatcher {
   private readonly debounceMs: number;
   private readonly maxWaitMs: number;
 
-  private constructor(private readonly engine: Engine, private readonly opts: WatchOptions) {
+  private constructor(private readonly host: WatchHost, private readonly opts: WatchOptions) {
     this.debounceMs = opts.debounceMs ?? 400;
     this.maxWaitMs = opts.maxWaitMs ?? 3000;
   }
 
-  static async start(engine: Engine, opts: WatchOptions): Promise<LibraryWatcher> {
-    const w = new LibraryWatcher(engine, opts);
+  static async start(host: WatchHost, opts: WatchOptions): Promise<LibraryWatcher> {
+    const w = new LibraryWatcher(host, opts);
     await w.open();
     return w;
   }
@@ -50,14 +60,14 @@ export class LibraryWatcher {
   private rootPaths = new Set<string>();
 
   private roots(): FolderRow[] {
-    const rows = this.engine.folderRows();
+    const rows = this.host.folderRows();
     this.rootPaths = new Set(rows.map((f) => f.path));
     return rows;
   }
 
   /** Roots handed to chokidar. */
   private watched = new Set<string>();
-  private offEngine: (() => void) | null = null;
+  private offFolders: (() => void) | null = null;
 
   private async open(): Promise<void> {
     const roots = this.roots().filter((f) => f.state === 'ok').map((f) => f.path);
@@ -82,11 +92,11 @@ export class LibraryWatcher {
       if (this.rootPaths.has(p)) void this.checkHealth();
       else this.enqueue({ dir: p, recursive: true });
     });
-    watcher.on('error', (err) => this.engine.emit({ type: 'watch-error', message: errorMessage(err) }));
+    watcher.on('error', (err) => this.host.reportError(errorMessage(err)));
     // chokidar reports ready only once it has something to watch.
     if (roots.length > 0) await new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
     // Folders added or removed while running are watched (or let go) at once.
-    this.offEngine = this.engine.on((e) => { if (e.type === 'folders') this.syncRoots(); });
+    this.offFolders = this.host.onFoldersChanged(() => this.syncRoots());
     this.healthTimer = setInterval(() => void this.checkHealth(), this.opts.healthIntervalMs ?? 5000);
     this.healthTimer.unref();
   }
@@ -115,7 +125,7 @@ export class LibraryWatcher {
     this.quietTimer = null;
     const scopes = coalesce(this.scopes.splice(0));
     this.chain = this.chain.then(() => this.process(scopes)).catch((err: unknown) => {
-      this.engine.emit({ type: 'watch-error', message: errorMessage(err) });
+      this.host.reportError(errorMessage(err));
     });
   }
 
@@ -125,9 +135,9 @@ export class LibraryWatcher {
     for (const s of scopes) {
       const folder = roots.find((f) => inside(s.dir, f.path));
       if (!folder) continue;
-      this.engine.scanOne(folder, s.dir, s.recursive);
+      this.host.scanOne(folder, s.dir, s.recursive);
     }
-    await this.engine.index();
+    await this.host.index();
   }
 
   /** Watches roots added since, lets go of roots removed since. */
@@ -161,15 +171,15 @@ export class LibraryWatcher {
       for (const f of this.roots()) {
         // Cheap check first: only a root that changed state is rescanned.
         if ((rootAvailable(f) ? 'ok' : 'offline') === f.state) continue;
-        const now = this.engine.scanOne(f).offline ? 'offline' : 'ok';
+        const now = this.host.scanOne(f).offline ? 'offline' : 'ok';
         if (now === f.state) continue;
         changed = true;
         if (now === 'ok') this.watchRoot(f.path);
         else this.unwatchRoot(f.path);
       }
-      if (changed) await this.engine.index();
+      if (changed) await this.host.index();
     }).catch((err: unknown) => {
-      this.engine.emit({ type: 'watch-error', message: errorMessage(err) });
+      this.host.reportError(errorMessage(err));
     });
     return this.chain;
   }
@@ -185,7 +195,7 @@ export class LibraryWatcher {
 
   async close(): Promise<void> {
     this.closed = true;
-    this.offEngine?.();
+    this.offFolders?.();
     if (this.quietTimer) clearTimeout(this.quietTimer);
     if (this.healthTimer) clearInterval(this.healthTimer);
     await this.watcher?.close();

@@ -176,13 +176,13 @@ describe('the app in Chromium', () => {
     await expect.poll(() => page.getByTestId('paused').isVisible()).toBe(true);
     const status = await lib.engine.status();
     expect(status.indexing.paused).toBe(true);
-    const embedded = (lib.engine.db.prepare(`SELECT count(DISTINCT content_id) n FROM vectors WHERE space = 'clip.tiny-clip'`).get() as { n: number }).n;
+    const embedded = (lib.engine.internals.db.prepare(`SELECT count(DISTINCT content_id) n FROM vectors WHERE space = 'clip.tiny-clip'`).get() as { n: number }).n;
     // Work was left: photos not reached, or pictures not yet embedded.
     expect(status.counts.pending > 0 || embedded < PHOTOS + 24).toBe(true);
     await shot('09-paused');
     await page.getByRole('button', { name: 'Resume' }).click();
     await expect.poll(() => page.getByTestId('library-counts').textContent(), { timeout: 90_000 }).toContain(`${PHOTOS + 24} photos indexed`);
-    await expect.poll(() => (lib.engine.db.prepare(`SELECT count(DISTINCT content_id) n FROM vectors WHERE space = 'clip.tiny-clip'`).get() as { n: number }).n, { timeout: 60_000 }).toBe(PHOTOS + 24);
+    await expect.poll(() => (lib.engine.internals.db.prepare(`SELECT count(DISTINCT content_id) n FROM vectors WHERE space = 'clip.tiny-clip'`).get() as { n: number }).n, { timeout: 60_000 }).toBe(PHOTOS + 24);
   });
 
   it('settings: installs a catalog pack with progress, and shows the device the models actually run on', async () => {

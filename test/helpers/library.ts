@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { Engine, type EngineOptions } from '../../main/engine/engine.js';
-import type { PhotoRow } from '../../main/ingest/photos.js';
+import type { PhotoRow } from '../../main/db/repos/photos.js';
 import { tempDir } from './fixtures.js';
 
 export interface TestLibrary {
@@ -19,20 +19,20 @@ export function testLibrary(opts: Omit<EngineOptions, 'libraryDir'> = {}): TestL
   const photos = join(t.dir, 'photos');
   return {
     engine, photos, root: t.dir,
-    rows: () => engine.db.prepare('SELECT * FROM photos ORDER BY path').all() as PhotoRow[],
-    row: (path) => engine.db.prepare('SELECT * FROM photos WHERE path = ?').get(path) as PhotoRow | undefined,
+    rows: () => engine.internals.db.prepare('SELECT * FROM photos ORDER BY path').all() as PhotoRow[],
+    row: (path) => engine.internals.db.prepare('SELECT * FROM photos WHERE path = ?').get(path) as PhotoRow | undefined,
     close: async () => { await engine.close(); t.cleanup(); },
   };
 }
 
 export function addToAlbum(engine: Engine, name: string, photoId: number): number {
   const now = Date.now();
-  const album = Number(engine.db.prepare('INSERT INTO albums (name, created_at, updated_at) VALUES (?, ?, ?)').run(name, now, now).lastInsertRowid);
-  engine.db.prepare('INSERT INTO album_items (album_id, photo_id, position, added_at) VALUES (?, ?, 1, ?)').run(album, photoId, now);
+  const album = Number(engine.internals.db.prepare('INSERT INTO albums (name, created_at, updated_at) VALUES (?, ?, ?)').run(name, now, now).lastInsertRowid);
+  engine.internals.db.prepare('INSERT INTO album_items (album_id, photo_id, position, added_at) VALUES (?, ?, 1, ?)').run(album, photoId, now);
   return album;
 }
 
 export function albumPhotoIds(engine: Engine, album: number): number[] {
-  return (engine.db.prepare('SELECT photo_id FROM album_items WHERE album_id = ? ORDER BY photo_id').all(album) as { photo_id: number }[])
+  return (engine.internals.db.prepare('SELECT photo_id FROM album_items WHERE album_id = ? ORDER BY photo_id').all(album) as { photo_id: number }[])
     .map((r) => r.photo_id);
 }

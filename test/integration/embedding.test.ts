@@ -7,7 +7,6 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { copyFileSync, existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EmbedProgress } from '../../main/contract/api.js';
-import { servingSpace } from '../../main/embed/embedder.js';
 import { MODEL_INPUT_SIZE, RENDITIONS } from '../../main/ingest/thumbnails.js';
 import { tempDir, writeImage } from '../helpers/fixtures.js';
 import { testLibrary, type TestLibrary } from '../helpers/library.js';
@@ -29,7 +28,7 @@ afterEach(async () => {
 });
 
 const count = (l: TestLibrary, space: string): { n: number; items: number } =>
-  l.engine.db.prepare('SELECT count(*) n, count(DISTINCT content_id) items FROM vectors WHERE space = ?').get(space) as { n: number; items: number };
+  l.engine.internals.db.prepare('SELECT count(*) n, count(DISTINCT content_id) items FROM vectors WHERE space = ?').get(space) as { n: number; items: number };
 
 async function photos(l: TestLibrary, n: number): Promise<void> {
   for (let i = 0; i < n; i++) await writeImage(join(l.photos, `p${i}.jpg`), { width: 160 + i * 7, height: 120, seed: i + 1 });
@@ -67,14 +66,14 @@ describe('embedding while indexing', () => {
     expect(cnnCount.items).toBe(12);
     expect(cnnCount.n).toBeGreaterThan(12 * 6);
     // Each picture finds itself first, through the index.
-    const index = await lib.engine.indexes.get('clip.clip-a', clip.embeddingDim!);
-    const rows = lib.engine.db.prepare(`SELECT content_id, data FROM vectors WHERE space = 'clip.clip-a'`).all() as { content_id: number; data: Buffer }[];
+    const index = await lib.engine.internals.indexes.get('clip.clip-a', clip.embeddingDim!);
+    const rows = lib.engine.internals.db.prepare(`SELECT content_id, data FROM vectors WHERE space = 'clip.clip-a'`).all() as { content_id: number; data: Buffer }[];
     for (const r of rows) {
       const v = new Float32Array(r.data.buffer.slice(r.data.byteOffset, r.data.byteOffset + r.data.length));
       expect(index.search(v, { k: 1 })[0]!.item).toBe(r.content_id);
     }
     // Regional vectors carry boxes inside the picture.
-    const boxes = lib.engine.db.prepare(`SELECT box_x x, box_y y, box_w w, box_h h FROM vectors WHERE space = 'cnn.cnn-a' AND region > 0`).all() as { x: number; y: number; w: number; h: number }[];
+    const boxes = lib.engine.internals.db.prepare(`SELECT box_x x, box_y y, box_w w, box_h h FROM vectors WHERE space = 'cnn.cnn-a' AND region > 0`).all() as { x: number; y: number; w: number; h: number }[];
     for (const b of boxes) {
       expect(b.x).toBeGreaterThanOrEqual(0);
       expect(b.x + b.w).toBeLessThanOrEqual(1 + 1e-9);
@@ -92,7 +91,7 @@ describe('embedding while indexing', () => {
     await lib.engine.scan();
     await lib.engine.index();
     const [p0, p1, p2] = [0, 1, 2].map((i) => lib.row(join(lib.photos, `p${i}.jpg`))!);
-    const thumbs = lib.engine.thumbs;
+    const thumbs = lib.engine.internals.thumbs;
     // p0's encoders' picture is replaced by another picture: its vector must be that picture's.
     await writeImage(thumbs.pathFor(p0!.hash!, MODEL_INPUT_SIZE), { width: 448, height: 336, seed: 77 });
     rmSync(thumbs.pathFor(p1!.hash!, MODEL_INPUT_SIZE));
@@ -101,11 +100,11 @@ describe('embedding while indexing', () => {
     await lib.engine.importModel(packs.clip, { name: 'clip-a' });
     const [summary] = await lib.engine.embed();
     expect(summary).toMatchObject({ embedded: 3, failed: 0 });
-    const enc = await lib.engine.encoders.clip('clip-a');
+    const enc = await lib.engine.internals.encoders.clip('clip-a');
     const expected = await enc.embedImages([thumbs.pathFor(p0!.hash!, MODEL_INPUT_SIZE), thumbs.pathFor(p1!.hash!, 1024), p2!.path]);
     const stored = [p0, p1, p2].map((p) => {
-      const r = lib.engine.db.prepare(`SELECT data FROM vectors WHERE space = 'clip.clip-a' AND content_id = ?`)
-        .get(lib.engine.vectors.contentId(p!.hash!)) as { data: Buffer };
+      const r = lib.engine.internals.db.prepare(`SELECT data FROM vectors WHERE space = 'clip.clip-a' AND content_id = ?`)
+        .get(lib.engine.internals.repos.vectors.contentId(p!.hash!)) as { data: Buffer };
       return new Float32Array(r.data.buffer.slice(r.data.byteOffset, r.data.byteOffset + r.data.length));
     });
     for (const [i, v] of stored.entries()) {
@@ -124,11 +123,11 @@ describe('embedding while indexing', () => {
     await lib.engine.importModel(packs.clip, { name: 'clip-a' });
     // One picture lost its stored renditions and its file became unreadable.
     const victim = lib.row(join(lib.photos, 'p2.jpg'))!;
-    for (const r of RENDITIONS) rmSync(lib.engine.thumbs.pathFor(victim.hash!, r.size));
+    for (const r of RENDITIONS) rmSync(lib.engine.internals.thumbs.pathFor(victim.hash!, r.size));
     writeFileSync(victim.path, 'garbage');
     const [summary] = await lib.engine.embed();
     expect(summary).toMatchObject({ embedded: 4, failed: 1, complete: true });
-    const failure = lib.engine.db.prepare('SELECT error FROM embed_failures WHERE hash = ?').get(victim.hash) as { error: string };
+    const failure = lib.engine.internals.db.prepare('SELECT error FROM embed_failures WHERE hash = ?').get(victim.hash) as { error: string };
     expect(failure.error).toMatch(/cannot read the picture/);
     // Not retried on every run.
     expect((await lib.engine.embed())[0]).toMatchObject({ embedded: 0, failed: 0 });
@@ -136,7 +135,7 @@ describe('embedding while indexing', () => {
 
   it('switching the active pack keeps search on the old vectors until the new ones cover the library', async () => {
     lib = await indexedWithClip(10);
-    expect(servingSpace(lib.engine.db, 'clip')).toBe('clip.clip-a');
+    expect(lib.engine.internals.spaces.serving('clip')).toBe('clip.clip-a');
     const b = await lib.engine.importModel(packs2.clip, { name: 'clip-b' });
     expect(b.active).toBe(false);
     await lib.engine.useModel('clip-b');
@@ -149,7 +148,7 @@ describe('embedding while indexing', () => {
     const first = partial[0]!.embedded;
     expect(first).toBeGreaterThanOrEqual(3);
     expect(first).toBeLessThan(10);
-    expect(servingSpace(lib.engine.db, 'clip')).toBe('clip.clip-a');
+    expect(lib.engine.internals.spaces.serving('clip')).toBe('clip.clip-a');
     expect(count(lib, 'clip.clip-a').n).toBe(10);
     expect(count(lib, 'clip.clip-b').n).toBe(first);
     const models = await lib.engine.listModels();
@@ -158,7 +157,7 @@ describe('embedding while indexing', () => {
     // Finished: the new space serves, the old one is gone from SQLite and from disk.
     const [done] = await lib.engine.embed();
     expect(done).toMatchObject({ embedded: 10 - first, complete: true });
-    expect(servingSpace(lib.engine.db, 'clip')).toBe('clip.clip-b');
+    expect(lib.engine.internals.spaces.serving('clip')).toBe('clip.clip-b');
     expect(count(lib, 'clip.clip-a').n).toBe(0);
     expect(existsSync(join(lib.engine.libraryDir, 'index', 'clip.clip-a'))).toBe(false);
     expect(existsSync(join(lib.engine.libraryDir, 'index', 'clip.clip-b'))).toBe(true);
@@ -173,7 +172,7 @@ describe('embedding while indexing', () => {
     await lib.engine.removeFolder(lib.photos);
     await lib.engine.embed();
     expect(count(lib, 'clip.clip-a').n).toBe(0);
-    const index = await lib.engine.indexes.get('clip.clip-a', 24);
+    const index = await lib.engine.internals.indexes.get('clip.clip-a', 24);
     expect(index.size).toBe(0);
   });
 
@@ -185,19 +184,19 @@ describe('embedding while indexing', () => {
     await lib.engine.scan();
     await lib.engine.index();
     // Nine pictures: too few to learn from; the raw descriptors serve.
-    expect(servingSpace(lib.engine.db, 'cnn')).toBe('cnn.cnn-a');
+    expect(lib.engine.internals.spaces.serving('cnn')).toBe('cnn.cnn-a');
     expect(count(lib, 'cnn.cnn-a.w1').n).toBe(0);
     await writeImage(join(lib.photos, 'p9.jpg'), { width: 200, height: 150, seed: 99 });
     await lib.engine.scan();
     await lib.engine.index();
-    expect(servingSpace(lib.engine.db, 'cnn')).toBe('cnn.cnn-a.w1');
+    expect(lib.engine.internals.spaces.serving('cnn')).toBe('cnn.cnn-a.w1');
     const raw = count(lib, 'cnn.cnn-a');
     expect(count(lib, 'cnn.cnn-a.w1')).toEqual(raw);
-    const w = lib.engine.db.prepare('SELECT input_dim, output_dim, pictures, vectors FROM whitenings').get() as Record<string, number>;
+    const w = lib.engine.internals.db.prepare('SELECT input_dim, output_dim, pictures, vectors FROM whitenings').get() as Record<string, number>;
     expect(w).toEqual({ input_dim: 96, output_dim: 32, pictures: 10, vectors: raw.n });
     // Whitened vectors: unit length, boxes kept, and each picture's global vector finds itself.
-    const rows = lib.engine.db.prepare(`SELECT content_id, region, box_w, data FROM vectors WHERE space = 'cnn.cnn-a.w1' ORDER BY content_id, region`).all() as { content_id: number; region: number; box_w: number; data: Buffer }[];
-    const index = await lib.engine.indexes.get('cnn.cnn-a.w1', 32);
+    const rows = lib.engine.internals.db.prepare(`SELECT content_id, region, box_w, data FROM vectors WHERE space = 'cnn.cnn-a.w1' ORDER BY content_id, region`).all() as { content_id: number; region: number; box_w: number; data: Buffer }[];
+    const index = await lib.engine.internals.indexes.get('cnn.cnn-a.w1', 32);
     for (const r of rows) {
       const v = new Float32Array(r.data.buffer.slice(r.data.byteOffset, r.data.byteOffset + r.data.length));
       expect(v.length).toBe(32);

@@ -26,7 +26,7 @@ afterEach(async () => {
 });
 
 const states = (l: TestLibrary): Record<string, number> =>
-  Object.fromEntries((l.engine.db.prepare('SELECT state, count(*) n FROM photos GROUP BY state').all() as { state: string; n: number }[]).map((r) => [r.state, r.n]));
+  Object.fromEntries((l.engine.internals.db.prepare('SELECT state, count(*) n FROM photos GROUP BY state').all() as { state: string; n: number }[]).map((r) => [r.state, r.n]));
 
 /** n photos, one decoded at a time; `large` ones take long enough (~0.1 s each) that a run can be caught midway. */
 async function library(n: number, opts: Parameters<typeof testLibrary>[0] = {}, large = false): Promise<TestLibrary> {
@@ -69,7 +69,7 @@ describe('pause and resume', () => {
     await done;
     while ((await lib.engine.status()).indexing.running) await new Promise((r) => setTimeout(r, 20));
     expect(states(lib)).toEqual({ ok: 24 });
-    const vectors = lib.engine.db.prepare(`SELECT count(DISTINCT content_id) n FROM vectors WHERE space = 'clip.clip-a'`).get() as { n: number };
+    const vectors = lib.engine.internals.db.prepare(`SELECT count(DISTINCT content_id) n FROM vectors WHERE space = 'clip.clip-a'`).get() as { n: number };
     expect(vectors.n).toBe(24);
     expect(seen[0]).toEqual({ paused: false, running: true });
     expect(seen).toContainEqual({ paused: true, running: true });
@@ -86,14 +86,14 @@ describe('pause and resume', () => {
     });
     expect(summary.paused).toBe(true);
     expect(states(lib)).toEqual({ ok: 10 });
-    const n = (lib.engine.db.prepare(`SELECT count(DISTINCT content_id) n FROM vectors WHERE space = 'clip.clip-a'`).get() as { n: number }).n;
+    const n = (lib.engine.internals.db.prepare(`SELECT count(DISTINCT content_id) n FROM vectors WHERE space = 'clip.clip-a'`).get() as { n: number }).n;
     expect(n).toBeGreaterThanOrEqual(2);
     expect(n).toBeLessThan(10);
     await lib.engine.resumeIndexing();
     // Without autoIndex the engine does not start runs by itself; an explicit run finishes the work.
     const rest = await lib.engine.index();
     expect(rest.paused).toBeUndefined();
-    expect((lib.engine.db.prepare(`SELECT count(DISTINCT content_id) n FROM vectors WHERE space = 'clip.clip-a'`).get() as { n: number }).n).toBe(10);
+    expect((lib.engine.internals.db.prepare(`SELECT count(DISTINCT content_id) n FROM vectors WHERE space = 'clip.clip-a'`).get() as { n: number }).n).toBe(10);
   });
 });
 

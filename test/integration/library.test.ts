@@ -19,7 +19,7 @@ async function scanAndIndex(): Promise<{ scan: Awaited<ReturnType<TestLibrary['e
 }
 
 function thumbFiles(): string[] {
-  const dir = lib.engine.thumbs.dir;
+  const dir = lib.engine.internals.thumbs.dir;
   return readdirSync(dir).flatMap((sub) => readdirSync(join(dir, sub))).sort();
 }
 
@@ -49,9 +49,9 @@ describe('scan and index a real folder', () => {
     expect(lib.row(join(p, 'sub/b.PNG'))!.taken_at_source).toBe('file');
     expect(thumbFiles()).toHaveLength(6 * RENDITIONS.length);
     for (const r of rows) {
-      expect(existsSync(lib.engine.thumbs.pathFor(r.hash!, 256))).toBe(true);
-      expect(existsSync(lib.engine.thumbs.pathFor(r.hash!, 1024))).toBe(true);
-      expect(existsSync(lib.engine.thumbs.pathFor(r.hash!, MODEL_INPUT_SIZE))).toBe(true);
+      expect(existsSync(lib.engine.internals.thumbs.pathFor(r.hash!, 256))).toBe(true);
+      expect(existsSync(lib.engine.internals.thumbs.pathFor(r.hash!, 1024))).toBe(true);
+      expect(existsSync(lib.engine.internals.thumbs.pathFor(r.hash!, MODEL_INPUT_SIZE))).toBe(true);
     }
     const status = await lib.engine.status();
     expect(status.counts).toEqual({ ok: 6, pending: 0, error: 0, missing: 0 });
@@ -63,9 +63,9 @@ describe('scan and index a real folder', () => {
     await lib.engine.addFolder(lib.photos);
     await scanAndIndex();
     const before = lib.rows();
-    const changesBefore = lib.engine.db.prepare('SELECT total_changes() AS n').get() as { n: number };
+    const changesBefore = lib.engine.internals.db.prepare('SELECT total_changes() AS n').get() as { n: number };
     const again = await scanAndIndex();
-    const changesAfter = lib.engine.db.prepare('SELECT total_changes() AS n').get() as { n: number };
+    const changesAfter = lib.engine.internals.db.prepare('SELECT total_changes() AS n').get() as { n: number };
     expect(again.scan).toMatchObject({ seen: 20, added: 0, changed: 0, missing: 0 });
     expect(again.index.processed).toBe(0);
     // Only the job record and folder scan time were written, no photo row.
@@ -97,8 +97,8 @@ describe('scan and index a real folder', () => {
     const city = lib.row(join(lib.photos, 'city.jpg'))!;
     const album = addToAlbum(lib.engine, 'Holiday', beach.id);
     addToAlbum(lib.engine, 'City', city.id);
-    lib.engine.db.prepare('INSERT INTO tags VALUES (?, ?, ?)').run(beach.id, 'sea', 1);
-    const thumbStat = statSync(lib.engine.thumbs.pathFor(beach.hash!, 256)).mtimeMs;
+    lib.engine.internals.db.prepare('INSERT INTO tags VALUES (?, ?, ?)').run(beach.id, 'sea', 1);
+    const thumbStat = statSync(lib.engine.internals.thumbs.pathFor(beach.hash!, 256)).mtimeMs;
 
     renameSync(join(lib.photos, 'beach.jpg'), join(lib.photos, 'renamed beach.jpg'));
     renameSync(join(lib.photos, 'city.jpg'), join(other, 'city.jpg'));
@@ -108,12 +108,12 @@ describe('scan and index a real folder', () => {
     expect(moved.id).toBe(beach.id);
     expect(moved.state).toBe('ok');
     expect(albumPhotoIds(lib.engine, album)).toEqual([beach.id]);
-    expect(lib.engine.db.prepare('SELECT name FROM tags WHERE photo_id = ?').all(beach.id)).toEqual([{ name: 'sea' }]);
+    expect(lib.engine.internals.db.prepare('SELECT name FROM tags WHERE photo_id = ?').all(beach.id)).toEqual([{ name: 'sea' }]);
     const movedCity = lib.row(join(other, 'city.jpg'))!;
     expect(movedCity.id).toBe(city.id);
     expect(movedCity.folder_id).not.toBe(city.folder_id);
     expect(lib.rows()).toHaveLength(2);
-    expect(statSync(lib.engine.thumbs.pathFor(beach.hash!, 256)).mtimeMs).toBe(thumbStat);
+    expect(statSync(lib.engine.internals.thumbs.pathFor(beach.hash!, 256)).mtimeMs).toBe(thumbStat);
   });
 
   it('keeps a deleted photo as missing and gives it back its identity when the file returns', async () => {
@@ -128,7 +128,7 @@ describe('scan and index a real folder', () => {
     expect(lib.row(join(lib.photos, 'x.jpg'))!.state).toBe('missing');
     expect(albumPhotoIds(lib.engine, album)).toEqual([x.id]);
     // Its thumbnails stay while the row may come back.
-    expect(existsSync(lib.engine.thumbs.pathFor(x.hash!, 1024))).toBe(true);
+    expect(existsSync(lib.engine.internals.thumbs.pathFor(x.hash!, 1024))).toBe(true);
     renameSync(join(lib.root, 'x.jpg'), join(lib.photos, 'x.jpg'));
     const back = await scanAndIndex();
     expect(back.scan.revived).toBe(1);
@@ -160,7 +160,7 @@ describe('scan and index a real folder', () => {
     expect(lib.row(join(lib.photos, 'y.jpg'))!.state).toBe('ok');
     // The empty mount point of an unplugged disk (on another device than the disk was) is offline too...
     mkdirSync(lib.photos);
-    lib.engine.db.prepare(`UPDATE folders SET root_dev = 'disk-that-was-mounted-here'`).run();
+    lib.engine.internals.db.prepare(`UPDATE folders SET root_dev = 'disk-that-was-mounted-here'`).run();
     await lib.engine.scan();
     expect((await lib.engine.listFolders())[0]!.state).toBe('offline');
     expect(lib.row(join(lib.photos, 'y.jpg'))!.state).toBe('ok');
@@ -198,7 +198,7 @@ describe('scan and index a real folder', () => {
     const other = spawn('sleep', ['30']);
     try {
       const now = Date.now();
-      const insert = lib.engine.db.prepare(`INSERT INTO jobs (kind, state, pid, started_at, updated_at) VALUES ('index', 'running', ?, ?, ?)`);
+      const insert = lib.engine.internals.db.prepare(`INSERT INTO jobs (kind, state, pid, started_at, updated_at) VALUES ('index', 'running', ?, ?, ?)`);
       insert.run(other.pid, now, now);
       await expect(lib.engine.index()).rejects.toThrow(LibraryBusyError);
       expect(lib.row(join(lib.photos, 'q.jpg'))!.state).toBe('pending');
@@ -206,7 +206,7 @@ describe('scan and index a real folder', () => {
       await new Promise((r) => other.once('exit', r));
       const summary = await lib.engine.index();
       expect(summary.ok).toBe(1);
-      const states = (lib.engine.db.prepare('SELECT state FROM jobs ORDER BY id').all() as { state: string }[]).map((j) => j.state);
+      const states = (lib.engine.internals.db.prepare('SELECT state FROM jobs ORDER BY id').all() as { state: string }[]).map((j) => j.state);
       expect(states).toEqual(['interrupted', 'done']);
     } finally {
       other.kill('SIGKILL');

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import sharp, { type Sharp } from 'sharp';
 import type { SearchResponse } from '../../main/contract/api.js';
 import { QUERY_TEMPLATES } from '../../main/search/search.js';
-import { classify, loadTaxonomy } from '../../main/search/categories.js';
+import { loadTaxonomy } from '../../main/search/taxonomies.js';
+import { classify } from '../../main/search/zero-shot.js';
 import { imageBuffer, tempDir } from '../helpers/fixtures.js';
 import { testLibrary, type TestLibrary } from '../helpers/library.js';
 import { writeTinyPacks } from '../helpers/packs.js';
@@ -54,12 +55,12 @@ const mean = (vs: readonly Float32Array[], w?: readonly number[]): Float32Array 
 };
 
 function stored(space: string): Map<number, Float32Array> {
-  const rows = lib.engine.db.prepare('SELECT content_id, data FROM vectors WHERE space = ? AND region = 0').all(space) as { content_id: number; data: Buffer }[];
+  const rows = lib.engine.internals.db.prepare('SELECT content_id, data FROM vectors WHERE space = ? AND region = 0').all(space) as { content_id: number; data: Buffer }[];
   return new Map(rows.map((r) => [r.content_id, new Float32Array(r.data.buffer.slice(r.data.byteOffset, r.data.byteOffset + r.data.length))]));
 }
 
 function photoIdsOfContent(): Map<number, number[]> {
-  const rows = lib.engine.db.prepare(`SELECT c.id AS cid, p.id AS pid FROM photos p JOIN contents c ON c.hash = p.hash WHERE p.state = 'ok' ORDER BY p.id`).all() as { cid: number; pid: number }[];
+  const rows = lib.engine.internals.db.prepare(`SELECT c.id AS cid, p.id AS pid FROM photos p JOIN contents c ON c.hash = p.hash WHERE p.state = 'ok' ORDER BY p.id`).all() as { cid: number; pid: number }[];
   const m = new Map<number, number[]>();
   for (const r of rows) m.set(r.cid, [...(m.get(r.cid) ?? []), r.pid]);
   return m;
@@ -89,9 +90,9 @@ function expectedOrder(score: (v: Float32Array, content: number) => number, excl
 }
 
 const ids = (r: SearchResponse): number[] => r.hits.map((h) => h.photo.id);
-const idOf = (name: string): number => (lib.engine.db.prepare('SELECT id FROM photos WHERE path LIKE ?').get(`%/${name}`) as { id: number }).id;
+const idOf = (name: string): number => (lib.engine.internals.db.prepare('SELECT id FROM photos WHERE path LIKE ?').get(`%/${name}`) as { id: number }).id;
 const contentOf = (photoId: number): number =>
-  (lib.engine.db.prepare('SELECT c.id FROM photos p JOIN contents c ON c.hash = p.hash WHERE p.id = ?').get(photoId) as { id: number }).id;
+  (lib.engine.internals.db.prepare('SELECT c.id FROM photos p JOIN contents c ON c.hash = p.hash WHERE p.id = ?').get(photoId) as { id: number }).id;
 
 beforeAll(async () => {
   const packs = writeTinyPacks(src.dir, 1);
@@ -143,7 +144,7 @@ afterAll(async () => {
 
 describe('sentence search', () => {
   it('ranks every picture by the prompt-ensembled short query, exactly', async () => {
-    const enc = await lib.engine.encoders.clip('clip-a');
+    const enc = await lib.engine.internals.encoders.clip('clip-a');
     const q = mean(await enc.embedTexts(QUERY_TEMPLATES.map((t) => t.replace('{}', 'red apple'))));
     const r = await lib.engine.search({ text: 'red apple', limit: 100 });
     expect(r.space).toBe('clip.clip-a');
@@ -152,7 +153,7 @@ describe('sentence search', () => {
   });
 
   it('a long sentence is used as it is', async () => {
-    const enc = await lib.engine.encoders.clip('clip-a');
+    const enc = await lib.engine.internals.encoders.clip('clip-a');
     const text = 'two kids building a sandcastle at sunset';
     const [q] = await enc.embedTexts([text]);
     const r = await lib.engine.search({ text, limit: 100 });
@@ -160,7 +161,7 @@ describe('sentence search', () => {
   });
 
   it('negative terms lower the pictures that show them more than the library does', async () => {
-    const enc = await lib.engine.encoders.clip('clip-a');
+    const enc = await lib.engine.internals.encoders.clip('clip-a');
     const q = mean(await enc.embedTexts(QUERY_TEMPLATES.map((t) => t.replace('{}', 'beach'))));
     const n = mean(await enc.embedTexts(QUERY_TEMPLATES.map((t) => t.replace('{}', 'people'))));
     const vs = stored('clip.clip-a');
@@ -204,13 +205,13 @@ describe('photo search', () => {
   it('by a file from outside the library, as a path or as bytes: never added, its twin in the library first', async () => {
     const outside = join(src.dir, 'outside.jpg');
     copyFileSync(join(lib.photos, 'b', 'p7.jpg'), outside);
-    const before = (lib.engine.db.prepare('SELECT count(*) n FROM photos').get() as { n: number }).n;
+    const before = (lib.engine.internals.db.prepare('SELECT count(*) n FROM photos').get() as { n: number }).n;
     const byPath = await lib.engine.search({ photo: { path: outside }, limit: 5 });
     const byBytes = await lib.engine.search({ photo: { bytes: readFileSync(outside).toString('base64') }, limit: 5 });
     expect(ids(byPath)).toEqual(ids(byBytes));
     expect(byPath.hits[0]!.photo.path).toMatch(/p7\.jpg$/);
     expect(byPath.hits[0]!.score).toBeGreaterThan(0.99);
-    expect((lib.engine.db.prepare('SELECT count(*) n FROM photos').get() as { n: number }).n).toBe(before);
+    expect((lib.engine.internals.db.prepare('SELECT count(*) n FROM photos').get() as { n: number }).n).toBe(before);
   });
 
   it('an unreadable dropped file is a clear error', async () => {
@@ -219,7 +220,7 @@ describe('photo search', () => {
 
   it('text + photo mixes the two by the weight', async () => {
     const p3 = idOf('a/p3.jpg');
-    const enc = await lib.engine.encoders.clip('clip-a');
+    const enc = await lib.engine.internals.encoders.clip('clip-a');
     const t = mean(await enc.embedTexts(QUERY_TEMPLATES.map((x) => x.replace('{}', 'in winter'))));
     const p = stored('clip.clip-a').get(contentOf(p3))!;
     const q = mean([p, t], [0.7, 0.3]);
@@ -261,7 +262,7 @@ describe('region search', () => {
 
 describe('filters, sorting, browsing', () => {
   const all = (): { id: number; path: string; taken_at_ms: number | null; camera_make: string | null; width: number; height: number; format: string; gps_lat: number | null; folder: string }[] =>
-    lib.engine.db.prepare(`SELECT p.id, p.path, p.taken_at_ms, p.camera_make, p.width, p.height, p.format, p.gps_lat, p.folder_id AS folder FROM photos p WHERE state = 'ok'`).all() as never;
+    lib.engine.internals.db.prepare(`SELECT p.id, p.path, p.taken_at_ms, p.camera_make, p.width, p.height, p.format, p.gps_lat, p.folder_id AS folder FROM photos p WHERE state = 'ok'`).all() as never;
 
   it('each filter keeps exactly the photos that satisfy it, for sentence queries and browsing alike', async () => {
     const from = Date.UTC(2023, 2, 1);
@@ -317,10 +318,10 @@ describe('categories', () => {
     const counts = await lib.engine.categoryCounts('pets', 0);
     expect(counts.reduce((a, c) => a + c.count, 0)).toBe(18);
     const t = loadTaxonomy('pets');
-    const row = lib.engine.db.prepare(`SELECT classes, dim, data FROM class_embeddings WHERE space = 'clip.clip-a' AND taxonomy = 'pets'`).get() as { classes: number; dim: number; data: Buffer };
+    const row = lib.engine.internals.db.prepare(`SELECT classes, dim, data FROM class_embeddings WHERE space = 'clip.clip-a' AND taxonomy = 'pets'`).get() as { classes: number; dim: number; data: Buffer };
     expect(row.classes).toBe(t.classes.length);
     // Independently: class vectors are the template means of the text embeddings.
-    const enc = await lib.engine.encoders.clip('clip-a');
+    const enc = await lib.engine.internals.encoders.clip('clip-a');
     const classes = await Promise.all(t.classes.map(async (c) => mean(await enc.embedTexts(t.templates.map((x) => x.replace('{}', c))))));
     const stored32 = new Float32Array(row.data.buffer.slice(row.data.byteOffset, row.data.byteOffset + row.data.length));
     expect(stored32[5]!).toBeCloseTo(classes[0]![5]!, 5);
@@ -346,7 +347,7 @@ describe('categories', () => {
     expect(suggested.length).toBeGreaterThan(0);
     // p6 and p9 are the other red photos (p0's copies too).
     expect(suggested.slice(0, 3).every((p) => /p(0-small|6|9)\.jpg$|copy-of-p0/.test(p))).toBe(true);
-    const model = (): Buffer => (lib.engine.db.prepare(`SELECT weights FROM user_category_models m JOIN user_categories c ON c.id = m.category_id WHERE c.name = 'reddish'`).get() as { weights: Buffer }).weights;
+    const model = (): Buffer => (lib.engine.internals.db.prepare(`SELECT weights FROM user_category_models m JOIN user_categories c ON c.id = m.category_id WHERE c.name = 'reddish'`).get() as { weights: Buffer }).weights;
     const before = model();
     const searchBefore = ids(await lib.engine.search({ text: 'category:reddish', limit: 100 }));
     await lib.engine.teachCategory('bluish', ['a/p1.jpg', 'a/p4.jpg'].map(idOf), reds);

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { appFile, isTrustedSender, mayNavigate, mediaPath, webPreferences, WINDOW_CSP } from '../../electron/policy.js';
-import { parseMediaPath } from '../../main/bridge/media.js';
+import { parseMediaPath } from '../../main/contract/media.js';
 
 describe('electron window policy', () => {
   it('isolates the window: context isolation, sandbox, no Node anywhere, no webviews', () => {

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { openDatabase, schemaVersion, SchemaTooNewError } from '../../main/db/database.js';
 import { LATEST_VERSION, MIGRATIONS } from '../../main/db/migrations.js';
-import { BROWSE_ORDER, filterSql } from '../../main/search/filters.js';
+import { BROWSE_ORDER, filterSql } from '../../main/db/repos/library-queries.js';
 import { tempDir } from '../helpers/fixtures.js';
 
 let cleanup = (): void => undefined;

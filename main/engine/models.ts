@@ -1,0 +1,135 @@
+/**
+ * Model packs as the user sees them: installed packs merged with the catalog, which is active and
+ * which serves search, installing (with progress events), importing, choosing, removing, and the
+ * device the models run on.
+ */
+import { existsSync } from 'node:fs';
+import { cp } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
+import type { DeviceInfo, EngineEvent, ModelKind, ModelPackInfo } from '../contract/api.js';
+import { deviceChoices, type Device } from '../encoders/device.js';
+import { loadCatalog, MANIFEST_FILE, type PackManifest } from '../models/manifest.js';
+import { PackError, type ImportOptions, type InstallOptions, type VerifyReport } from '../models/packs.js';
+import { errorMessage } from '../util/errors.js';
+import type { Library } from './library.js';
+import type { IndexingRuns } from './runs.js';
+
+export class Models {
+  private readonly installing = new Set<string>();
+
+  constructor(private readonly lib: Library, private readonly runs: IndexingRuns, private readonly emit: (e: EngineEvent) => void) {}
+
+  /** The active pack of a kind (what embedding computes), or null. */
+  active(kind: ModelKind): string | null {
+    return this.lib.spaces.active(kind);
+  }
+
+  async list(): Promise<ModelPackInfo[]> {
+    const { packs, spaces } = this.lib;
+    const installed = packs.list();
+    const catalog = loadCatalog();
+    const state = (m: PackManifest): Pick<ModelPackInfo, 'active' | 'serving'> =>
+      ({ active: spaces.active(m.kind) === m.name, serving: spaces.isServing(m.kind, m.name) });
+    const out: ModelPackInfo[] = installed.map((p) => ({
+      name: p.name, kind: p.manifest?.kind ?? null, title: p.manifest?.title ?? p.name, installed: true,
+      ...(p.manifest ? state(p.manifest) : { active: false, serving: false }),
+      embeddingDim: p.manifest?.embeddingDim ?? null,
+      bytes: p.manifest ? p.manifest.files.reduce((a, f) => a + f.size, 0) : null,
+      licence: p.manifest?.licence ?? '', source: p.manifest?.source ?? '',
+      description: catalog.find((c) => c.name === p.name)?.description ?? null, problem: p.problem,
+    }));
+    for (const c of catalog) {
+      if (installed.some((p) => p.name === c.name)) continue;
+      out.push({
+        name: c.name, kind: c.kind, title: c.title, installed: false, active: false, serving: false, embeddingDim: null,
+        bytes: c.files.every((f) => f.size !== undefined) ? c.files.reduce((a, f) => a + (f.size ?? 0), 0) : null,
+        licence: c.licence, source: `https://huggingface.co/${c.repo}`, description: c.description, problem: null,
+      });
+    }
+    return out;
+  }
+
+  private async info(name: string): Promise<ModelPackInfo> {
+    return (await this.list()).find((m) => m.name === name)!;
+  }
+
+  async use(name: string): Promise<ModelPackInfo> {
+    const { manifest } = this.lib.packs.get(name);
+    this.lib.spaces.setActive(manifest.kind, name);
+    this.runs.whenIdle();
+    return this.info(name);
+  }
+
+  /** The first pack of a kind becomes active by itself. */
+  private activateIfFirst(m: PackManifest): void {
+    if (!this.lib.spaces.active(m.kind)) this.lib.spaces.setActive(m.kind, m.name);
+  }
+
+  /** Downloads a catalog pack; progress goes to `opts.onProgress` and to listeners, as events. */
+  async install(name: string, opts: InstallOptions = {}): Promise<ModelPackInfo> {
+    const entry = loadCatalog().find((c) => c.name === name);
+    if (!entry) throw new PackError(`no model pack named ${name} in the catalog (see \`loupe models list\`)`);
+    if (this.installing.has(name)) throw new PackError(`model pack ${name} is already being installed`);
+    this.installing.add(name);
+    try {
+      const m = await this.lib.packs.install(entry, {
+        ...opts,
+        onProgress: (p) => {
+          opts.onProgress?.(p);
+          this.emit({ type: 'install-progress', progress: { pack: name, ...p } });
+        },
+      });
+      this.activateIfFirst(m);
+      this.emit({ type: 'installed', pack: name, error: null });
+      this.runs.whenIdle();
+      return await this.info(name);
+    } catch (err) {
+      this.emit({ type: 'installed', pack: name, error: errorMessage(err) });
+      throw err;
+    } finally {
+      this.installing.delete(name);
+    }
+  }
+
+  /**
+   * Adds a local folder: one in the Hugging Face ONNX layout is imported (hashed, trial-run); an
+   * installed pack's folder (it has a manifest) is copied in as it is, under its folder's name.
+   */
+  async import(dir: string, opts: ImportOptions = {}): Promise<ModelPackInfo> {
+    if (existsSync(join(dir, MANIFEST_FILE))) {
+      const name = basename(resolve(dir));
+      if (!this.lib.packs.has(name)) await cp(dir, join(this.lib.packs.dir, name), { recursive: true });
+      const { manifest } = this.lib.packs.get(name);
+      this.activateIfFirst(manifest);
+      return this.info(name);
+    }
+    const m = await this.lib.packs.import(dir, opts);
+    this.activateIfFirst(m);
+    return this.info(m.name);
+  }
+
+  verify(name?: string, onFile?: (pack: string, file: string) => void): Promise<VerifyReport[]> {
+    return this.lib.packs.verify(name, onFile);
+  }
+
+  /** Removes a pack that is not active; its vectors go with it. */
+  async remove(name: string): Promise<void> {
+    const { manifest } = this.lib.packs.get(name);
+    if (this.lib.spaces.active(manifest.kind) === name) {
+      throw new PackError(`model pack ${name} is the active ${manifest.kind} model; make another one active first (\`loupe models use NAME\`)`);
+    }
+    await this.lib.spaces.dropPack(manifest.kind, name);
+    await this.lib.packs.remove(name);
+  }
+
+  device(): DeviceInfo {
+    return { requested: this.lib.encoders.device, choices: deviceChoices(), ...this.lib.encoders.usage() };
+  }
+
+  async setDevice(device: Device): Promise<DeviceInfo> {
+    if (!deviceChoices().includes(device)) throw new PackError(`${device} is not a device on this computer (choices: ${deviceChoices().join(', ')})`);
+    this.lib.repos.settings.set('device', device);
+    if (device !== this.lib.encoders.device) await this.runs.between(() => this.lib.encoders.setDevice(device));
+    return this.device();
+  }
+}

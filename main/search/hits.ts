@@ -1,0 +1,69 @@
+/** Ranked contents become photo hits: name matches first, boxes where a region matched, sorting. */
+import type { Box, SearchHit, SearchRequest } from '../contract/api.js';
+import type { LibraryQueries } from '../db/repos/library-queries.js';
+import { toRecord, type PhotoRow } from '../db/repos/photos.js';
+import type { VectorStore } from '../db/repos/vectors.js';
+import type { Scored } from './rank.js';
+
+export interface Candidate extends Scored {
+  /** The vector id that matched (its region), when it came from the index. */
+  readonly vectorId: number | null;
+}
+
+/** A hit's matched region, unless it is the whole picture. */
+function shownBox(c: Candidate, boxes: ReadonlyMap<number, Box | null>): Box | null {
+  const box = c.vectorId !== null ? boxes.get(c.vectorId) ?? null : null;
+  return box && !(box.x === 0 && box.y === 0 && box.w === 1 && box.h === 1) ? box : null;
+}
+
+export function sortHits<T extends SearchHit & { id: number }>(hits: T[], sort: NonNullable<SearchRequest['sort']>): T[] {
+  if (sort === 'relevance') return hits.sort((a, b) => b.score - a.score || a.id - b.id);
+  const dir = sort === 'newest' ? -1 : 1;
+  return hits.sort((a, b) => {
+    const ta = a.photo.takenAtMs;
+    const tb = b.photo.takenAtMs;
+    if (ta === null || tb === null) return (ta === null ? 1 : 0) - (tb === null ? 1 : 0) || a.id - b.id;
+    return dir * (ta - tb) || a.id - b.id;
+  });
+}
+
+/** Sorts hits by the request's order (photo id breaks ties). */
+export function sortedHits(hits: readonly SearchHit[], sort: NonNullable<SearchRequest['sort']>): SearchHit[] {
+  return sortHits(hits.map((h) => ({ ...h, id: h.photo.id })), sort).map(({ id: _, ...h }) => h);
+}
+
+export class HitMaker {
+  constructor(private readonly queries: LibraryQueries, private readonly vectors: VectorStore) {}
+
+  private boxes(candidates: readonly (Candidate | undefined)[]): Map<number, Box | null> {
+    return this.vectors.boxes(candidates.map((c) => c?.vectorId).filter((x): x is number => x !== null && x !== undefined));
+  }
+
+  /** Photos matched by name, first: 1 + their picture's score when the ranking has it. */
+  named(named: ReadonlySet<number>, exclude: number | null, ranked: readonly Candidate[], req: SearchRequest): SearchHit[] {
+    if (named.size === 0) return [];
+    const byItem = new Map(ranked.map((c) => [c.item, c]));
+    const kept = this.queries.photosWithContent(named).filter((p) => p.content_id !== exclude);
+    const boxes = this.boxes(kept.map((p) => byItem.get(p.content_id)));
+    const hits = kept.map((p) => {
+      const c = byItem.get(p.content_id);
+      return { photo: toRecord(p), score: 1 + (c?.score ?? 0), box: c ? shownBox(c, boxes) : null, matchedName: true };
+    });
+    return sortedHits(hits, req.sort ?? 'relevance');
+  }
+
+  /** Candidates (in order) as photo hits; name-matched photos are left to named(). */
+  ranked(ranked: readonly Candidate[], named: ReadonlySet<number>, req: SearchRequest): SearchHit[] {
+    const photos = new Map<number, PhotoRow[]>();
+    for (const r of this.queries.photosOfContents(ranked.map((c) => c.item), req.filters)) photos.set(r.content_id, [...(photos.get(r.content_id) ?? []), r]);
+    const boxes = this.boxes(ranked);
+    const out: SearchHit[] = [];
+    for (const c of ranked) {
+      const box = shownBox(c, boxes);
+      for (const p of photos.get(c.item) ?? []) {
+        if (!named.has(p.id)) out.push({ photo: toRecord(p), score: c.score, box, matchedName: false });
+      }
+    }
+    return out;
+  }
+}
