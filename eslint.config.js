@@ -15,6 +15,17 @@ export default tseslint.config(
     },
   },
   {
+    // Type-aware: a promise nobody awaits or catches loses its failure.
+    files: ['main/**/*.ts', 'eval/**/*.ts', 'electron/**/*.ts'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: { '@typescript-eslint/no-floating-promises': 'error', '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: false }] },
+  },
+  {
+    // The engine's parts are for tests and benchmarks; transports and the shell use its facade.
+    files: ['main/bridge/**/*.ts', 'main/host/**/*.ts', 'main/cli/**/*.ts', 'electron/**/*.ts'],
+    rules: { 'no-restricted-properties': ['error', { property: 'internals', message: 'transports use the engine\'s facade (LoupeApi), never its parts' }] },
+  },
+  {
     // Rooms and their one-way imports (scripts/eslint/layers.js, docs/architecture.md).
     files: ['**/*.ts', '**/*.cts'],
     plugins: { loupe: layers },

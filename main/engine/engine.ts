@@ -15,13 +15,14 @@ import { schemaVersion } from '../db/database.js';
 import { toRecord } from '../db/repos/photos.js';
 import type { WhitenOptions } from '../embed/whitener.js';
 import { addFolder, removeFolder, type FolderRow } from '../ingest/folders.js';
-import { scanFolder, type ScanCounts, type ScanResult } from '../ingest/scanner.js';
+import type { ScanResult } from '../ingest/scanner.js';
 import { LibraryWatcher, type WatchOptions } from '../ingest/watcher.js';
 import type { ImportOptions, InstallOptions, VerifyReport } from '../models/packs.js';
 import { Categories } from './categories.js';
 import { Library } from './library.js';
 import { resolveMedia } from './media.js';
 import { Models } from './models.js';
+import { Scanning } from './scanning.js';
 import { IndexingRuns, type IndexRunOptions } from './runs.js';
 
 export type { IndexRunOptions };
@@ -54,6 +55,7 @@ export class Engine implements LoupeApi {
   private readonly runs: IndexingRuns;
   private readonly models: Models;
   private readonly categories: Categories;
+  private readonly scanning: Scanning;
 
   private constructor(readonly libraryDir: string, opts: EngineOptions) {
     const emit = (e: EngineEvent): void => this.emit(e);
@@ -61,6 +63,7 @@ export class Engine implements LoupeApi {
     this.runs = new IndexingRuns(this.lib, opts, emit);
     this.models = new Models(this.lib, this.runs, emit);
     this.categories = new Categories(this.lib);
+    this.scanning = new Scanning(this.lib.repos, emit);
   }
 
   static open(opts: EngineOptions): Engine {
@@ -105,30 +108,13 @@ export class Engine implements LoupeApi {
     return this.lib.repos.folders.list();
   }
 
-  /** Scans one folder, or a part of it; the watcher calls this with the folders its events touched. */
+  /** Scans one folder, or a part of it (the watcher's case). */
   scanOne(folder: FolderRow, dir?: string, recursive = true): ScanResult {
-    const before = this.lib.repos.folders.byPath(folder.path)?.state;
-    const result = scanFolder(this.lib.repos, folder, { dir, recursive });
-    const state = result.offline ? 'offline' : 'ok';
-    if (before !== state) this.emit({ type: 'folder-state', folderId: folder.id, path: folder.path, state });
-    return result;
+    return this.scanning.scanOne(folder, dir, recursive);
   }
 
-  async scan(): Promise<ScanSummary> {
-    const started = Date.now();
-    const total: ScanCounts = { seen: 0, added: 0, changed: 0, missing: 0, revived: 0, errors: 0 };
-    const skipped: string[] = [];
-    const folders = this.folderRows();
-    for (const f of folders) {
-      const r = this.scanOne(f);
-      for (const k of Object.keys(total) as (keyof ScanCounts)[]) total[k] += r.counts[k];
-      skipped.push(...r.skippedDirs);
-      // Yield between folders so a long scan never starves the event loop.
-      await new Promise((res) => setImmediate(res));
-    }
-    const summary: ScanSummary = { folders: folders.length, ...total, skippedDirs: skipped, ms: Date.now() - started };
-    this.emit({ type: 'scan', summary });
-    return summary;
+  scan(): Promise<ScanSummary> {
+    return this.scanning.scanAll();
   }
 
   watch(opts: WatchOptions = {}): Promise<LibraryWatcher> {
