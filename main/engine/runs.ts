@@ -13,6 +13,8 @@ import type { Library } from './library.js';
 export interface IndexRunOptions {
   readonly signal?: AbortSignal;
   readonly onProgress?: (p: IndexProgress) => void;
+  /** Called as each photo is indexed, with how many are done in this run. */
+  readonly onProcessed?: (done: number) => void;
   readonly onEmbedProgress?: (p: EmbedProgress) => void;
   readonly onEmbedded?: (s: EmbedSummary) => void;
   /** Overrides the engine's CLIP batch size for this run. */
@@ -66,6 +68,7 @@ export class IndexingRuns {
     const summary = await indexPending({ repos: this.lib.repos, thumbs: this.lib.thumbs }, {
       concurrency: this.opts.concurrency ?? availableParallelism() + 1,
       signal: run.signal,
+      onProcessed: run.onProcessed,
       onProgress: (p) => {
         run.onProgress?.(p);
         this.emit({ type: 'progress', progress: p });

@@ -24,6 +24,8 @@ export interface IndexOptions {
   readonly concurrency?: number;
   readonly signal?: AbortSignal;
   readonly onProgress?: (p: IndexProgress) => void;
+  /** Called as each photo is done (before its batch commits), with how many are done so far. */
+  readonly onProcessed?: (done: number) => void;
 }
 
 export interface IndexContext {
@@ -164,6 +166,7 @@ export async function indexPending(ctx: IndexContext, opts: IndexOptions = {}): 
           else if (o.kind === 'error') summary.failed++;
           else summary.missing++;
           buffer.push(o);
+          opts.onProcessed?.(summary.processed);
           if (buffer.length >= 64 || Date.now() - lastFlush > 500) flush();
         }).finally(() => inflight.delete(p));
         inflight.add(p);

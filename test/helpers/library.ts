@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import type { EngineEvent } from '../../main/contract/api.js';
 import { Engine, type EngineOptions } from '../../main/engine/engine.js';
 import type { PhotoRow } from '../../main/db/repos/photos.js';
 import { tempDir } from './fixtures.js';
@@ -35,4 +36,19 @@ export function addToAlbum(engine: Engine, name: string, photoId: number): numbe
 export function albumPhotoIds(engine: Engine, album: number): number[] {
   return (engine.internals.db.prepare('SELECT photo_id FROM album_items WHERE album_id = ? ORDER BY photo_id').all(album) as { photo_id: number }[])
     .map((r) => r.photo_id);
+}
+
+/** The first engine event `match` accepts, or a rejection after `ms` (a deadline, never a sleep). */
+export function nextEvent<E extends EngineEvent>(engine: Engine, match: (e: EngineEvent) => e is E, ms?: number): Promise<E>;
+export function nextEvent(engine: Engine, match: (e: EngineEvent) => boolean, ms?: number): Promise<EngineEvent>;
+export function nextEvent(engine: Engine, match: (e: EngineEvent) => boolean, ms = 60_000): Promise<EngineEvent> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => { off(); reject(new Error(`no matching engine event within ${ms} ms`)); }, ms);
+    const off = engine.on((e) => {
+      if (!match(e)) return;
+      clearTimeout(timer);
+      off();
+      resolve(e);
+    });
+  });
 }

@@ -6,7 +6,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
 import { ClipEncoder } from '../../main/encoders/clip.js';
@@ -162,21 +161,24 @@ describe('CNN descriptors', () => {
     expect(dot(best.vector, query)).toBeGreaterThan(dot(d.global, query));
   });
 
-  it('keeps the calling thread responsive while the worker computes', async () => {
+  it('keeps the calling thread free while the worker computes', async () => {
+    // Counted in turns of this thread's event loop, not in milliseconds (the figure is bench:encode's).
     const big = { tensor: new Float32Array(3 * 1024 * 1024).fill(0.1), width: 1024, height: 1024 };
-    const h = monitorEventLoopDelay({ resolution: 5 });
-    h.enable();
-    const started = performance.now();
-    let runs = 0;
-    while (performance.now() - started < 600) {
-      await cnn.featureMap({ ...big, tensor: big.tensor.slice() });
-      runs++;
-    }
-    h.disable();
-    const perRun = (performance.now() - started) / runs;
-    // Each run kept the model busy for perRun ms; this thread never waited on it for long.
-    expect(h.max / 1e6).toBeLessThan(120);
-    expect(h.max / 1e6).toBeLessThan(Math.max(perRun, 60));
+    let turns = 0;
+    let computing = true;
+    const spin = async (): Promise<void> => {
+      while (computing) {
+        turns++;
+        await new Promise((r) => setImmediate(r));
+      }
+    };
+    const spinning = spin();
+    const map = await cnn.featureMap(big);
+    computing = false;
+    await spinning;
+    expect(map.c).toBeGreaterThan(0);
+    // The loop kept turning the whole time the model ran: the work was on another thread.
+    expect(turns).toBeGreaterThan(20);
   });
 });
 

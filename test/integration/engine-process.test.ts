@@ -4,7 +4,7 @@
  * events and pictures come back, closing finishes the library's writes, and a process that dies
  * fails what was waiting on it instead of hanging.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -19,10 +19,16 @@ import { writeTinyPacks } from '../helpers/packs.js';
 
 const ENTRY = fileURLToPath(new URL('../../main/host/process.ts', import.meta.url));
 const t = tempDir();
-const library = join(t.dir, 'library');
-const photos = join(t.dir, 'photos');
 
-function start(args: string[] = []): { client: EngineClient; child: ChildProcess; exits: (number | null)[] } {
+/** A library folder and a folder of six photos of its own, for one test. */
+async function freshLibrary(name: string): Promise<{ library: string; photos: string }> {
+  const library = join(t.dir, name, 'library');
+  const photos = join(t.dir, name, 'photos');
+  for (let i = 0; i < 6; i++) await writeImage(join(photos, `p${i}.jpg`), { width: 400, height: 300, seed: i + 40 });
+  return { library, photos };
+}
+
+function start(library: string, args: string[] = []): { client: EngineClient; child: ChildProcess; exits: (number | null)[] } {
   const child = fork(ENTRY, args, {
     execArgv: ['--import', 'tsx'], env: { ...process.env, LOUPE_HOME: library }, serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
@@ -36,10 +42,6 @@ function start(args: string[] = []): { client: EngineClient; child: ChildProcess
   return { client: new EngineClient(channel, (code) => exits.push(code)), child, exits };
 }
 
-beforeAll(async () => {
-  for (let i = 0; i < 6; i++) await writeImage(join(photos, `p${i}.jpg`), { width: 400, height: 300, seed: i + 40 });
-});
-
 afterAll(() => t.cleanup());
 
 describe('the engine process', () => {
@@ -47,7 +49,8 @@ describe('the engine process', () => {
 
   it('opens the library, checks every call, relays events and pictures, and closes cleanly', async () => {
     packs = writeTinyPacks(join(t.dir, 'packs'), 5);
-    const { client, child, exits } = start();
+    const { library, photos } = await freshLibrary('calls');
+    const { client, child, exits } = start(library);
     expect(await client.ready).toBe(library);
     const events: EngineEvent[] = [];
     client.onEvent((e) => events.push(e));
@@ -93,8 +96,15 @@ describe('the engine process', () => {
   });
 
   it('catches up at start: photos added while it was not running get indexed without being asked', async () => {
+    const { library, photos } = await freshLibrary('catch-up');
+    const first = start(library, ['--no-watch']);
+    await first.client.ready;
+    await first.client.call('addFolder', [photos]);
+    await first.client.call('scan', []);
+    expect(await first.client.call('index', [])).toMatchObject({ ok: 6 });
+    await first.client.close();
     await writeImage(join(photos, 'new.jpg'), { width: 420, height: 300, seed: 99 });
-    const { client } = start();
+    const { client } = start(library);
     await client.ready;
     const indexed = new Promise<void>((resolve) => client.onEvent((e) => { if (e.type === 'indexed' && e.summary.ok > 0) resolve(); }));
     await indexed;
@@ -104,7 +114,8 @@ describe('the engine process', () => {
   });
 
   it('a process that dies fails the calls waiting on it and reports the exit', async () => {
-    const { client, child, exits } = start(['--no-watch']);
+    const { library } = await freshLibrary('dies');
+    const { client, child, exits } = start(library, ['--no-watch']);
     await client.ready;
     const waiting = client.call('index', []);
     child.kill('SIGKILL');

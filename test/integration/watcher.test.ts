@@ -5,7 +5,7 @@ import type { EngineEvent } from '../../main/contract/api.js';
 import type { LibraryWatcher } from '../../main/ingest/watcher.js';
 import { coalesce } from '../../main/ingest/watcher.js';
 import { imageBuffer, writeImage } from '../helpers/fixtures.js';
-import { addToAlbum, albumPhotoIds, testLibrary, type TestLibrary } from '../helpers/library.js';
+import { addToAlbum, albumPhotoIds, nextEvent, testLibrary, type TestLibrary } from '../helpers/library.js';
 
 let lib: TestLibrary;
 let watcher: LibraryWatcher | null = null;
@@ -13,16 +13,12 @@ beforeEach(() => { lib = testLibrary(); });
 afterEach(async () => {
   await watcher?.close();
   watcher = null;
-  lib.close();
+  await lib.close();
 });
 
-/** Polls until `cond` holds, letting the watcher's debounced batches run. */
+/** Waits (with a deadline) until `cond` holds, checking it after each engine event (the watcher's runs end in one). */
 async function until(cond: () => boolean, what: string, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  if (!cond()) await nextEvent(lib.engine, () => cond(), ms).catch(() => { throw new Error(`timed out waiting for ${what}`); });
   await watcher?.idle();
 }
 
@@ -80,10 +76,14 @@ describe('watching library folders', () => {
     await until(() => lib.row(join(lib.photos, 'before.jpg'))?.state === 'ok', 'a photo already in a folder added while watching');
     await writeImage(join(lib.photos, 'later.jpg'), { seed: 8 });
     await until(() => lib.row(join(lib.photos, 'later.jpg'))?.state === 'ok', 'a photo in a folder added while watching');
+    // A folder still watched, to know when the watcher has taken the events that follow.
+    const kept = join(lib.root, 'kept');
+    mkdirSync(kept);
+    await lib.engine.addFolder(kept);
     await lib.engine.removeFolder(lib.photos);
     await writeImage(join(lib.photos, 'after-removal.jpg'), { seed: 9 });
-    await new Promise((r) => setTimeout(r, 600));
-    await watcher.idle();
+    await writeImage(join(kept, 'sentinel.jpg'), { seed: 10 });
+    await until(() => lib.row(join(kept, 'sentinel.jpg'))?.state === 'ok', 'a photo written after the one in the removed folder');
     expect(lib.row(join(lib.photos, 'after-removal.jpg'))).toBeUndefined();
   });
 
