@@ -1,0 +1,35 @@
+/** What the main area shows, and the small view helpers every component shares. */
+import type { AlbumInfo, SearchHit, SearchRequest } from '../../../main/contract/api.js';
+
+export type View =
+  | { readonly kind: 'search'; readonly request: SearchRequest; readonly title: string }
+  | { readonly kind: 'album'; readonly album: AlbumInfo }
+  | { readonly kind: 'suggestions'; readonly category: string; readonly hits: SearchHit[] };
+
+/** The drag payload of selected photos (their ids as JSON), from the grid onto an album. */
+export const DRAG_MIME = 'application/x-loupe-photos';
+
+/** A path's last part (a file or folder name), whichever separator it uses. */
+export function baseName(path: string): string {
+  return path.split(/[\\/]/).filter(Boolean).pop() ?? path;
+}
+
+export function viewTitle(v: View): string {
+  return v.kind === 'album' ? v.album.name : v.kind === 'suggestions' ? `Suggested for “${v.category}”` : v.title;
+}
+
+/** Whether the view ranks by a query (rather than browsing). */
+export function isQuery(v: View): boolean {
+  return v.kind === 'search' && Boolean(v.request.text || v.request.photo || v.request.region);
+}
+
+/** The photo ids carried by a drop, or none. */
+export function droppedIds(e: DragEvent): number[] {
+  const raw = e.dataTransfer?.getData(DRAG_MIME);
+  if (!raw) return [];
+  try {
+    return (JSON.parse(raw) as unknown[]).filter((x): x is number => Number.isInteger(x));
+  } catch {
+    return [];
+  }
+}
