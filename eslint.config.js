@@ -22,7 +22,7 @@ export default tseslint.config(
   },
   {
     // The engine's parts are for tests and benchmarks; transports and the shell use its facade.
-    files: ['main/bridge/**/*.ts', 'main/host/**/*.ts', 'main/cli/**/*.ts', 'electron/**/*.ts'],
+    files: ['main/bridge/**/*.ts', 'main/host/**/*.ts', 'main/cli/**/*.ts', 'electron/**/*.ts', 'eval/**/*.ts'],
     rules: { 'no-restricted-properties': ['error', { property: 'internals', message: 'transports use the engine\'s facade (LoupeApi), never its parts' }] },
   },
   {

@@ -11,19 +11,11 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import sharp from 'sharp';
 import type { Device, ModelKind, SearchRequest } from '../main/contract/api.js';
-import { float32s } from '../main/db/blobs.js';
-import { Engine } from '../main/engine/engine.js';
-import { l2sq } from '../main/index/kernels.js';
-import { PackStore } from '../main/models/packs.js';
+import { Engine, type IndexAgreement } from '../main/engine/engine.js';
 import { resolveLibraryDir } from '../main/util/paths.js';
-import { loadTaxonomy } from '../main/search/taxonomies.js';
-import { classEmbeddings } from '../main/search/zero-shot.js';
-import { POOL } from '../main/search/search.js';
-import { dotProduct } from '../main/search/rank.js';
 import type { CaptionDataset, ClassDataset, Dataset, GroupDataset, ImageQuery, RankingDataset } from './datasets/types.js';
 import { DatasetError } from './datasets/types.js';
-import { classRank, groupHits, hitAtK, mean, overlapAtK, percentile, positiveRanks, precisionAtK, averagePrecision, type Ranked } from './metrics.js';
-import { trialRun } from '../main/encoders/trial.js';
+import { classRank, dot, groupHits, hitAtK, mean, percentile, positiveRanks, precisionAtK, averagePrecision, type Ranked } from './metrics.js';
 
 export type IndexChoice = 'auto' | 'exact' | 'ivfpq';
 
@@ -74,6 +66,8 @@ const PAGE = 100;
 const DEPTH = 10_000;
 const RECALL_QUERIES = 200;
 const RECALL_K = 10;
+/** Photos read a page at a time when mapping the library to the dataset's keys. */
+const BROWSE_PAGE = 10_000;
 
 export async function evaluate(opts: EvalOptions): Promise<EvalReport> {
   const log = opts.log ?? ((): void => {});
@@ -104,22 +98,21 @@ export async function evaluate(opts: EvalOptions): Promise<EvalReport> {
       },
     });
     const seconds = (performance.now() - t0) / 1000;
-    const space = engine.internals.searcher.space(kind);
+    const space = engine.servingSpace(kind);
     if (!space) throw new DatasetError(`no picture could be embedded with ${opts.model} (see the indexing errors: loupe status --library ${join(work, 'library')} with --keep)`);
-    const run = new Run(engine, opts, photos, kind, space.space);
+    const run = await Run.start(engine, opts, photos, kind);
     log(`running queries in ${space.space}…`);
     const metrics = await run.metrics();
     run.topUpRecallQueries();
-    const index = await engine.internals.indexes.get(space.space, space.dim);
-    const indexRecall = run.indexRecall(index);
+    const agreement = await run.indexRecall();
     const device = [...new Set((await engine.device()).used.map((u) => u.provider))].join(', ') || 'cpu';
     return {
       dataset: opts.dataset.title,
       missing: opts.dataset.missing.length,
       model: { name: space.pack, kind, space: space.space },
-      index: { choice, structure: index.isFlat ? 'exact (flat)' : `IVF-PQ (nlist ${index.nlist}${index.usesRotation ? ', OPQ' : ''})` },
+      index: { choice, structure: agreement.structure },
       metrics,
-      indexRecall: { k: RECALL_K, ...indexRecall },
+      indexRecall: { k: RECALL_K, value: agreement.recall, queries: agreement.queries },
       indexing: {
         pictures: summary.ok, failed: summary.failed, seconds,
         perSecond: summary.ok / seconds, embedPerSecond: embedMs > 0 ? summary.ok / (embedMs / 1000) : NaN,
@@ -153,10 +146,9 @@ async function installModel(engine: Engine, model: string, library?: string): Pr
   let dir = model;
   if (!existsSync(model)) {
     // Read only: the user's library is never opened (nor migrated) to find a pack in it.
-    const store = new PackStore(join(resolveLibraryDir(library), 'models'), trialRun);
-    const found = store.list().find((p) => p.name === model);
-    if (!found?.manifest) throw new DatasetError(`no model pack ${model} installed in ${store.dir} (give a pack name from \`loupe models list\`, or a folder)`);
-    dir = found.dir;
+    const found = Engine.installedPack(resolveLibraryDir(library), model);
+    if (!found) throw new DatasetError(`no model pack ${model} installed in ${join(resolveLibraryDir(library), 'models')} (give a pack name from \`loupe models list\`, or a folder)`);
+    dir = found;
   }
   if (!statSync(dir).isDirectory()) throw new DatasetError(`${dir} is not a model pack folder`);
   const info = await engine.importModel(dir);
@@ -179,27 +171,27 @@ class Run {
   latencyWhat = '';
   private readonly keyOf = new Map<number, string>();
   private readonly idOf = new Map<string, number>();
-  private readonly contentOf = new Map<string, number>();
-  private readonly globalVector: { get(space: string, content: number): unknown };
   /** Query vectors the index is checked with, by what they are (a picture's key, a caption's number). */
   private readonly recallQueries = new Map<string, Float32Array>();
 
-  constructor(
+  private constructor(
     private readonly engine: Engine,
     private readonly opts: EvalOptions,
-    photos: string,
     private readonly kind: ModelKind,
-    private readonly space: string,
-  ) {
-    const rows = engine.internals.db.prepare(`SELECT p.id, p.path, c.id AS content FROM photos p LEFT JOIN contents c ON c.hash = p.hash WHERE p.state = 'ok'`).all() as
-      { id: number; path: string; content: number | null }[];
-    for (const r of rows) {
-      const key = relative(photos, r.path).split(sep).join('/');
-      this.keyOf.set(r.id, key);
-      this.idOf.set(key, r.id);
-      if (r.content !== null) this.contentOf.set(key, r.content);
+  ) {}
+
+  /** Maps every indexed photo to its key in the dataset (its path inside the dataset's folder). */
+  static async start(engine: Engine, opts: EvalOptions, photos: string, kind: ModelKind): Promise<Run> {
+    const run = new Run(engine, opts, kind);
+    for (let offset = 0; ; offset += BROWSE_PAGE) {
+      const { hits } = await engine.search({ sort: 'oldest', offset, limit: BROWSE_PAGE });
+      for (const h of hits) {
+        const key = relative(photos, h.photo.path).split(sep).join('/');
+        run.keyOf.set(h.photo.id, key);
+        run.idOf.set(key, h.photo.id);
+      }
+      if (hits.length < BROWSE_PAGE) return run;
     }
-    this.globalVector = engine.internals.db.prepare('SELECT data FROM vectors WHERE space = ? AND content_id = ? AND region = 0');
   }
 
   private get mode(): 'similar' | 'same' {
@@ -219,10 +211,8 @@ class Run {
 
   /** The stored global vector (region 0) of a picture in the evaluated space. */
   private vectorOf(key: string): Float32Array | null {
-    const content = this.contentOf.get(key);
-    if (content === undefined) return null;
-    const r = this.globalVector.get(this.space, content) as { data: Buffer } | undefined;
-    return r ? float32s(r.data) : null;
+    const id = this.idOf.get(key);
+    return id === undefined ? null : this.engine.inspect.photoVector(id, this.kind);
   }
 
   async metrics(): Promise<MetricRow[]> {
@@ -312,9 +302,7 @@ class Run {
       ks.forEach((k, i) => t2i[i]!.push(hitAtK(ranking, new Set([c.image]), k)));
     }
     // Image → text: every caption of the set embedded by the pack's text encoder, ranked for each picture.
-    const enc = await this.engine.internals.encoders.clip(this.engine.internals.searcher.clipSpace('Caption retrieval').pack);
-    const texts: Float32Array[] = [];
-    for (let i = 0; i < d.captions.length; i += 64) texts.push(...(await enc.embedTexts(d.captions.slice(i, i + 64).map((c) => c.text))));
+    const texts = await this.engine.inspect.embedTexts(d.captions.map((c) => c.text));
     for (const [j, t] of texts.entries()) this.recallQueries.set(`caption ${j}`, t);
     const captionsOf = new Map<string, Set<string>>();
     d.captions.forEach((c, j) => {
@@ -325,7 +313,7 @@ class Run {
     const i2t = ks.map(() => [] as number[]);
     for (const image of evenSample(d.images, this.opts.maxQueries)) {
       const v = this.vectorOf(image);
-      const ranking: Ranked[] = v ? texts.map((t, j) => ({ id: String(j), score: dotProduct(v, t) })) : [];
+      const ranking: Ranked[] = v ? texts.map((t, j) => ({ id: String(j), score: dot(v, t) })) : [];
       ks.forEach((k, i) => i2t[i]!.push(hitAtK(ranking, captionsOf.get(image)!, k)));
     }
     return [
@@ -338,20 +326,17 @@ class Run {
     const rows: MetricRow[] = [];
     const keys = evenSample(d.images, this.opts.maxQueries);
     if (this.kind === 'clip') {
-      const base = loadTaxonomy(this.opts.taxonomy ?? 'imagenet');
-      const enc = await this.engine.internals.encoders.clip(this.engine.internals.searcher.clipSpace('Zero-shot classification').pack);
-      const classes = await classEmbeddings(this.engine.internals.repos.categories, enc, this.space, {
-        name: 'eval-classes', title: 'evaluated class folders', classes: [...d.classes], templates: base.templates, source: `class folders, templates of ${base.name}`,
-      });
+      const templates = this.opts.taxonomy ?? 'imagenet';
+      const classes = await this.engine.inspect.classVectors('eval-classes', d.classes, templates);
       const top1: number[] = [];
       const top5: number[] = [];
       for (const key of keys) {
         const v = this.vectorOf(key);
-        const rank = v ? classRank(classes.map((c) => dotProduct(v, c)), d.labelOf.get(key)!) : Number.POSITIVE_INFINITY;
+        const rank = v ? classRank(classes.map((c) => dot(v, c)), d.labelOf.get(key)!) : Number.POSITIVE_INFINITY;
         top1.push(rank < 1 ? 1 : 0);
         top5.push(rank < 5 ? 1 : 0);
       }
-      rows.push({ name: `zero-shot top-1 (${d.classes.length} classes, ${base.name} templates)`, value: mean(top1), n: top1.length });
+      rows.push({ name: `zero-shot top-1 (${d.classes.length} classes, ${templates} templates)`, value: mean(top1), n: top1.length });
       rows.push({ name: 'zero-shot top-5', value: mean(top5), n: top5.length });
     }
     this.latencyWhat = 'library photo → first page';
@@ -382,22 +367,7 @@ class Run {
   }
 
   /** Recall@10 of the index's answer against an exact scan of every vector of the space (best region per picture). */
-  indexRecall(index: { search(q: Float32Array, o: { k: number }): { item: number }[] }): { value: number; queries: number } {
-    const all = this.engine.internals.db.prepare('SELECT content_id AS item, data FROM vectors WHERE space = ?').all(this.space) as { item: number; data: Buffer }[];
-    const vectors = all.map((r) => ({ item: r.item, v: float32s(r.data) }));
-    const recalls: number[] = [];
-    for (const q of evenSample([...this.recallQueries.values()], RECALL_QUERIES)) {
-      // The index's own metric: the nearest vector (squared L2) of each picture.
-      const best = new Map<number, number>();
-      for (const { item, v } of vectors) {
-        const dist = l2sq(q, 0, v, 0, v.length);
-        if (dist < (best.get(item) ?? Number.POSITIVE_INFINITY)) best.set(item, dist);
-      }
-      const exact = [...best].sort((a, b) => a[1] - b[1] || a[0] - b[0]).slice(0, RECALL_K).map(([item]) => item);
-      // Asked as search asks it: a pool of candidates, of which the top ones are shown.
-      const approx = index.search(q, { k: POOL }).slice(0, RECALL_K).map((h) => h.item);
-      recalls.push(overlapAtK(approx, exact, RECALL_K));
-    }
-    return { value: mean(recalls), queries: recalls.length };
+  indexRecall(): Promise<IndexAgreement> {
+    return this.engine.inspect.indexAgreement(this.kind, evenSample([...this.recallQueries.values()], RECALL_QUERIES), RECALL_K);
   }
 }

@@ -6,7 +6,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { deviceChoices } from '../main/encoders/device.js';
+import { deviceChoices } from '../main/contract/devices.js';
 import type { Device } from '../main/contract/api.js';
 import { DATASET_KINDS, loadDataset } from './datasets/index.js';
 import { evaluate, type EvalReport, type IndexChoice } from './harness.js';

@@ -6,3 +6,11 @@ export const DEVICES = ['auto', 'cpu', 'cuda', 'dml', 'coreml'] as const satisfi
 export function isDevice(v: string): v is Device {
   return (DEVICES as readonly string[]).includes(v);
 }
+
+/** The choices that mean something on a platform (the ones onnxruntime-node ships providers for there). */
+export function deviceChoices(platform: NodeJS.Platform = process.platform): Device[] {
+  if (platform === 'darwin') return ['auto', 'cpu', 'coreml'];
+  if (platform === 'win32') return ['auto', 'cpu', 'cuda', 'dml'];
+  if (platform === 'linux') return ['auto', 'cpu', 'cuda'];
+  return ['auto', 'cpu'];
+}

@@ -7,15 +7,8 @@ import type { Device, Provider } from '../contract/api.js';
 
 export type { Device, Provider };
 
-export { DEVICES, isDevice } from '../contract/devices.js';
+export { deviceChoices, DEVICES, isDevice } from '../contract/devices.js';
 
-/** The choices that mean something on a platform (the ones onnxruntime-node ships providers for there). */
-export function deviceChoices(platform: NodeJS.Platform = process.platform): Device[] {
-  if (platform === 'darwin') return ['auto', 'cpu', 'coreml'];
-  if (platform === 'win32') return ['auto', 'cpu', 'cuda', 'dml'];
-  if (platform === 'linux') return ['auto', 'cpu', 'cuda'];
-  return ['auto', 'cpu'];
-}
 
 /** Providers to try, best first; the CPU is always last. */
 export function providerOrder(device: Device, platform: NodeJS.Platform = process.platform): Provider[] {

@@ -18,14 +18,15 @@ import { addFolder, removeFolder, type FolderRow } from '../ingest/folders.js';
 import type { ScanResult } from '../ingest/scanner.js';
 import { LibraryWatcher, type WatchOptions } from '../ingest/watcher.js';
 import type { ImportOptions, InstallOptions, VerifyReport } from '../models/packs.js';
+import { classVectors, embedTexts, indexAgreement, photoVector, type IndexAgreement } from '../search/inspect.js';
 import { Categories } from './categories.js';
 import { Library } from './library.js';
 import { resolveMedia } from './media.js';
-import { Models } from './models.js';
+import { installedPackDir, Models } from './models.js';
 import { Scanning } from './scanning.js';
 import { IndexingRuns, type IndexRunOptions } from './runs.js';
 
-export type { IndexRunOptions };
+export type { IndexAgreement, IndexRunOptions };
 
 export interface EngineOptions {
   readonly libraryDir: string;
@@ -49,6 +50,14 @@ export interface EngineOptions {
 
 type Listener = (e: EngineEvent) => void;
 
+export interface Inspection {
+  photoVector(photoId: number, kind: ModelKind): Float32Array | null;
+  embedTexts(texts: readonly string[]): Promise<Float32Array[]>;
+  /** Class vectors made with the templates of the shipped taxonomy `templatesOf`. */
+  classVectors(name: string, classes: readonly string[], templatesOf: string): Promise<Float32Array[]>;
+  indexAgreement(kind: ModelKind, queries: readonly Float32Array[], k: number): Promise<IndexAgreement>;
+}
+
 export class Engine implements LoupeApi {
   private readonly listeners = new Set<Listener>();
   private readonly lib: Library;
@@ -68,6 +77,11 @@ export class Engine implements LoupeApi {
 
   static open(opts: EngineOptions): Engine {
     return new Engine(opts.libraryDir, opts);
+  }
+
+  /** The folder of a pack installed in a library, found without opening (or migrating) that library. */
+  static installedPack(libraryDir: string, name: string): string | null {
+    return installedPackDir(libraryDir, name);
   }
 
   /** The engine's parts, for tests and benchmarks only (lint keeps transports off it). */
@@ -190,6 +204,23 @@ export class Engine implements LoupeApi {
 
   search(request: SearchRequest): Promise<SearchResponse> { return this.lib.searcher.search(request); }
   duplicates(filters?: SearchFilters): Promise<readonly DuplicateGroup[]> { return this.lib.searcher.duplicates({ filters }); }
+
+  /** The serving space of a kind (what search reads), or null before anything is embedded in it. */
+  servingSpace(kind: ModelKind): { space: string; pack: string; dim: number } | null {
+    const s = this.lib.spaces.info(kind);
+    return s ? { space: s.space, pack: s.pack, dim: s.dim } : null;
+  }
+
+  /** The library's own quality checks (the evaluation harness): vectors, embedded sentences, index agreement. */
+  get inspect(): Inspection {
+    const ctx = this.lib.searchContext;
+    return {
+      photoVector: (photoId, kind) => photoVector(ctx, photoId, kind),
+      embedTexts: (texts) => embedTexts(ctx, texts),
+      classVectors: (name, classes, templates) => classVectors(ctx, name, classes, templates),
+      indexAgreement: (kind, queries, k) => indexAgreement(ctx, kind, queries, k),
+    };
+  }
 
   // ---- albums ----
 

@@ -17,6 +17,7 @@ import { trialRun } from '../encoders/trial.js';
 import { IndexSet } from '../index/spaces.js';
 import { ThumbnailStore } from '../ingest/thumbnails.js';
 import { PackStore } from '../models/packs.js';
+import type { SearchContext } from '../search/context.js';
 import { Searcher } from '../search/search.js';
 
 export interface LibraryOptions {
@@ -34,6 +35,7 @@ export class Library {
   readonly indexes: IndexSet;
   readonly encoders: EncoderCache;
   readonly spaces: SpaceRegistry;
+  readonly searchContext: SearchContext;
   readonly searcher: Searcher;
   readonly albums: Albums;
 
@@ -49,7 +51,8 @@ export class Library {
     const device = opts.device ?? (saved && isDevice(saved) ? saved : 'auto');
     this.encoders = new EncoderCache(this.packs, { device, threads: opts.threads, workers: opts.inferenceWorkers, log });
     this.spaces = new SpaceRegistry(this.repos, this.indexes);
-    this.searcher = new Searcher({ repos: this.repos, indexes: this.indexes, encoders: this.encoders, thumbs: this.thumbs, spaces: this.spaces });
+    this.searchContext = { repos: this.repos, indexes: this.indexes, encoders: this.encoders, thumbs: this.thumbs, spaces: this.spaces };
+    this.searcher = new Searcher(this.searchContext);
     this.albums = new Albums(this.repos);
   }
 

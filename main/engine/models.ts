@@ -9,7 +9,8 @@ import { basename, join, resolve } from 'node:path';
 import type { DeviceInfo, EngineEvent, ModelKind, ModelPackInfo } from '../contract/api.js';
 import { deviceChoices, type Device } from '../encoders/device.js';
 import { loadCatalog, MANIFEST_FILE, type PackManifest } from '../models/manifest.js';
-import { PackError, type ImportOptions, type InstallOptions, type VerifyReport } from '../models/packs.js';
+import { PackError, PackStore, type ImportOptions, type InstallOptions, type VerifyReport } from '../models/packs.js';
+import { trialRun } from '../encoders/trial.js';
 import { errorMessage } from '../util/errors.js';
 import type { Library } from './library.js';
 import type { IndexingRuns } from './runs.js';
@@ -132,4 +133,10 @@ export class Models {
     if (device !== this.lib.encoders.device) await this.runs.between(() => this.lib.encoders.setDevice(device));
     return this.device();
   }
+}
+
+/** A pack's folder in a library's models/ folder, read without opening the library. */
+export function installedPackDir(libraryDir: string, name: string): string | null {
+  const found = new PackStore(join(libraryDir, 'models'), trialRun).list().find((p) => p.name === name);
+  return found?.manifest ? found.dir : null;
 }
