@@ -55,7 +55,13 @@ export interface EvalReport {
   readonly index: { readonly choice: IndexChoice; readonly structure: string };
   readonly metrics: readonly MetricRow[];
   readonly indexRecall: { readonly k: number; readonly value: number; readonly queries: number };
-  readonly indexing: { readonly pictures: number; readonly failed: number; readonly seconds: number; readonly perSecond: number; readonly embedPerSecond: number };
+  readonly indexing: {
+    readonly pictures: number;
+    readonly failed: number;
+    readonly seconds: number;
+    readonly perSecond: number;
+    readonly embedPerSecond: number;
+  };
   readonly latency: { readonly p50: number; readonly p99: number; readonly queries: number; readonly what: string };
   readonly device: string;
 }
@@ -114,10 +120,18 @@ export async function evaluate(opts: EvalOptions): Promise<EvalReport> {
       metrics,
       indexRecall: { k: RECALL_K, value: agreement.recall, queries: agreement.queries },
       indexing: {
-        pictures: summary.ok, failed: summary.failed, seconds,
-        perSecond: summary.ok / seconds, embedPerSecond: embedMs > 0 ? summary.ok / (embedMs / 1000) : NaN,
+        pictures: summary.ok,
+        failed: summary.failed,
+        seconds,
+        perSecond: summary.ok / seconds,
+        embedPerSecond: embedMs > 0 ? summary.ok / (embedMs / 1000) : NaN,
       },
-      latency: { p50: percentile(run.latencies, 50), p99: percentile(run.latencies, 99), queries: run.latencies.length, what: run.latencyWhat },
+      latency: {
+        p50: percentile(run.latencies, 50),
+        p99: percentile(run.latencies, 99),
+        queries: run.latencies.length,
+        what: run.latencyWhat,
+      },
       device,
     };
   } finally {
@@ -249,7 +263,9 @@ class Run {
     for (const q of queries) {
       const request = await this.queryRequest(q);
       await this.ranked({ ...request, limit: PAGE }, true);
-      const ranking = (await this.ranked({ ...request, limit: depth }, false)).filter((r) => database.has(r.id) && !(d.excludeQuery && r.id === q.image));
+      const ranking = (await this.ranked({ ...request, limit: depth }, false)).filter(
+        (r) => database.has(r.id) && !(d.excludeQuery && r.id === q.image),
+      );
       for (const p of d.protocols) {
         const j = q.judgements[p]!;
         const ranks = positiveRanks(ranking, j.positives, j.junk);

@@ -39,13 +39,21 @@ export function formatReport(r: EvalReport): string {
   return lines.join('\n');
 }
 
-export async function main(argv: readonly string[], out: (s: string) => void = (s) => process.stdout.write(s), err: (s: string) => void = (s) => process.stderr.write(s)): Promise<number> {
+export async function main(
+  argv: readonly string[],
+  out: (s: string) => void = (s) => process.stdout.write(s),
+  err: (s: string) => void = (s) => process.stderr.write(s),
+): Promise<number> {
   const program = new Command('eval')
     .description('measure retrieval quality on a standard dataset with the real engine')
     .addOption(new Option('--dataset <kind>', 'dataset layout').choices(DATASET_KINDS).makeOptionMandatory())
     .requiredOption('--dir <path>', 'the dataset folder (pictures, and ground truth unless --gt/--captions)')
     .requiredOption('--model <name>', 'a model pack installed in the library, or a pack folder')
-    .addOption(new Option('--index <kind>', 'exact: never train IVF-PQ; ivfpq: train it at any size; auto: the app\'s rule').choices(['auto', 'exact', 'ivfpq']).default('auto'))
+    .addOption(
+      new Option('--index <kind>', "exact: never train IVF-PQ; ivfpq: train it at any size; auto: the app's rule")
+        .choices(['auto', 'exact', 'ivfpq'])
+        .default('auto'),
+    )
     .option('--library <dir>', 'the library whose installed packs --model names (default: LOUPE_HOME or the app-data folder)')
     .option('--gt <path>', 'ground truth outside the folder: Oxford/Paris *_query.txt folder, or a gnd_*.pkl')
     .option('--captions <file>', 'caption file (default: found in the folder)')
@@ -68,8 +76,23 @@ export async function main(argv: readonly string[], out: (s: string) => void = (
     throw e;
   }
   const o = program.opts<{
-    dataset: string; dir: string; model: string; index: IndexChoice; library?: string; gt?: string; captions?: string; split?: string;
-    taxonomy?: string; queries?: number; expand: boolean; diffusion?: boolean; device?: Device; threads?: number; work?: string; keep?: boolean; json?: boolean;
+    dataset: string;
+    dir: string;
+    model: string;
+    index: IndexChoice;
+    library?: string;
+    gt?: string;
+    captions?: string;
+    split?: string;
+    taxonomy?: string;
+    queries?: number;
+    expand: boolean;
+    diffusion?: boolean;
+    device?: Device;
+    threads?: number;
+    work?: string;
+    keep?: boolean;
+    json?: boolean;
   }>();
   try {
     const dir = resolve(o.dir);
@@ -77,8 +100,19 @@ export async function main(argv: readonly string[], out: (s: string) => void = (
     const dataset = loadDataset(o.dataset, dir, { gt: o.gt && resolve(o.gt), captions: o.captions && resolve(o.captions), split: o.split });
     err(`${dataset.title}\n`);
     const report = await evaluate({
-      dataset, dir, model: existsSync(o.model) ? resolve(o.model) : o.model, library: o.library, index: o.index, work: o.work, keep: o.keep,
-      device: o.device, threads: o.threads, maxQueries: o.queries, taxonomy: o.taxonomy, expand: o.expand ? undefined : false, diffusion: o.diffusion,
+      dataset,
+      dir,
+      model: existsSync(o.model) ? resolve(o.model) : o.model,
+      library: o.library,
+      index: o.index,
+      work: o.work,
+      keep: o.keep,
+      device: o.device,
+      threads: o.threads,
+      maxQueries: o.queries,
+      taxonomy: o.taxonomy,
+      expand: o.expand ? undefined : false,
+      diffusion: o.diffusion,
       log: (line) => err(`${line}\n`),
     });
     out(o.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatReport(report)}\n`);

@@ -12,7 +12,9 @@ import { DatasetError, type CaptionDataset } from './types.js';
 
 type Pair = { name: string; text: string };
 
-const Karpathy = z.object({ images: z.array(z.object({ filename: z.string(), split: z.string().optional(), sentences: z.array(z.object({ raw: z.string() })) })) });
+const Karpathy = z.object({
+  images: z.array(z.object({ filename: z.string(), split: z.string().optional(), sentences: z.array(z.object({ raw: z.string() })) })),
+});
 const Coco = z.object({
   images: z.array(z.object({ id: z.number(), file_name: z.string() })),
   annotations: z.array(z.object({ image_id: z.number(), caption: z.string() })),

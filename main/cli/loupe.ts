@@ -84,18 +84,27 @@ function bytes(n: number | null): string {
 }
 
 /** A bar for downloads and embedding on a terminal; a line now and then otherwise. */
-function simpleBar(io: Io, json: boolean, label: string): { update: (done: number, total: number | null, extra?: string) => void; stop: () => void } {
+function simpleBar(
+  io: Io,
+  json: boolean,
+  label: string,
+): { update: (done: number, total: number | null, extra?: string) => void; stop: () => void } {
   if (json) return { update: (done, total) => io.out(JSON.stringify({ type: 'progress', label, done, total })), stop: () => undefined };
   if (io.isTTY) {
     const bar = new SingleBar({ format: `${label} |{bar}| {percentage}% · {extra}`, hideCursor: true }, Presets.shades_classic);
     let started = false;
     return {
       update: (done, total, extra = '') => {
-        if (!started) { bar.start(total ?? 0, done, { extra }); started = true; }
+        if (!started) {
+          bar.start(total ?? 0, done, { extra });
+          started = true;
+        }
         if (total !== null) bar.setTotal(total);
         bar.update(done, { extra });
       },
-      stop: () => { if (started) bar.stop(); },
+      stop: () => {
+        if (started) bar.stop();
+      },
     };
   }
   let last = 0;
@@ -250,7 +259,13 @@ export function buildProgram(io: Io = defaultIo): Command {
     .option('--licence <licence>', 'licence of the weights')
     .option('--feature-output <tensor>', 'CNN: tensor holding the last convolutional map (default: found)')
     .action((dir: string, o: { name?: string; kind?: 'clip' | 'cnn'; title?: string; licence?: string; featureOutput?: string }) => withE(async (e) => {
-      const info = await e.importModel(dir, { name: o.name, kind: o.kind, title: o.title, licence: o.licence, featureOutput: o.featureOutput });
+      const info = await e.importModel(dir, {
+        name: o.name,
+        kind: o.kind,
+        title: o.title,
+        licence: o.licence,
+        featureOutput: o.featureOutput,
+      });
       print(info, `Imported ${info.name} (${info.kind}, ${info.embeddingDim}-d, ${bytes(info.bytes)}).` + (info.active ? ' It is the active model.' : ''));
     }));
 
@@ -278,7 +293,13 @@ export function buildProgram(io: Io = defaultIo): Command {
       print({ removed: name }, `Removed ${name}.`);
     }));
 
-  addSearchCommands(program, { withE, print, out: io.out, json: () => g().json === true, bar: (label) => simpleBar(io, g().json === true, label) });
+  addSearchCommands(program, {
+    withE,
+    print,
+    out: io.out,
+    json: () => g().json === true,
+    bar: (label) => simpleBar(io, g().json === true, label),
+  });
   return program;
 }
 

@@ -58,7 +58,16 @@ function addFilterOptions(cmd: Command): Command {
 }
 
 function filtersOf(o: SearchOpts): SearchFilters {
-  return { from: o.from, to: o.to, folders: o.folder, albums: o.album, camera: o.camera, hasLocation: o.location, orientation: o.orientation, formats: o.format };
+  return {
+    from: o.from,
+    to: o.to,
+    folders: o.folder,
+    albums: o.album,
+    camera: o.camera,
+    hasLocation: o.location,
+    orientation: o.orientation,
+    formats: o.format,
+  };
 }
 
 function formatHits(r: SearchResponse): string {

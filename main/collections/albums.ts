@@ -24,7 +24,8 @@ function cleanName(name: string): string {
   return n;
 }
 
-const queryJson = (query: SearchRequest | null | undefined): string | null => (query == null ? null : JSON.stringify(parseSearchRequest(query)));
+const queryJson = (query: SearchRequest | null | undefined): string | null =>
+  query == null ? null : JSON.stringify(parseSearchRequest(query));
 
 export class Albums {
   constructor(private readonly repos: Repos) {}

@@ -34,7 +34,9 @@ export function freeName(dir: string, name: string, taken: Set<string>): string 
 }
 
 export async function exportFiles(
-  paths: readonly string[], dest: string, opts: { onProgress?: (p: ExportProgress) => void; signal?: AbortSignal; prefixOrder?: boolean } = {},
+  paths: readonly string[],
+  dest: string,
+  opts: { onProgress?: (p: ExportProgress) => void; signal?: AbortSignal; prefixOrder?: boolean } = {},
 ): Promise<ExportSummary> {
   mkdirSync(dest, { recursive: true });
   const taken = new Set<string>();
@@ -50,7 +52,11 @@ export async function exportFiles(
     try {
       await copyFile(src, tmp, constants.COPYFILE_EXCL);
       const fh = await open(tmp, 'r+');
-      try { await fh.sync(); } finally { await fh.close(); }
+      try {
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
       await rename(tmp, join(dest, name));
       copied++;
     } catch (err) {

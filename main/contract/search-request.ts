@@ -9,7 +9,12 @@ import { UserError } from './errors.js';
 /** The user's to act on (see contract/errors.ts). */
 export class RequestError extends UserError {}
 
-export const BoxSchema = z.object({ x: z.number().min(0).max(1), y: z.number().min(0).max(1), w: z.number().gt(0).max(1), h: z.number().gt(0).max(1) });
+export const BoxSchema = z.object({
+  x: z.number().min(0).max(1),
+  y: z.number().min(0).max(1),
+  w: z.number().gt(0).max(1),
+  h: z.number().gt(0).max(1),
+});
 
 /** The search request, validated: the same schema checks IPC and HTTP input and saved smart-album queries. */
 export const SearchRequestSchema = z.object({

@@ -46,16 +46,29 @@ type Prepared<T> = { readonly todo: Todo; readonly value: T } | { readonly todo:
  * Yields batches of prepared items in order while keeping up to `depth` items being prepared:
  * the bounded queue between decoding and inference.
  */
-async function* pipelined<T>(source: AsyncIterable<Todo>, prepare: (t: Todo) => Promise<T>, batchSize: number, depth: number): AsyncGenerator<Prepared<T>[]> {
+async function* pipelined<T>(
+  source: AsyncIterable<Todo>,
+  prepare: (t: Todo) => Promise<T>,
+  batchSize: number,
+  depth: number,
+): AsyncGenerator<Prepared<T>[]> {
   const window: Promise<Prepared<T>>[] = [];
   const it = source[Symbol.asyncIterator]();
   let exhausted = false;
   const topUp = async (): Promise<void> => {
     while (!exhausted && window.length < depth) {
       const n = await it.next();
-      if (n.done) { exhausted = true; break; }
+      if (n.done) {
+        exhausted = true;
+        break;
+      }
       const todo = n.value;
-      window.push(prepare(todo).then((value) => ({ todo, value }), (err: unknown) => ({ todo, error: errorMessage(err) })));
+      window.push(
+        prepare(todo).then(
+          (value) => ({ todo, value }),
+          (err: unknown) => ({ todo, error: errorMessage(err) }),
+        ),
+      );
     }
   };
   for (;;) {
@@ -87,7 +100,16 @@ export async function embedPending(ctx: EmbedContext, kind: ModelKind, opts: Emb
     const elapsed = (Date.now() - started) / 1000;
     const done = summary.embedded + summary.failed;
     const rate = elapsed > 0 ? done / elapsed : 0;
-    opts.onProgress?.({ space, pack, kind, total, done, failed: summary.failed, ratePerSec: rate, etaSec: rate > 0 ? (total - done) / rate : null });
+    opts.onProgress?.({
+      space,
+      pack,
+      kind,
+      total,
+      done,
+      failed: summary.failed,
+      ratePerSec: rate,
+      etaSec: rate > 0 ? (total - done) / rate : null,
+    });
   };
   const source = async function* (): AsyncGenerator<Todo> {
     let after = '';

@@ -81,7 +81,14 @@ function orthonormalizeColumns(a: Float64Array, d: number, k: number): void {
   }
 }
 
-export async function learnWhitening(x: Float32Array, n: number, d: number, outputDim: number, assigner: Assigner, options: { seed?: number; iterations?: number; epsilon?: number } = {}): Promise<Whitening> {
+export async function learnWhitening(
+  x: Float32Array,
+  n: number,
+  d: number,
+  outputDim: number,
+  assigner: Assigner,
+  options: { seed?: number; iterations?: number; epsilon?: number } = {},
+): Promise<Whitening> {
   const k = Math.min(outputDim, d, n);
   const mean = new Float32Array(d);
   for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) mean[j]! += x[i * d + j]! / n;
@@ -101,7 +108,8 @@ export async function learnWhitening(x: Float32Array, n: number, d: number, outp
   const q32 = Float32Array.from(q);
   const cq = await assigner.matmul(cov, q32, d, d, cols);
   const small = Float64Array.from(await assigner.matmul(transpose(q32, d, cols), cq, cols, d, cols));
-  for (let i = 0; i < cols; i++) for (let j = i + 1; j < cols; j++) small[i * cols + j] = small[j * cols + i] = (small[i * cols + j]! + small[j * cols + i]!) / 2;
+  for (let i = 0; i < cols; i++)
+    for (let j = i + 1; j < cols; j++) small[i * cols + j] = small[j * cols + i] = (small[i * cols + j]! + small[j * cols + i]!) / 2;
   const eig = symmetricEigen(small, cols);
   const eps = options.epsilon ?? 1e-6 * Math.max(eig.values[0]!, 1e-12);
   const projection = new Float32Array(k * d);

@@ -47,7 +47,10 @@ async function learn(repos: Repos, rawSpace: string, version: number, opts: Whit
   }
   const id = parseSpace(rawSpace)!;
   const space = formatSpace({ ...id, whitening: version });
-  repos.whitenings.insert({ space, rawSpace, version, whitening: w, pictures: vectors.pictures(rawSpace), vectors: pick.length }, Date.now());
+  repos.whitenings.insert(
+    { space, rawSpace, version, whitening: w, pictures: vectors.pictures(rawSpace), vectors: pick.length },
+    Date.now(),
+  );
 }
 
 /**

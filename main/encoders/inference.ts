@@ -67,10 +67,22 @@ export class InferenceWorker {
     const threads = opts.threads ?? availableParallelism();
     const ready = await new Promise<Extract<WorkerReply, { type: 'ready' }>>((resolve, reject) => {
       const onMessage = (m: WorkerReply): void => {
-        if (m.type === 'ready') { cleanup(); resolve(m); } else if (m.type === 'error') { cleanup(); reject(new Error(m.message)); }
+        if (m.type === 'ready') {
+          cleanup();
+          resolve(m);
+        } else if (m.type === 'error') {
+          cleanup();
+          reject(new Error(m.message));
+        }
       };
-      const onError = (e: Error): void => { cleanup(); reject(e); };
-      const cleanup = (): void => { worker.off('message', onMessage); worker.off('error', onError); };
+      const onError = (e: Error): void => {
+        cleanup();
+        reject(e);
+      };
+      const cleanup = (): void => {
+        worker.off('message', onMessage);
+        worker.off('error', onError);
+      };
       worker.on('message', onMessage);
       worker.on('error', onError);
       worker.postMessage({ type: 'init', models: opts.models, device: opts.device ?? 'auto', threads } satisfies WorkerRequest);
@@ -86,7 +98,11 @@ export class InferenceWorker {
     return new InferenceWorker(worker, ready.providers, ready.io, ready.log);
   }
 
-  run(model: string, feeds: Readonly<Record<string, FeedTensor>>, outputs: readonly string[]): Promise<Readonly<Record<string, OutputTensor>>> {
+  run(
+    model: string,
+    feeds: Readonly<Record<string, FeedTensor>>,
+    outputs: readonly string[],
+  ): Promise<Readonly<Record<string, OutputTensor>>> {
     if (this.failure) return Promise.reject(this.failure);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {

@@ -52,7 +52,8 @@ export function spoc(map: FeatureMap, r: Region = whole(map)): Float32Array {
 export function mac(map: FeatureMap, r: Region = whole(map)): Float32Array {
   const out = new Float32Array(map.c).fill(-Infinity);
   for (let ch = 0; ch < map.c; ch++) {
-    for (let y = r.y; y < r.y + r.h; y++) for (let x = r.x; x < r.x + r.w; x++) out[ch] = Math.max(out[ch]!, map.data[(ch * map.h + y) * map.w + x]!);
+    for (let y = r.y; y < r.y + r.h; y++)
+      for (let x = r.x; x < r.x + r.w; x++) out[ch] = Math.max(out[ch]!, map.data[(ch * map.h + y) * map.w + x]!);
   }
   return out;
 }

@@ -61,7 +61,11 @@ export async function preprocess(input: string | Buffer, p: Preprocessing): Prom
   }
   const { data, info } = await img.raw().toBuffer({ resolveWithObject: true });
   if (info.channels !== 3) throw new Error(`expected 3 channels, got ${info.channels}`);
-  return { tensor: normalize(new Uint8Array(data.buffer, data.byteOffset, data.length), info.width, info.height, p), width: info.width, height: info.height };
+  return {
+    tensor: normalize(new Uint8Array(data.buffer, data.byteOffset, data.length), info.width, info.height, p),
+    width: info.width,
+    height: info.height,
+  };
 }
 
 /**
@@ -73,5 +77,9 @@ export async function preprocessInside(input: string | Buffer, maxSide: number, 
     .resize(maxSide, maxSide, { fit: 'inside', kernel: p.kernel })
     .raw().toBuffer({ resolveWithObject: true });
   if (info.channels !== 3) throw new Error(`expected 3 channels, got ${info.channels}`);
-  return { tensor: normalize(new Uint8Array(data.buffer, data.byteOffset, data.length), info.width, info.height, p), width: info.width, height: info.height };
+  return {
+    tensor: normalize(new Uint8Array(data.buffer, data.byteOffset, data.length), info.width, info.height, p),
+    width: info.width,
+    height: info.height,
+  };
 }

@@ -19,7 +19,11 @@ let log: string[] = [];
 // onnxruntime's own stderr logging.
 ort.env.logLevel = 'fatal';
 
-async function createSession(path: string | Uint8Array, device: Device, threads: number): Promise<{ session: ort.InferenceSession; provider: Provider }> {
+async function createSession(
+  path: string | Uint8Array,
+  device: Device,
+  threads: number,
+): Promise<{ session: ort.InferenceSession; provider: Provider }> {
   const order = providerOrder(device);
   for (const provider of order) {
     if (unavailable.has(provider)) continue;
@@ -30,13 +34,16 @@ async function createSession(path: string | Uint8Array, device: Device, threads:
         interOpNumThreads: 1,
         graphOptimizationLevel: 'all',
       };
-      const session = typeof path === 'string' ? await ort.InferenceSession.create(path, options) : await ort.InferenceSession.create(path, options);
+      const session =
+        typeof path === 'string' ? await ort.InferenceSession.create(path, options) : await ort.InferenceSession.create(path, options);
       return { session, provider };
     } catch (err) {
       if (provider === 'cpu') throw err;
       unavailable.add(provider);
-      log.push(`${provider} is not available (${err instanceof Error ? err.message.split('\n')[0] : String(err)}); ` +
-        `falling back to ${order[order.indexOf(provider) + 1]}`);
+      log.push(
+        `${provider} is not available (${err instanceof Error ? err.message.split('\n')[0] : String(err)}); ` +
+          `falling back to ${order[order.indexOf(provider) + 1]}`,
+      );
     }
   }
   throw new Error('no execution provider could start');

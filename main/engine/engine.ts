@@ -49,6 +49,9 @@ export interface EngineOptions {
 }
 
 type Listener = (e: EngineEvent) => void;
+type VerifyListener = (pack: string, file: string) => void;
+type CountsProgress = (done: number, total: number) => void;
+type ExportOptions = { onProgress?: (p: ExportProgress) => void; signal?: AbortSignal };
 
 export interface Inspection {
   photoVector(photoId: number, kind: ModelKind): Float32Array | null;
@@ -173,8 +176,9 @@ export class Engine implements LoupeApi {
   async status(opts: { errorLimit?: number } = {}): Promise<LibraryStatus> {
     const { repos, thumbs, db } = this.lib;
     return {
-      library: this.libraryDir, schemaVersion: schemaVersion(db), folders: repos.folders.infos(), counts: repos.photos.stateCounts(),
-      thumbnails: thumbs.usage(), errors: repos.photos.errors(opts.errorLimit ?? 1000), lastJob: repos.jobs.last(), indexing: this.runs.state(),
+      library: this.libraryDir, schemaVersion: schemaVersion(db), folders: repos.folders.infos(),
+      counts: repos.photos.stateCounts(), thumbnails: thumbs.usage(), errors: repos.photos.errors(opts.errorLimit ?? 1000),
+      lastJob: repos.jobs.last(), indexing: this.runs.state(),
     };
   }
 
@@ -194,7 +198,7 @@ export class Engine implements LoupeApi {
   useModel(name: string): Promise<ModelPackInfo> { return this.models.use(name); }
   installModel(name: string, opts: InstallOptions = {}): Promise<ModelPackInfo> { return this.models.install(name, opts); }
   importModel(dir: string, opts: ImportOptions = {}): Promise<ModelPackInfo> { return this.models.import(dir, opts); }
-  verifyModels(name?: string, onFile?: (pack: string, file: string) => void): Promise<VerifyReport[]> { return this.models.verify(name, onFile); }
+  verifyModels(name?: string, onFile?: VerifyListener): Promise<VerifyReport[]> { return this.models.verify(name, onFile); }
   removeModel(name: string): Promise<void> { return this.models.remove(name); }
   activeModel(kind: ModelKind): string | null { return this.models.active(kind); }
   async device(): Promise<DeviceInfo> { return this.models.device(); }
@@ -229,7 +233,9 @@ export class Engine implements LoupeApi {
   async createAlbum(name: string, query?: SearchRequest): Promise<AlbumInfo> { return this.lib.albums.create(name, query); }
   async renameAlbum(id: number, name: string): Promise<AlbumInfo> { return this.lib.albums.rename(id, name); }
   async deleteAlbum(id: number): Promise<void> { this.lib.albums.delete(id); }
-  async addToAlbum(id: number, photoIds: readonly number[], beforePhotoId?: number): Promise<AlbumInfo> { return this.lib.albums.add(id, photoIds, beforePhotoId); }
+  async addToAlbum(id: number, photoIds: readonly number[], before?: number): Promise<AlbumInfo> {
+    return this.lib.albums.add(id, photoIds, before);
+  }
   async removeFromAlbum(id: number, photoIds: readonly number[]): Promise<AlbumInfo> { return this.lib.albums.remove(id, photoIds); }
   async reorderAlbum(id: number, photoIds: readonly number[]): Promise<AlbumInfo> { return this.lib.albums.reorder(id, photoIds); }
 
@@ -244,7 +250,7 @@ export class Engine implements LoupeApi {
   }
 
   /** Copies an album's photos (a smart album: all its query's results) to a folder, in album order. */
-  async exportAlbum(id: number, dest: string, opts: { onProgress?: (p: ExportProgress) => void; signal?: AbortSignal } = {}): Promise<ExportSummary> {
+  async exportAlbum(id: number, dest: string, opts: ExportOptions = {}): Promise<ExportSummary> {
     const album = this.lib.albums.get(id);
     const photos = album.query
       ? (await this.search({ ...album.query, offset: 0, limit: 10_000 })).hits.map((h) => h.photo.path)
@@ -255,7 +261,7 @@ export class Engine implements LoupeApi {
   // ---- categories ----
 
   async listTaxonomies(): Promise<readonly TaxonomyInfo[]> { return this.categories.taxonomies(); }
-  categoryCounts(taxonomy: string, threshold?: number, onProgress?: (done: number, total: number) => void): Promise<readonly CategoryCount[]> {
+  categoryCounts(taxonomy: string, threshold?: number, onProgress?: CountsProgress): Promise<readonly CategoryCount[]> {
     return this.categories.counts(taxonomy, threshold, onProgress);
   }
   async listCategories(): Promise<readonly UserCategoryInfo[]> { return this.categories.list(); }

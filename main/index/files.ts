@@ -130,7 +130,10 @@ export async function readQuantizer(dir: string, name: string): Promise<Quantize
     off += 4 * d * d;
     rotated = take(payload, off, nlist * d, 4, (b) => new Float32Array(b));
   }
-  return finishQuantizer({ d, nlist, shape: { m, dsub }, centroids, rotation, codebooks, trainedCount, distortion: dist }, (c) => rotated ?? c);
+  return finishQuantizer(
+    { d, nlist, shape: { m, dsub }, centroids, rotation, codebooks, trainedCount, distortion: dist },
+    (c) => rotated ?? c,
+  );
 }
 
 export async function writeTombstones(dir: string, name: string, ids: Iterable<number>): Promise<void> {

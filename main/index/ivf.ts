@@ -113,7 +113,13 @@ export function finishQuantizer(base: Omit<Quantizer, 'centroidNorms' | 'rotated
 }
 
 /** Trains on a sample of the given rows (all of them when few). */
-export async function trainQuantizer(x: Float32Array, n: number, d: number, assigner: Assigner, options: TrainOptions = {}): Promise<Quantizer> {
+export async function trainQuantizer(
+  x: Float32Array,
+  n: number,
+  d: number,
+  assigner: Assigner,
+  options: TrainOptions = {},
+): Promise<Quantizer> {
   const nlist = options.nlist ?? chooseNlist(n);
   const seed = options.seed ?? 1;
   const r = rng(seed);
@@ -155,7 +161,13 @@ export async function trainQuantizer(x: Float32Array, n: number, d: number, assi
   );
 }
 
-function termsAndError(q: Quantizer, rotated: Float32Array, n: number, lists: Int32Array, codes: Uint8Array): { terms: Float32Array; errorSum: number } {
+function termsAndError(
+  q: Quantizer,
+  rotated: Float32Array,
+  n: number,
+  lists: Int32Array,
+  codes: Uint8Array,
+): { terms: Float32Array; errorSum: number } {
   const { d, shape, codebooks, rotatedCentroids } = q;
   const terms = new Float32Array(n);
   const y = new Float32Array(d);

@@ -58,7 +58,15 @@ export function kmeansPlusPlus(x: Float32Array, n: number, d: number, k: number,
  * Recomputes centroids as the means of their points. An empty cluster takes half of the largest
  * one: both get that centroid nudged in opposite directions (as Faiss does), so no centroid is wasted.
  */
-export function updateCentroids(x: Float32Array, n: number, d: number, k: number, labels: Int32Array, previous: Float32Array, r: Rng): Float32Array {
+export function updateCentroids(
+  x: Float32Array,
+  n: number,
+  d: number,
+  k: number,
+  labels: Int32Array,
+  previous: Float32Array,
+  r: Rng,
+): Float32Array {
   const sums = new Float64Array(k * d);
   const counts = new Float64Array(k);
   for (let i = 0; i < n; i++) {
@@ -94,7 +102,14 @@ export function updateCentroids(x: Float32Array, n: number, d: number, k: number
   return c;
 }
 
-export async function kmeans(x: Float32Array, n: number, d: number, k: number, assigner: Assigner, options: KMeansOptions = {}): Promise<KMeansResult> {
+export async function kmeans(
+  x: Float32Array,
+  n: number,
+  d: number,
+  k: number,
+  assigner: Assigner,
+  options: KMeansOptions = {},
+): Promise<KMeansResult> {
   if (n < k) throw new RangeError(`k-means needs at least k=${k} points, got ${n}`);
   const r = rng(options.seed ?? 1);
   const init = options.init ?? 'auto';

@@ -74,7 +74,13 @@ export interface OpqResult {
   readonly baseline: number;
 }
 
-export async function trainOpq(x: Float32Array, n: number, shape: PqShape, assigner: Assigner, options: { iterations?: number; seed?: number } = {}): Promise<OpqResult> {
+export async function trainOpq(
+  x: Float32Array,
+  n: number,
+  shape: PqShape,
+  assigner: Assigner,
+  options: { iterations?: number; seed?: number } = {},
+): Promise<OpqResult> {
   const d = shape.m * shape.dsub;
   const baseCodebooks = await trainPq(x, n, shape, assigner, { iterations: 8, seed: options.seed });
   const baseline = distortion(x, n, await assigner.pqEncode(x, n, baseCodebooks, shape.m, 256, shape.dsub), baseCodebooks, shape);

@@ -25,7 +25,13 @@ export function chooseM(d: number): number {
 }
 
 /** Codebooks [m][256][dsub] learned by Lloyd iterations run on all sub-spaces at once. */
-export async function trainPq(x: Float32Array, n: number, shape: PqShape, assigner: Assigner, options: { iterations?: number; seed?: number } = {}): Promise<Float32Array> {
+export async function trainPq(
+  x: Float32Array,
+  n: number,
+  shape: PqShape,
+  assigner: Assigner,
+  options: { iterations?: number; seed?: number } = {},
+): Promise<Float32Array> {
   const { m, dsub } = shape;
   const d = m * dsub;
   const r = rng(options.seed ?? 7);
@@ -36,7 +42,8 @@ export async function trainPq(x: Float32Array, n: number, shape: PqShape, assign
   for (let s = 0; s < m; s++) {
     for (let j = 0; j < KSUB; j++) {
       const row = j % initRows;
-      for (let t = 0; t < dsub; t++) codebooks[(s * KSUB + j) * dsub + t] = init[row * d + s * dsub + t]! + (j >= initRows ? (r() - 0.5) * 1e-3 : 0);
+      for (let t = 0; t < dsub; t++)
+        codebooks[(s * KSUB + j) * dsub + t] = init[row * d + s * dsub + t]! + (j >= initRows ? (r() - 0.5) * 1e-3 : 0);
     }
   }
   const iterations = options.iterations ?? 10;
@@ -66,7 +73,12 @@ export function decode(codes: Uint8Array, co: number, codebooks: Float32Array, s
 }
 
 /** Table of inner products <q_s, c_sj> for every sub-space s and sub-centroid j. */
-export function innerTable<T extends Float32Array | Float64Array>(q: ArrayLike<number>, codebooks: Float32Array, shape: PqShape, out: T): T {
+export function innerTable<T extends Float32Array | Float64Array>(
+  q: ArrayLike<number>,
+  codebooks: Float32Array,
+  shape: PqShape,
+  out: T,
+): T {
   const { m, dsub } = shape;
   for (let s = 0; s < m; s++) {
     const qo = s * dsub;
@@ -110,7 +122,14 @@ export function adc(table: Float32Array, codes: Uint8Array, co: number, m: numbe
  * ||q - c - y||² = ||q - c||² + (||y||² + 2<c, y>) - 2<q, y>: the bracket depends only on the
  * entry, so it is stored with the code and a query needs one inner-product table for all lists.
  */
-export function entryTerm(centroid: Float32Array, co: number, codes: Uint8Array, codeOff: number, codebooks: Float32Array, shape: PqShape): number {
+export function entryTerm(
+  centroid: Float32Array,
+  co: number,
+  codes: Uint8Array,
+  codeOff: number,
+  codebooks: Float32Array,
+  shape: PqShape,
+): number {
   const { m, dsub } = shape;
   let acc = 0;
   for (let s = 0; s < m; s++) {

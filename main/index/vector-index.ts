@@ -212,7 +212,8 @@ export class VectorIndex {
     const tomb = m.tombstones ? await readTombstones(this.dir, m.tombstones) : new Uint32Array(0);
     const segments: FileSegment[] = [];
     try {
-      for (const ref of m.segments) segments.push(FileSegment.open(this.dir, ref.name, { d: m.dim, nlist: m.nlist, m: m.m, count: ref.count }));
+      for (const ref of m.segments)
+        segments.push(FileSegment.open(this.dir, ref.name, { d: m.dim, nlist: m.nlist, m: m.m, count: ref.count }));
       if (!quantizer) for (const s of segments) this.flatCache.set(s, halvesToFloats(s.readAll().halves));
     } catch (err) {
       for (const s of segments) s.close();
@@ -287,7 +288,17 @@ export class VectorIndex {
     } else {
       const enc = encodeVectorsSync(q, x, entries.length);
       const m = q.shape.m;
-      entries.forEach((e, i) => this.mem.push(enc.lists[i]!, enc.codes.subarray(i * m, i * m + m), enc.terms[i]!, e.id, e.item, e.region, x.subarray(i * d, i * d + d)));
+      entries.forEach((e, i) =>
+        this.mem.push(
+          enc.lists[i]!,
+          enc.codes.subarray(i * m, i * m + m),
+          enc.terms[i]!,
+          e.id,
+          e.item,
+          e.region,
+          x.subarray(i * d, i * d + d),
+        ),
+      );
       this.addedSinceTrain += entries.length;
       this.recentErrorSum += enc.errorSum;
     }
@@ -308,7 +319,14 @@ export class VectorIndex {
     if (n === 0) return;
     if (this.quantizer === null && this.size + n <= this.flatLimit) {
       const d = this.dim;
-      this.add(Array.from({ length: n }, (_, i) => ({ id: cols.ids[i]!, item: cols.items[i]!, region: cols.regions[i]!, vector: cols.vectors.subarray(i * d, i * d + d) })));
+      this.add(
+        Array.from({ length: n }, (_, i) => ({
+          id: cols.ids[i]!,
+          item: cols.items[i]!,
+          region: cols.regions[i]!,
+          vector: cols.vectors.subarray(i * d, i * d + d),
+        })),
+      );
       return;
     }
     await this.exclusive(async () => {
@@ -634,7 +652,15 @@ export class VectorIndex {
     const enc = await encodeVectors(q, all.vectors, n, await this.assigner());
     const halves = new Uint16Array(n * this.dim);
     encodeHalf(all.vectors, halves);
-    const unsorted: UnsortedEntries = { lists: enc.lists, codes: enc.codes, terms: enc.terms, ids: all.ids, items: all.items, regions: all.regions, halves };
+    const unsorted: UnsortedEntries = {
+      lists: enc.lists,
+      codes: enc.codes,
+      terms: enc.terms,
+      ids: all.ids,
+      items: all.items,
+      regions: all.regions,
+      halves,
+    };
     return { segment: packSegment(unsorted, this.dim, q.nlist, q.shape.m), errorSum: enc.errorSum };
   }
 
@@ -692,7 +718,12 @@ export class VectorIndex {
     const qName = q ? `quant-g${gen}` : null;
     if (q && qName) await writeQuantizer(this.dir, qName, q);
     await writeSegment(this.dir, segName, segment);
-    const opened = FileSegment.open(this.dir, segName, { d: this.dim, nlist: q?.nlist ?? 1, m: q?.shape.m ?? 0, count: segment.ids.length });
+    const opened = FileSegment.open(this.dir, segName, {
+      d: this.dim,
+      nlist: q?.nlist ?? 1,
+      m: q?.shape.m ?? 0,
+      count: segment.ids.length,
+    });
     const previousSegments = this.segments;
     const pendingMem = this.mem;
     this.quantizer = q;
@@ -710,7 +741,12 @@ export class VectorIndex {
       const d = this.dim;
       const batch: IndexEntry[] = [];
       for (let i = snap.memCount; i < carried.ids.length; i++) {
-        batch.push({ id: carried.ids[i]!, item: carried.items[i]!, region: carried.regions[i]!, vector: carried.vectors.subarray(i * d, i * d + d) });
+        batch.push({
+          id: carried.ids[i]!,
+          item: carried.items[i]!,
+          region: carried.regions[i]!,
+          vector: carried.vectors.subarray(i * d, i * d + d),
+        });
       }
       this.add(batch);
     }
@@ -875,5 +911,18 @@ function flatSegment(all: EntryColumns, d: number): SegmentData {
   const n = all.ids.length;
   const halves = new Uint16Array(n * d);
   encodeHalf(all.vectors, halves);
-  return packSegment({ lists: new Int32Array(n), codes: new Uint8Array(0), terms: new Float32Array(n), ids: all.ids, items: all.items, regions: all.regions, halves }, d, 1, 0);
+  return packSegment(
+    {
+      lists: new Int32Array(n),
+      codes: new Uint8Array(0),
+      terms: new Float32Array(n),
+      ids: all.ids,
+      items: all.items,
+      regions: all.regions,
+      halves,
+    },
+    d,
+    1,
+    0,
+  );
 }

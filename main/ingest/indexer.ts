@@ -72,7 +72,13 @@ async function processOne(ctx: IndexContext, row: PhotoRow): Promise<Outcome> {
     // Files first, rows later (in commit): a crash in between leaves only files, which GC sweeps.
     await thumbs.write(hash, decoded.thumbnails);
     const meta = await readMeta(decoded.exif, file);
-    const derived: Derived = { ...meta, format: decoded.format, width: decoded.width, height: decoded.height, orientation: decoded.orientation };
+    const derived: Derived = {
+      ...meta,
+      format: decoded.format,
+      width: decoded.width,
+      height: decoded.height,
+      orientation: decoded.orientation,
+    };
     if (twin) return { kind: 'moved', row, hash, keepId: twin.id, thumbs: decoded.thumbnails };
     return { kind: 'ok', row, hash, derived, thumbs: decoded.thumbnails };
   } catch (err) {

@@ -72,7 +72,10 @@ export class ThumbnailStore {
   }
 
   record(hash: string, thumbs: readonly Encoded[]): void {
-    this.records.record(hash, thumbs.map((t) => ({ size: t.size, width: t.width, height: t.height, bytes: t.data.length, format: t.format })));
+    this.records.record(
+      hash,
+      thumbs.map((t) => ({ size: t.size, width: t.width, height: t.height, bytes: t.data.length, format: t.format })),
+    );
   }
 
   /**

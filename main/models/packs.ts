@@ -253,7 +253,8 @@ export class PackStore {
       const url = `${hub}/${entry.repo}/resolve/${encodeURIComponent(entry.revision)}/${f.path}`;
       const dest = join(staging, f.path);
       await mkdir(dirname(dest), { recursive: true });
-      const progress = (done: number, total: number | null): void => opts.onProgress?.({ file: f.path, fileIndex: i, files: entry.files.length, done, total });
+      const progress = (done: number, total: number | null): void =>
+        opts.onProgress?.({ file: f.path, fileIndex: i, files: entry.files.length, done, total });
       if (sha256) {
         if (existsSync(dest) && statSync(dest).size === size && (await sha256File(dest)) === sha256) { progress(size, size); }
         else await downloadFile(url, dest, { sha256, size, onProgress: progress, signal: opts.signal, retryDelayMs: opts.retryDelayMs });
@@ -302,7 +303,9 @@ export class PackStore {
   }
 
   /** A small (non-LFS) file: fetched whole, checked against its git blob id, written atomically. */
-  private async fetchSmall(url: string, dest: string, m: HubFile, progress: (d: number, t: number | null) => void, signal?: AbortSignal): Promise<PackFile> {
+  private async fetchSmall(
+    url: string, dest: string, m: HubFile, progress: (d: number, t: number | null) => void, signal?: AbortSignal,
+  ): Promise<PackFile> {
     const res = await fetch(url, { signal });
     if (!res.ok) throw new DownloadError(url, `HTTP ${res.status} ${res.statusText}`);
     const data = new Uint8Array(await res.arrayBuffer());

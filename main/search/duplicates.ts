@@ -37,7 +37,13 @@ export async function findDuplicates(ctx: SearchContext, opts: DuplicateOptions 
     if (!allowed.has(r.item)) continue;
     for (const h of index.search(r.vector, { k: 8, filter: (i) => i !== r.item && allowed.has(i) })) {
       if (h.item < r.item) continue;
-      if (nearDuplicate(h.score, meta.get(r.item)!, meta.get(h.item)!, { duplicate: opts.threshold, burst: opts.burstThreshold, burstMs: opts.burstMs })) {
+      if (
+        nearDuplicate(h.score, meta.get(r.item)!, meta.get(h.item)!, {
+          duplicate: opts.threshold,
+          burst: opts.burstThreshold,
+          burstMs: opts.burstMs,
+        })
+      ) {
         edges.push({ a: r.item, b: h.item });
         sims.set(`${r.item}:${h.item}`, h.score);
       }

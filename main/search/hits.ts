@@ -55,7 +55,11 @@ export class HitMaker {
   /** Candidates (in order) as photo hits; name-matched photos are left to named(). */
   ranked(ranked: readonly Candidate[], named: ReadonlySet<number>, req: SearchRequest): SearchHit[] {
     const photos = new Map<number, PhotoRow[]>();
-    for (const r of this.queries.photosOfContents(ranked.map((c) => c.item), req.filters)) photos.set(r.content_id, [...(photos.get(r.content_id) ?? []), r]);
+    for (const r of this.queries.photosOfContents(
+      ranked.map((c) => c.item),
+      req.filters,
+    ))
+      photos.set(r.content_id, [...(photos.get(r.content_id) ?? []), r]);
     const boxes = this.boxes(ranked);
     const out: SearchHit[] = [];
     for (const c of ranked) {

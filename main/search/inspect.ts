@@ -38,7 +38,9 @@ export async function embedTexts(ctx: SearchContext, texts: readonly string[]): 
  * Zero-shot class vectors for a list of classes, made with the prompt templates of a shipped
  * taxonomy exactly as the engine makes a taxonomy's (kept under `name`).
  */
-export async function classVectors(ctx: SearchContext, name: string, classes: readonly string[], templatesOf: string): Promise<Float32Array[]> {
+export async function classVectors(
+  ctx: SearchContext, name: string, classes: readonly string[], templatesOf: string,
+): Promise<Float32Array[]> {
   const s = requireSpace(ctx, 'clip', 'Zero-shot classes');
   const base = loadTaxonomy(templatesOf);
   const enc = await ctx.encoders.clip(s.pack);
@@ -52,7 +54,9 @@ export async function classVectors(ctx: SearchContext, name: string, classes: re
  * index's own metric (the nearest vector, squared L2, of each picture), asked as search asks it
  * (a pool of candidates, of which the top k are shown).
  */
-export async function indexAgreement(ctx: SearchContext, kind: ModelKind, queries: readonly Float32Array[], k: number): Promise<IndexAgreement> {
+export async function indexAgreement(
+  ctx: SearchContext, kind: ModelKind, queries: readonly Float32Array[], k: number,
+): Promise<IndexAgreement> {
   const s = requireSpace(ctx, kind, 'Checking the index');
   const index = await ctx.indexes.get(s.space, s.dim);
   const vectors = ctx.repos.vectors.allOf(s.space);

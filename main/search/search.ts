@@ -124,7 +124,8 @@ export class Searcher {
 
   /** Ranked candidates: the index (with query expansion and diffusion when asked), category scores, negative terms. */
   private async rank(
-    req: SearchRequest, parsed: ParsedQuery, s: SpaceInfo, clip: SpaceInfo | null, q: Float32Array | null, exclude: number | null, r: Restriction,
+    req: SearchRequest, parsed: ParsedQuery, s: SpaceInfo, clip: SpaceInfo | null,
+    q: Float32Array | null, exclude: number | null, r: Restriction,
   ): Promise<Candidate[]> {
     const pool = POOL * Math.max(1, Math.ceil(((req.offset ?? 0) + (req.limit ?? 100)) / POOL));
     let ranked: Candidate[];
@@ -176,7 +177,9 @@ export class Searcher {
     const out: SearchHit[] = this.hits.named(named, exclude, order, req);
     const namedCount = out.length;
     const step = Math.max(offset + limit - namedCount, 50);
-    for (let i = 0; i < order.length && out.length < offset + limit; i += step) out.push(...this.hits.ranked(order.slice(i, i + step), named, req));
+    for (let i = 0; i < order.length && out.length < offset + limit; i += step) {
+      out.push(...this.hits.ranked(order.slice(i, i + step), named, req));
+    }
     const items = new Set(ranked.map((c) => c.item));
     const { queries } = this.ctx.repos;
     const namedInRanked = queries.contentsOfPhotos(named).filter((c) => items.has(c)).length;
@@ -184,7 +187,9 @@ export class Searcher {
   }
 
   /** Top candidates for a query vector: the index, or an exact scan over a small filtered set. */
-  private async candidates(s: SpaceInfo, q: Float32Array, pool: number, allowed: ReadonlySet<number> | null, exclude: number | null): Promise<Candidate[]> {
+  private async candidates(
+    s: SpaceInfo, q: Float32Array, pool: number, allowed: ReadonlySet<number> | null, exclude: number | null,
+  ): Promise<Candidate[]> {
     const ok = (item: number): boolean => item !== exclude && (allowed === null || allowed.has(item));
     if (allowed !== null && allowed.size <= EXACT_SCAN) {
       const best = new Map<number, Candidate>();
@@ -262,7 +267,9 @@ export class Searcher {
   }
 
   /** Class embeddings of a taxonomy in the serving CLIP space (computed once), and every picture's most likely class. */
-  async prepareTaxonomy(taxonomy: string, onProgress?: (done: number, total: number) => void, space?: SpaceInfo): Promise<{ space: SpaceInfo; classes: Float32Array[] }> {
+  async prepareTaxonomy(
+    taxonomy: string, onProgress?: (done: number, total: number) => void, space?: SpaceInfo,
+  ): Promise<{ space: SpaceInfo; classes: Float32Array[] }> {
     const s = space ?? this.clipSpace('Categories');
     const t = loadTaxonomy(taxonomy);
     const enc = await this.ctx.encoders.clip(s.pack);

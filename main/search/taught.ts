@@ -60,7 +60,13 @@ export interface Suggestion {
 }
 
 /** Every picture of the space scored by a category's model, most likely first; examples left out. */
-export function scoreAll(vectors: VectorStore, space: string, model: LinearModel, exclude: ReadonlySet<number>, minProb = 0.5): Suggestion[] {
+export function scoreAll(
+  vectors: VectorStore,
+  space: string,
+  model: LinearModel,
+  exclude: ReadonlySet<number>,
+  minProb = 0.5,
+): Suggestion[] {
   const out: Suggestion[] = [];
   for (const r of vectors.eachGlobal(space)) {
     if (exclude.has(r.item)) continue;

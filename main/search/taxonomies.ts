@@ -48,8 +48,16 @@ export function listTaxonomies(dir = taxonomyDir()): TaxonomyInfo[] {
 }
 
 /** Finds a class by name (case- and punctuation-insensitive), in one taxonomy or in all of them. */
-export function findClass(name: string, taxonomy: string | null, dir = taxonomyDir()): { taxonomy: string; index: number; name: string } | null {
-  const norm = (s: string): string => s.toLowerCase().replace(/[^\p{L}\p{N}]+/gu, ' ').trim();
+export function findClass(
+  name: string,
+  taxonomy: string | null,
+  dir = taxonomyDir(),
+): { taxonomy: string; index: number; name: string } | null {
+  const norm = (s: string): string =>
+    s
+      .toLowerCase()
+      .replace(/[^\p{L}\p{N}]+/gu, ' ')
+      .trim();
   const want = norm(name);
   const names = taxonomy ? [taxonomy] : listTaxonomies(dir).map((t) => t.name);
   for (const tn of names) {

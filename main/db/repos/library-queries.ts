@@ -69,6 +69,12 @@ export function hasFilters(f: SearchFilters = {}): boolean {
   return Object.values(f).some((v) => v !== undefined && !(Array.isArray(v) && v.length === 0) && v !== '');
 }
 
+/** A page of photos and how many there are in all. */
+export interface Page {
+  readonly rows: PhotoRow[];
+  readonly total: number;
+}
+
 export interface Eligible {
   readonly photoId: number;
   readonly contentId: number;
@@ -108,7 +114,7 @@ export class LibraryQueries extends Repo {
   }
 
   /** The filtered library by date, a page of it, and how many photos it has. */
-  browse(f: SearchFilters | undefined, order: keyof typeof BROWSE_ORDER, limit: number, offset: number): { rows: PhotoRow[]; total: number } {
+  browse(f: SearchFilters | undefined, order: keyof typeof BROWSE_ORDER, limit: number, offset: number): Page {
     const { where, params } = filterSql(f);
     const total = this.one<{ n: number }>(`SELECT count(*) AS n FROM photos p WHERE ${where}`, ...params)!.n;
     const rows = this.all<PhotoRow>(`SELECT p.* FROM photos p WHERE ${where} ORDER BY ${BROWSE_ORDER[order]} LIMIT ? OFFSET ?`, ...params, limit, offset);

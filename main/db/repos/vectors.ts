@@ -56,7 +56,9 @@ function fromBlob(b: Buffer, dim: number): Float32Array {
 }
 
 export function boxOf(r: BoxColumns): Box | null {
-  return r.box_x === null || r.box_y === null || r.box_w === null || r.box_h === null ? null : { x: r.box_x, y: r.box_y, w: r.box_w, h: r.box_h };
+  return r.box_x === null || r.box_y === null || r.box_w === null || r.box_h === null
+    ? null
+    : { x: r.box_x, y: r.box_y, w: r.box_w, h: r.box_h };
 }
 
 const json = (ids: Iterable<number>): string => JSON.stringify([...ids]);
@@ -88,7 +90,16 @@ export class VectorStore extends Repo implements VectorSources {
       return vectors.map((v) => {
         const { lastId } = this.run(
           `INSERT INTO vectors (space, content_id, region, box_x, box_y, box_w, box_h, dim, data, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-          space, item, v.region, v.box?.x ?? null, v.box?.y ?? null, v.box?.w ?? null, v.box?.h ?? null, v.vector.length, toBlob(v.vector), Date.now(),
+          space,
+          item,
+          v.region,
+          v.box?.x ?? null,
+          v.box?.y ?? null,
+          v.box?.w ?? null,
+          v.box?.h ?? null,
+          v.vector.length,
+          toBlob(v.vector),
+          Date.now(),
         );
         return { id: lastId, item, region: v.region, vector: v.vector };
       });

@@ -37,8 +37,17 @@ interface WhiteningRow {
 
 function toStored(r: WhiteningRow): StoredWhitening {
   return {
-    space: r.space, rawSpace: r.raw_space, version: r.version, pictures: r.pictures,
-    whitening: { inputDim: r.input_dim, outputDim: r.output_dim, mean: float32s(r.mean), projection: float32s(r.projection), eigenvalues: float64s(r.eigenvalues) },
+    space: r.space,
+    rawSpace: r.raw_space,
+    version: r.version,
+    pictures: r.pictures,
+    whitening: {
+      inputDim: r.input_dim,
+      outputDim: r.output_dim,
+      mean: float32s(r.mean),
+      projection: float32s(r.projection),
+      eigenvalues: float64s(r.eigenvalues),
+    },
   };
 }
 
@@ -61,9 +70,21 @@ export class WhiteningsRepo extends Repo {
 
   insert(w: Omit<StoredWhitening, 'pictures'> & { pictures: number; vectors: number }, now: number): void {
     const x = w.whitening;
-    this.run(`INSERT INTO whitenings (space, raw_space, version, input_dim, output_dim, mean, projection, eigenvalues, pictures, vectors, created_at)
+    this.run(
+      `INSERT INTO whitenings (space, raw_space, version, input_dim, output_dim, mean, projection, eigenvalues, pictures, vectors, created_at)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    w.space, w.rawSpace, w.version, x.inputDim, x.outputDim, toBlob(x.mean), toBlob(x.projection), toBlob(x.eigenvalues), w.pictures, w.vectors, now);
+      w.space,
+      w.rawSpace,
+      w.version,
+      x.inputDim,
+      x.outputDim,
+      toBlob(x.mean),
+      toBlob(x.projection),
+      toBlob(x.eigenvalues),
+      w.pictures,
+      w.vectors,
+      now,
+    );
   }
 
   /** Forgets the whitenings producing or learned from a space. */
