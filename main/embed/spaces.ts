@@ -96,7 +96,7 @@ export class SpaceRegistry {
     const w = raw ? this.repos.whitenings.current(raw) : null;
     const whitening = w && w.space === space ? w.whitening : null;
     return {
-      space, kind, dim, pack: parseSpace(space)?.pack ?? space.slice(kind.length + 1),
+      space, kind, dim, pack: parseSpace(space)!.pack,
       whiten: whitening ? (v: Float32Array): Float32Array => applyWhitening(whitening, v) : null,
     };
   }
