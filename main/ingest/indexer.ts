@@ -5,7 +5,7 @@ import type { Repos } from '../db/repos/index.js';
 import { derivedFromRow, type DerivedColumns, type PhotoRow } from '../db/repos/photos.js';
 import { DecodeError, decodePhoto, type Encoded } from './decoder.js';
 import { fsArg } from './fsnames.js';
-import { finishJob, startJob, updateJob } from './jobs.js';
+import { startJob } from './jobs.js';
 import { readMeta } from './metadata.js';
 import { RENDITIONS, type ThumbnailStore } from './thumbnails.js';
 import { describeFsError } from './walk.js';
@@ -133,7 +133,7 @@ export async function indexPending(ctx: IndexContext, opts: IndexOptions = {}): 
     if (buffer.length > 0) commit(ctx, buffer.splice(0), Date.now());
     const remaining = photos.countPending();
     const total = summary.processed + remaining;
-    updateJob(jobs, jobId, { total, done: summary.processed, failed: summary.failed });
+    jobs.update(jobId, { total, done: summary.processed, failed: summary.failed }, Date.now());
     const elapsed = (Date.now() - started) / 1000;
     const rate = elapsed > 0 ? summary.processed / elapsed : 0;
     const key = `${total}/${summary.processed}/${summary.failed}`;
@@ -181,10 +181,10 @@ export async function indexPending(ctx: IndexContext, opts: IndexOptions = {}): 
     await Promise.all(inflight);
     flush();
     ctx.thumbs.collectGarbage();
-    finishJob(jobs, jobId, opts.signal?.aborted ? 'interrupted' : 'done', opts.signal?.aborted ? 'paused' : null);
+    jobs.finish(jobId, opts.signal?.aborted ? 'interrupted' : 'done', opts.signal?.aborted ? 'paused' : null, Date.now());
   } catch (err) {
     await Promise.allSettled(inflight);
-    finishJob(jobs, jobId, 'failed', errorMessage(err));
+    jobs.finish(jobId, 'failed', errorMessage(err), Date.now());
     throw err;
   }
   return { jobId, ...summary, ms: Date.now() - started };

@@ -1,7 +1,5 @@
 /** Indexing runs as job records: one process indexes a library at a time; a run that died is noticed. */
-import type { JobState } from '../contract/api.js';
 import { UserError } from '../contract/errors.js';
-import type { JobsRepo } from '../db/repos/jobs.js';
 import type { Repos } from '../db/repos/index.js';
 
 export class LibraryBusyError extends UserError {
@@ -32,12 +30,4 @@ export function startJob(repos: Repos, kind: string, total: number, now: number 
     }
     return jobs.insert(kind, process.pid, now, total);
   });
-}
-
-export function updateJob(jobs: JobsRepo, id: number, p: { total: number; done: number; failed: number }, now: number = Date.now()): void {
-  jobs.update(id, p, now);
-}
-
-export function finishJob(jobs: JobsRepo, id: number, state: Exclude<JobState, 'running'>, message: string | null, now: number = Date.now()): void {
-  jobs.finish(id, state, message, now);
 }

@@ -59,11 +59,6 @@ export class Searcher {
     return requireSpace(this.ctx, 'clip', why);
   }
 
-  /** A sentence's embedding in a CLIP space (prompt-ensembled when short). */
-  embedText(s: SpaceInfo, text: string): Promise<Float32Array> {
-    return this.vectors.text(s, text);
-  }
-
   async search(request: SearchRequest): Promise<SearchResponse> {
     const started = performance.now();
     const req = parseSearchRequest(request);

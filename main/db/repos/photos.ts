@@ -42,21 +42,13 @@ export type PhotoWithContent = PhotoRow & { readonly content_id: number };
 export type KnownFile = Pick<PhotoRow, 'id' | 'path' | 'size' | 'mtime_ms' | 'ctime_ms' | 'state' | 'hash' | 'added_at'>;
 
 /** What the indexer derives from a photo's content: identical for identical bytes. */
-export interface DerivedColumns {
+export type DerivedColumns = Pick<PhotoRecord,
+  'takenAt' | 'takenAtMs' | 'takenAtSource' | 'cameraMake' | 'cameraModel' | 'lens' | 'gpsLat' | 'gpsLon' | 'gpsAlt'> & {
   readonly format: string;
   readonly width: number;
   readonly height: number;
   readonly orientation: number;
-  readonly takenAt: string | null;
-  readonly takenAtMs: number | null;
-  readonly takenAtSource: 'exif' | 'file' | null;
-  readonly cameraMake: string | null;
-  readonly cameraModel: string | null;
-  readonly lens: string | null;
-  readonly gpsLat: number | null;
-  readonly gpsLon: number | null;
-  readonly gpsAlt: number | null;
-}
+};
 
 /** A file the scanner found, as the photos table stores it. */
 export interface FoundRow {
