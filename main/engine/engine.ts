@@ -4,13 +4,12 @@
  * wiring: each call goes to the room that does it.
  */
 import type {
-  AlbumInfo, CategoryCount, DeviceInfo, DuplicateGroup, EngineEvent, FolderInfo, IndexingState, IndexSummary, LibraryStatus, LoupeApi,
-  ModelKind, ModelPackInfo, PhotoRecord, ScanSummary, SearchFilters, SearchRequest, SearchResponse, TaxonomyInfo, TeachResult,
+  AlbumInfo, CategoryCount, Device, DeviceInfo, DuplicateGroup, EngineEvent, FolderInfo, IndexingState, IndexSummary, LibraryStatus,
+  LoupeApi, ModelKind, ModelPackInfo, PhotoRecord, ScanSummary, SearchFilters, SearchRequest, SearchResponse, TaxonomyInfo, TeachResult,
   UserCategoryInfo,
 } from '../contract/api.js';
-import type { Device } from '../contract/api.js';
 import { parseMediaPath, type Media } from '../contract/media.js';
-import { exportFiles, type ExportProgress, type ExportSummary } from '../collections/export.js';
+import type { ExportSummary } from '../collections/export.js';
 import { schemaVersion } from '../db/database.js';
 import { toRecord } from '../db/repos/photos.js';
 import type { WhitenOptions } from '../embed/whitener.js';
@@ -18,7 +17,9 @@ import { addFolder, removeFolder, type FolderRow } from '../ingest/folders.js';
 import type { ScanResult } from '../ingest/scanner.js';
 import { LibraryWatcher, type WatchOptions } from '../ingest/watcher.js';
 import type { ImportOptions, InstallOptions, VerifyReport } from '../models/packs.js';
-import { classVectors, embedTexts, indexAgreement, photoVector, type IndexAgreement } from '../search/inspect.js';
+import type { IndexAgreement } from '../search/inspect.js';
+import { AlbumViews, type ExportOptions } from './album-views.js';
+import { inspection, type Inspection } from './inspection.js';
 import { Categories } from './categories.js';
 import { Library } from './library.js';
 import { resolveMedia } from './media.js';
@@ -26,7 +27,7 @@ import { installedPackDir, Models } from './models.js';
 import { Scanning } from './scanning.js';
 import { IndexingRuns, type IndexRunOptions } from './runs.js';
 
-export type { IndexAgreement, IndexRunOptions };
+export type { IndexAgreement, IndexRunOptions, Inspection };
 
 export interface EngineOptions {
   readonly libraryDir: string;
@@ -51,15 +52,6 @@ export interface EngineOptions {
 type Listener = (e: EngineEvent) => void;
 type VerifyListener = (pack: string, file: string) => void;
 type CountsProgress = (done: number, total: number) => void;
-type ExportOptions = { onProgress?: (p: ExportProgress) => void; signal?: AbortSignal };
-
-export interface Inspection {
-  photoVector(photoId: number, kind: ModelKind): Float32Array | null;
-  embedTexts(texts: readonly string[]): Promise<Float32Array[]>;
-  /** Class vectors made with the templates of the shipped taxonomy `templatesOf`. */
-  classVectors(name: string, classes: readonly string[], templatesOf: string): Promise<Float32Array[]>;
-  indexAgreement(kind: ModelKind, queries: readonly Float32Array[], k: number): Promise<IndexAgreement>;
-}
 
 export class Engine implements LoupeApi {
   private readonly listeners = new Set<Listener>();
@@ -68,6 +60,7 @@ export class Engine implements LoupeApi {
   private readonly models: Models;
   private readonly categories: Categories;
   private readonly scanning: Scanning;
+  private readonly albumViews: AlbumViews;
 
   private constructor(readonly libraryDir: string, opts: EngineOptions) {
     const emit = (e: EngineEvent): void => this.emit(e);
@@ -76,6 +69,7 @@ export class Engine implements LoupeApi {
     this.models = new Models(this.lib, this.runs, emit);
     this.categories = new Categories(this.lib);
     this.scanning = new Scanning(this.lib.repos, emit);
+    this.albumViews = new AlbumViews(this.lib);
   }
 
   static open(opts: EngineOptions): Engine {
@@ -217,13 +211,7 @@ export class Engine implements LoupeApi {
 
   /** The library's own quality checks (the evaluation harness): vectors, embedded sentences, index agreement. */
   get inspect(): Inspection {
-    const ctx = this.lib.searchContext;
-    return {
-      photoVector: (photoId, kind) => photoVector(ctx, photoId, kind),
-      embedTexts: (texts) => embedTexts(ctx, texts),
-      classVectors: (name, classes, templates) => classVectors(ctx, name, classes, templates),
-      indexAgreement: (kind, queries, k) => indexAgreement(ctx, kind, queries, k),
-    };
+    return inspection(this.lib.searchContext);
   }
 
   // ---- albums ----
@@ -239,24 +227,11 @@ export class Engine implements LoupeApi {
   async removeFromAlbum(id: number, photoIds: readonly number[]): Promise<AlbumInfo> { return this.lib.albums.remove(id, photoIds); }
   async reorderAlbum(id: number, photoIds: readonly number[]): Promise<AlbumInfo> { return this.lib.albums.reorder(id, photoIds); }
 
-  async albumPhotos(id: number, offset = 0, limit = 100): Promise<SearchResponse> {
-    const started = performance.now();
-    const album = this.lib.albums.get(id);
-    if (album.query) return this.search({ ...album.query, offset, limit });
-    const ids = this.lib.albums.photoIds(id);
-    const hits = ids.slice(offset, offset + limit).map((pid) => this.lib.repos.photos.byId(pid)).filter((r) => r !== undefined)
-      .map((r) => ({ photo: toRecord(r), score: 0, box: null, matchedName: false }));
-    return { hits, total: ids.length, offset, space: null, tookMs: performance.now() - started, notes: [] };
-  }
+  /** An album's photos in album order (a smart album: its query's order). */
+  albumPhotos(id: number, offset = 0, limit = 100): Promise<SearchResponse> { return this.albumViews.photos(id, offset, limit); }
 
   /** Copies an album's photos (a smart album: all its query's results) to a folder, in album order. */
-  async exportAlbum(id: number, dest: string, opts: ExportOptions = {}): Promise<ExportSummary> {
-    const album = this.lib.albums.get(id);
-    const photos = album.query
-      ? (await this.search({ ...album.query, offset: 0, limit: 10_000 })).hits.map((h) => h.photo.path)
-      : this.lib.albums.photoIds(id).map((pid) => this.lib.repos.photos.byId(pid)).filter((r) => r !== undefined && r.state !== 'error').map((r) => r!.path);
-    return exportFiles(photos, dest, { ...opts, prefixOrder: album.query === null });
-  }
+  exportAlbum(id: number, dest: string, opts: ExportOptions = {}): Promise<ExportSummary> { return this.albumViews.export(id, dest, opts); }
 
   // ---- categories ----
 
