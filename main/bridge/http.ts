@@ -1,9 +1,13 @@
 /**
  * The browser bridge: the built renderer and the engine's API over HTTP, on 127.0.0.1 only, behind
- * a random per-session key. The address Loupe prints carries the key once (`/?key=…`); the page
- * trades it for an HttpOnly, SameSite=Strict cookie, so the key never stays in the address bar and
- * no other site's page can use it. Every request without the key is refused, the page itself
- * included. The API is the one IPC serves (`api-schema.ts`): same methods, same checks.
+ * a random per-session key. The app is served under a host name made for the session
+ * (`loupe-<random>.localhost`, which browsers resolve to this machine): the address Loupe prints
+ * carries the key once (`/?key=…`) and the page trades it for an HttpOnly, SameSite=Strict cookie
+ * for that host alone. Cookies are not kept apart by port, so a cookie for 127.0.0.1 would reach
+ * every other local server; one for a secret host name reaches none. Requests whose Origin,
+ * Referer or Sec-Fetch-Site show another page are refused. Programs (the CLI, tests) may call the
+ * API on 127.0.0.1 with the key as a Bearer token. The API is the one IPC serves
+ * (`contract/calls.ts`): same methods, same checks.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createReadStream, existsSync, statSync } from 'node:fs';
@@ -35,9 +39,11 @@ export interface BridgeOptions {
 }
 
 export interface Bridge {
-  /** http://127.0.0.1:PORT */
+  /** http://127.0.0.1:PORT: the API for programs, with the key as a Bearer token. */
   readonly origin: string;
-  /** The address to open: the origin with this session's key. */
+  /** http://loupe-<random>.localhost:PORT: where the app runs in a browser (its cookie's only host). */
+  readonly appOrigin: string;
+  /** The address to open: the app's origin with this session's key. */
   readonly openUrl: string;
   readonly key: string;
   close(): Promise<void>;
@@ -90,11 +96,25 @@ export async function startBridge(engine: BridgeEngine, opts: BridgeOptions = {}
   const log = opts.log ?? ((): void => undefined);
   const rendererDir = opts.rendererDir ? normalize(opts.rendererDir) : null;
   const streams = new Set<ServerResponse>();
+  const appHost = `loupe-${randomBytes(12).toString('hex')}.localhost`;
   let port = 0;
+  const appOrigin = (): string => `http://${appHost}:${port}`;
 
-  const authorised = (req: IncomingMessage): boolean => {
+  /** The key as a Bearer token (any allowed host), or the app's cookie (on the app's host only). */
+  const authorised = (req: IncomingMessage, onAppHost: boolean): boolean => {
     const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
-    return sameKey(bearer, key) || sameKey(cookieKey(req), key);
+    return sameKey(bearer, key) || (onAppHost && sameKey(cookieKey(req), key));
+  };
+
+  /** Why a request comes from another page than the app's, or null when it does not. */
+  const foreign = (req: IncomingMessage): string | null => {
+    const origin = req.headers.origin;
+    if (origin !== undefined && origin !== appOrigin()) return `requests from ${origin.slice(0, 100)} are refused`;
+    const site = req.headers['sec-fetch-site'];
+    if (site !== undefined && site !== 'same-origin' && site !== 'none') return `${site} requests are refused`;
+    const referer = req.headers.referer;
+    if (referer !== undefined && !referer.startsWith(`${appOrigin()}/`)) return 'requests referred by another page are refused';
+    return null;
   };
 
   const api = async (req: IncomingMessage, res: ServerResponse, method: string): Promise<void> => {
@@ -170,15 +190,20 @@ export async function startBridge(engine: BridgeEngine, opts: BridgeOptions = {}
     res.setHeader('X-Frame-Options', 'DENY');
     // DNS rebinding: a page from elsewhere that resolves its own name to 127.0.0.1 sends its own Host.
     const host = req.headers.host ?? '';
-    if (host !== `127.0.0.1:${port}` && host !== `localhost:${port}`) return send(res, 403, 'wrong host', 'text/plain; charset=utf-8');
+    const onAppHost = host === `${appHost}:${port}`;
+    if (!onAppHost && host !== `127.0.0.1:${port}` && host !== `localhost:${port}`) return send(res, 403, 'wrong host', 'text/plain; charset=utf-8');
+    const why = foreign(req);
+    if (why) return send(res, 403, `Loupe: ${why}.`, 'text/plain; charset=utf-8');
     if (hasUnsafeSegments(req.url ?? '/')) return json(res, 400, { error: 'addresses with dot segments or encoded separators are refused' });
     const url = new URL(req.url ?? '/', `http://127.0.0.1:${port}`);
     if (url.pathname === '/' && url.searchParams.has('key')) {
       if (!sameKey(url.searchParams.get('key') ?? undefined, key)) return send(res, 401, 'That key is not this session\'s.', 'text/plain; charset=utf-8');
+      // The cookie is set for the app's own host name only, so no other local server ever receives it.
+      if (!onAppHost) return void res.writeHead(303, { Location: `${appOrigin()}/?key=${key}`, 'Cache-Control': 'no-store' }).end();
       res.writeHead(303, { Location: '/', 'Set-Cookie': `${COOKIE}=${key}; HttpOnly; SameSite=Strict; Path=/`, 'Cache-Control': 'no-store' });
       return void res.end();
     }
-    if (!authorised(req)) {
+    if (!authorised(req, onAppHost)) {
       return send(res, 401, 'Loupe: open the address Loupe printed when it started (it carries this session\'s key).', 'text/plain; charset=utf-8');
     }
     if (url.pathname.startsWith('/api/')) {
@@ -213,7 +238,8 @@ export async function startBridge(engine: BridgeEngine, opts: BridgeOptions = {}
   const origin = `http://127.0.0.1:${port}`;
   return {
     origin,
-    openUrl: `${origin}/?key=${key}`,
+    appOrigin: appOrigin(),
+    openUrl: `${appOrigin()}/?key=${key}`,
     key,
     close: async (): Promise<void> => {
       unsubscribe();

@@ -6,6 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startBridge, type Bridge } from '../../main/bridge/http.js';
@@ -74,10 +76,44 @@ describe('the app in Chromium', () => {
     const refused = await page.goto(bridge.origin);
     expect(refused?.status()).toBe(401);
     await page.goto(bridge.openUrl);
-    expect(page.url()).toBe(`${bridge.origin}/`);
+    expect(page.url()).toBe(`${bridge.appOrigin}/`);
     await expect.poll(() => page.getByTestId('empty-library').isVisible()).toBe(true);
     expect(await page.getByTestId('empty-library').textContent()).toContain('Add a folder');
     await shot('01-empty');
+  });
+
+  it('a hostile server beside it on this machine gets neither the key nor the API', async () => {
+    // Another local server, as any program on the machine could run; it records what browsers send it.
+    const seen: { path: string; cookie: string | undefined }[] = [];
+    const evil = createServer((req, res) => {
+      seen.push({ path: req.url ?? '', cookie: req.headers.cookie });
+      res.writeHead(200, { 'Content-Type': 'text/html' }).end('<!doctype html><title>neighbour</title>');
+    });
+    await new Promise<void>((resolve) => evil.listen(0, '127.0.0.1', resolve));
+    const port = (evil.address() as AddressInfo).port;
+    // The same browser (its cookie jar) visits the neighbour, then comes back to the app.
+    const other = page;
+    try {
+      for (const host of ['127.0.0.1', 'localhost']) await other.goto(`http://${host}:${port}/visit`);
+      expect(seen.filter((r) => r.path === '/visit')).toHaveLength(2);
+      for (const r of seen) expect(r.cookie ?? '').not.toContain(bridge.key);
+      // From its page, the app's API with the browser's credentials: refused, and nothing changes.
+      const answer = await other.evaluate(async (url) => {
+        try {
+          const res = await fetch(url, { method: 'POST', credentials: 'include', headers: { 'Content-Type': 'application/json' }, body: '["/etc"]' });
+          return res.status;
+        } catch (err) {
+          return String(err);
+        }
+      }, `${bridge.appOrigin}/api/addFolder`);
+      expect(answer).not.toBe(200);
+      expect((await lib.engine.listFolders()).map((f) => f.path)).not.toContain('/etc');
+    } finally {
+      await new Promise<void>((resolve) => evil.close(() => resolve()));
+    }
+    // The app itself still opens with the cookie it was given.
+    expect((await page.goto(`${bridge.appOrigin}/`))?.status()).toBe(200);
+    await expect.poll(() => page.getByTestId('empty-library').isVisible()).toBe(true);
   });
 
   it('adds a folder and shows the photos as indexing finishes', async () => {

@@ -79,28 +79,57 @@ describe('the HTTP bridge', () => {
     expect((await http(`/?key=${'x'.repeat(43)}`)).status).toBe(401);
   });
 
-  it('trades the key in the address for a strict HttpOnly cookie that then opens the page', async () => {
-    const r = await http(`/?key=${bridge.key}`);
+  it('trades the key in the address for a strict HttpOnly cookie for the app\'s own host name, that then opens the page', async () => {
+    // On 127.0.0.1 no cookie is set (it would reach every other local server): it sends the browser to the app's host.
+    const onLoopback = await http(`/?key=${bridge.key}`);
+    expect(onLoopback.status).toBe(303);
+    expect(onLoopback.headers['set-cookie']).toBeUndefined();
+    expect(onLoopback.headers['location']).toBe(`${bridge.appOrigin}/?key=${bridge.key}`);
+    expect(bridge.appOrigin).toMatch(/^http:\/\/loupe-[0-9a-f]{24}\.localhost:\d+$/);
+    expect(bridge.openUrl).toBe(`${bridge.appOrigin}/?key=${bridge.key}`);
+    const app = { Host: new URL(bridge.appOrigin).host };
+    const r = await http(`/?key=${bridge.key}`, { headers: app });
     expect(r.status).toBe(303);
     expect(r.headers['location']).toBe('/');
     const cookie = String(r.headers['set-cookie']);
     expect(cookie).toContain('HttpOnly');
     expect(cookie).toContain('SameSite=Strict');
+    expect(cookie).not.toMatch(/Domain=/i);
     const jar = cookie.split(';')[0]!;
-    const home = await http('/', { headers: { Cookie: jar } });
+    // The cookie opens nothing on another host name of this machine.
+    expect((await http('/', { headers: { Cookie: jar } })).status).toBe(401);
+    expect((await call('listFolders', [], { Cookie: jar })).status).toBe(401);
+    const home = await http('/', { headers: { ...app, Cookie: jar } });
     expect(home.status).toBe(200);
     expect(home.body.toString()).toContain('<title>Loupe</title>');
     expect(home.headers['content-security-policy']).toContain("script-src 'self'");
     expect(home.headers['content-security-policy']).toContain("default-src 'none'");
-    expect((await http('/assets/app.js', { headers: { Cookie: jar } })).headers['content-type']).toContain('text/javascript');
+    expect((await http('/assets/app.js', { headers: { ...app, Cookie: jar } })).headers['content-type']).toContain('text/javascript');
     // Unknown routes fall back to the app; missing assets and escapes are 404, never a file outside.
-    expect((await http('/albums/3', { headers: { Cookie: jar } })).body.toString()).toContain('<title>Loupe</title>');
-    expect((await http('/assets/missing.js', { headers: { Cookie: jar } })).status).toBe(404);
+    expect((await http('/albums/3', { headers: { ...app, Cookie: jar } })).body.toString()).toContain('<title>Loupe</title>');
+    expect((await http('/assets/missing.js', { headers: { ...app, Cookie: jar } })).status).toBe(404);
     for (const path of ['/..%2f..%2f..%2fetc%2fpasswd', '/assets/../../../etc/passwd', '/%2e%2e/package.json']) {
-      const escape = await http(path, { headers: { Cookie: jar } });
+      const escape = await http(path, { headers: { ...app, Cookie: jar } });
       expect(escape.status, path).toBe(400);
       expect(escape.body.toString()).not.toContain('root:');
     }
+  });
+
+  it('refuses requests another page makes with the app\'s cookie (Origin, Sec-Fetch-Site, Referer)', async () => {
+    const app = { Host: new URL(bridge.appOrigin).host };
+    const jar = String((await http(`/?key=${bridge.key}`, { headers: app })).headers['set-cookie']).split(';')[0]!;
+    const withCookie = { ...app, Cookie: jar };
+    const add = (headers: Record<string, string>): ReturnType<typeof call> => call('addFolder', ['/etc'], { ...withCookie, ...headers });
+    expect((await add({ Origin: 'http://evil.example' })).status).toBe(403);
+    expect((await add({ Origin: 'http://127.0.0.1:9' })).status).toBe(403);
+    expect((await add({ 'Sec-Fetch-Site': 'cross-site' })).status).toBe(403);
+    expect((await add({ 'Sec-Fetch-Site': 'same-site' })).status).toBe(403);
+    expect((await add({ Referer: 'http://evil.example/page' })).status).toBe(403);
+    expect((await http('/media/photo/1', { headers: { ...withCookie, 'Sec-Fetch-Site': 'cross-site' } })).status).toBe(403);
+    expect((await lib.engine.listFolders()).some((f) => f.path === '/etc')).toBe(false);
+    // The app's own page is let through.
+    const own = await call('listFolders', [], { ...withCookie, Origin: bridge.appOrigin, 'Sec-Fetch-Site': 'same-origin' });
+    expect(own.status).toBe(200);
   });
 
   it('refuses a request for another host name (DNS rebinding)', async () => {
