@@ -110,12 +110,19 @@ interface HubTreeEntry {
 /** Loads a staged pack's models and runs one input; returns the embedding dimension (encoders/trial.ts). */
 export type TrialRun = (dir: string, manifest: PackManifest) => Promise<number>;
 
+/** A pack name as the user gave it, or a sentence saying why it cannot be one (never a path). */
+function checkedName(name: string): string {
+  const r = packName.safeParse(name);
+  if (!r.success) throw new PackError(`no model pack named ${JSON.stringify(name.slice(0, 60))}: pack names are ${r.error.issues[0]?.message ?? 'invalid'}`);
+  return r.data;
+}
+
 export class PackStore {
   /** @param trialRun run before a pack is installed; the store itself never loads models. */
   constructor(readonly dir: string, private readonly trialRun: TrialRun) {}
 
   private packDir(name: string): string {
-    return join(this.dir, packName.parse(name));
+    return join(this.dir, checkedName(name));
   }
 
   list(): InstalledPack[] {
@@ -213,7 +220,7 @@ export class PackStore {
     const text = find('onnx/text_model.onnx', 'text_model.onnx', 'onnx/text_model_quantized.onnx');
     const kind = opts.kind ?? (vision && text ? 'clip' : 'cnn');
     const name = opts.name ?? src.replace(/[\\/]+$/, '').split(/[\\/]/).pop()!.toLowerCase().replace(/[^a-z0-9._-]+/g, '-').replace(/^[^a-z0-9]+/, '');
-    packName.parse(name);
+    checkedName(name);
     if (this.has(name)) throw new PackError(`a model pack named ${name} is already installed; remove it first or pass --name`);
     const preprocessor = find('preprocessor_config.json');
     if (!preprocessor) throw new PackError(`${src} has no preprocessor_config.json`);
@@ -317,7 +324,7 @@ export class PackStore {
   }
 
   private async staging(name: string, keep = false): Promise<string> {
-    const dir = join(this.dir, '.incoming', packName.parse(name));
+    const dir = join(this.dir, '.incoming', checkedName(name));
     if (!keep) await rm(dir, { recursive: true, force: true });
     await mkdir(dir, { recursive: true });
     return dir;

@@ -59,7 +59,9 @@ export function findClass(
       .replace(/[^\p{L}\p{N}]+/gu, ' ')
       .trim();
   const want = norm(name);
-  const names = taxonomy ? [taxonomy] : listTaxonomies(dir).map((t) => t.name);
+  const known = listTaxonomies(dir).map((t) => t.name);
+  // An unknown taxonomy has no such class (a user's typo, never an error of Loupe's).
+  const names = taxonomy ? known.filter((t) => t === taxonomy) : known;
   for (const tn of names) {
     const t = loadTaxonomy(tn, dir);
     const index = t.classes.findIndex((c) => norm(c) === want);

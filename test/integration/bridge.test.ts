@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import type { FolderInfo, SearchResponse } from '../../main/contract/api.js';
 import { parseCall } from '../../main/contract/calls.js';
+import { REMOTE_METHODS } from '../../main/contract/calls.js';
 import { startBridge, type Bridge } from '../../main/bridge/http.js';
 import { tempDir, writeImage } from '../helpers/fixtures.js';
 import { testLibrary, type TestLibrary } from '../helpers/library.js';
@@ -227,5 +228,41 @@ describe('the HTTP bridge', () => {
     });
     const line = got.split('\n').find((l) => l.startsWith('data: '))!;
     expect(JSON.parse(line.slice(6))).toMatchObject({ type: 'scan', summary: { folders: 1 } });
+  });
+});
+
+describe('every user mistake is a 4xx with a sentence', () => {
+  it('sweeps every remote method with malformed and hostile arguments: never a 500', async () => {
+    const values: unknown[] = [
+      null, -1, 0, 1.5, 1e20, '', 'x'.repeat(5000), '../../../../etc', '__proto__', 'constructor', 'nope/x', 'category:nope/x',
+      {}, { __proto__: { polluted: 1 } }, [], [1, 'a'], { text: 'category:nope/x' }, { photo: { id: 999_999 } }, { region: { photoId: 1, box: { x: 2 } } },
+    ];
+    const argLists: unknown[][] = [[], ...values.map((v) => [v]), ...values.map((v) => [1, v]), ...values.map((v) => [v, v, v])];
+    const failures: string[] = [];
+    for (const method of Object.keys(REMOTE_METHODS)) {
+      if (method === 'installModel' || method === 'scan' || method === 'index') continue; // real work or the network; swept below
+      for (const args of argLists) {
+        const r = await call(method, args);
+        const body = JSON.parse(r.body.toString()) as { error?: string };
+        if (r.status >= 500) failures.push(`${method}(${JSON.stringify(args).slice(0, 60)}) → ${r.status} ${body.error}`);
+        else if (r.status >= 400 && !(typeof body.error === 'string' && body.error.length > 3)) failures.push(`${method}: ${r.status} without a sentence`);
+      }
+    }
+    // installModel only with names the catalog does not have (nothing is downloaded).
+    for (const name of ['../../../../etc', '__proto__', 'nope/x', 'x'.repeat(150)]) {
+      const r = await call('installModel', [name]);
+      if (r.status >= 500 || r.status < 400) failures.push(`installModel(${name.slice(0, 30)}) → ${r.status}`);
+    }
+    expect(failures).toEqual([]);
+    expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
+  }, 120_000);
+
+  it('names what was wrong', async () => {
+    const use = await call('useModel', ['../../../../etc']);
+    expect(use.status).toBe(422);
+    expect(JSON.parse(use.body.toString()).error).toMatch(/no model pack named/);
+    const counts = await call('categoryCounts', ['__proto__']);
+    expect([400, 422]).toContain(counts.status);
+    expect(JSON.parse(counts.body.toString()).error).toMatch(/taxonomy|category|CLIP/i);
   });
 });

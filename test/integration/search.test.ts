@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import sharp, { type Sharp } from 'sharp';
 import type { SearchResponse } from '../../main/contract/api.js';
 import { QUERY_TEMPLATES } from '../../main/search/search.js';
+import { UserError } from '../../main/contract/errors.js';
 import { loadTaxonomy } from '../../main/search/taxonomies.js';
 import { classify } from '../../main/search/zero-shot.js';
 import { imageBuffer, tempDir } from '../helpers/fixtures.js';
@@ -369,6 +370,12 @@ describe('categories', () => {
     const unknown = await lib.engine.search({ text: 'category:Unicorn Finch' });
     expect(unknown.hits).toEqual([]);
     expect(unknown.notes.join()).toMatch(/no category named "Unicorn Finch"/);
+    // A taxonomy that does not exist is the user's typo, answered the same way.
+    const typo = await lib.engine.search({ text: 'category:nope/x' });
+    expect(typo.hits).toEqual([]);
+    expect(typo.notes.join()).toMatch(/no category named "x" in nope/);
+    await expect(lib.engine.categoryCounts('__proto__')).rejects.toThrow(/no taxonomy named/);
+    await expect(lib.engine.categoryCounts('__proto__')).rejects.toBeInstanceOf(UserError);
   });
 
   it('user-taught: learns from a few examples, suggests the rest of the colour, and teaching one category never changes another', async () => {
