@@ -24,12 +24,12 @@ export function progressLine(p: IndexProgress): string {
 
 export function statusText(s: LibraryStatus): string {
   const lines: string[] = [];
-  lines.push(`Library: ${s.library} (schema ${s.schemaVersion})`);
+  lines.push(`Library: ${shown(s.library)} (schema ${s.schemaVersion})`);
   if (s.folders.length === 0) lines.push('No folders yet — add one with: loupe add-folder DIR');
   else {
     lines.push('Folders:');
     for (const f of s.folders) {
-      lines.push(`  ${f.path}  [${f.state}]  ${num(f.photos)} photos, ${num(f.pending)} pending, ` +
+      lines.push(`  ${shown(f.path)}  [${f.state}]  ${num(f.photos)} photos, ${num(f.pending)} pending, ` +
         `${num(f.errors)} unreadable, ${num(f.missing)} missing`);
     }
   }
@@ -43,7 +43,30 @@ export function statusText(s: LibraryStatus): string {
   }
   if (s.errors.length > 0) {
     lines.push(`Could not read (${num(c.error)}):`);
-    for (const e of s.errors) lines.push(`  ${e.path}\n      ${e.error}`);
+    for (const e of s.errors) lines.push(`  ${shown(e.path)}\n      ${shown(e.error)}`);
   }
   return lines.join('\n');
+}
+
+/**
+ * Characters a terminal acts on instead of showing: C0 controls, DEL, C1 controls, and the
+ * bidirectional overrides that reorder what is shown. A file name may hold any of them.
+ */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const ACTING = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+// eslint-disable-next-line no-control-regex -- as above, line breaks included
+const ACTING_OR_BREAK = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+const escapeChar = (c: string): string => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+
+/** A name (a path, an album) as one visible line: every control and line break shown as an escape. */
+export function shown(name: string): string {
+  return name.replace(ACTING_OR_BREAK, escapeChar);
+}
+
+/**
+ * Output that cannot drive the terminal: whatever reaches it, controls are written as `\\uXXXX`
+ * (also valid inside JSON strings, so --json output keeps its meaning); line breaks and tabs stay.
+ */
+export function terminalSafe<T extends { out: (s: string) => void; err: (s: string) => void }>(io: T): T {
+  return { ...io, out: (s: string) => io.out(s.replace(ACTING, escapeChar)), err: (s: string) => io.err(s.replace(ACTING, escapeChar)) };
 }

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { startBridge } from '../bridge/http.js';
 import { rendererDir, resolveLibraryDir } from '../util/paths.js';
-import { duration, progressLine, statusText } from './format.js';
+import { duration, progressLine, shown, statusText, terminalSafe } from './format.js';
 import { addSearchCommands } from './search-commands.js';
 import { errorMessage } from '../util/errors.js';
 
@@ -183,7 +183,7 @@ export function buildProgram(io: Io = defaultIo): Command {
       const off = e.on((ev: EngineEvent) => {
         if (json) io.out(JSON.stringify(ev));
         else if (ev.type === 'indexed' && ev.summary.processed > 0) io.out(`Indexed ${ev.summary.processed} change(s).`);
-        else if (ev.type === 'folder-state') io.out(`${ev.path} is ${ev.state === 'offline' ? 'offline (kept; waiting for it)' : 'back online'}.`);
+        else if (ev.type === 'folder-state') io.out(`${shown(ev.path)} is ${ev.state === 'offline' ? 'offline (kept; waiting for it)' : 'back online'}.`);
         else if (ev.type === 'watch-error') io.err(`watch: ${ev.message}`);
       });
       const watcher = await e.watch();
@@ -304,7 +304,9 @@ export function buildProgram(io: Io = defaultIo): Command {
 }
 
 /** Runs the CLI; returns the exit code instead of exiting, so tests can call it in-process. */
-export async function main(argv: readonly string[], io: Io = defaultIo): Promise<number> {
+export async function main(argv: readonly string[], given: Io = defaultIo): Promise<number> {
+  // Names come from the user's disk: nothing printed may drive the terminal.
+  const io = terminalSafe(given);
   const program = buildProgram(io);
   try {
     await program.parseAsync(argv as string[]);

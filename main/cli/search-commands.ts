@@ -5,6 +5,7 @@
 import { resolve } from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import type { Box, SearchFilters, SearchRequest, SearchResponse } from '../contract/api.js';
+import { shown } from './format.js';
 import type { Engine } from '../engine/engine.js';
 import { parseSearchRequest } from '../contract/search-request.js';
 
@@ -73,7 +74,7 @@ function filtersOf(o: SearchOpts): SearchFilters {
 function formatHits(r: SearchResponse): string {
   const lines = r.hits.map((h, i) => {
     const box = h.box ? `  box ${[h.box.x, h.box.y, h.box.w, h.box.h].map((x) => x.toFixed(2)).join(',')}` : '';
-    return `${String(r.offset + i + 1).padStart(4)}. ${h.score.toFixed(3)}  #${h.photo.id}  ${h.photo.path}${h.matchedName ? '  (name)' : ''}${box}`;
+    return `${String(r.offset + i + 1).padStart(4)}. ${h.score.toFixed(3)}  #${h.photo.id}  ${shown(h.photo.path)}${h.matchedName ? '  (name)' : ''}${box}`;
   });
   const footer = `${r.total} result(s)${r.space ? ` from ${r.space}` : ''} in ${r.tookMs.toFixed(0)} ms`;
   return [...lines, ...r.notes.map((n) => `note: ${n}`), footer].join('\n');
@@ -110,14 +111,14 @@ export function addSearchCommands(program: Command, kit: CommandKit): void {
     .action((o: SearchOpts) => withE(async (e) => {
       const groups = await e.duplicates(filtersOf(o));
       print(groups, groups.length === 0 ? 'No near-duplicates found.' : groups.map((g, i) =>
-        [`Group ${i + 1} (${g.photos.length} photos, similarity ≥ ${g.similarity.toFixed(3)}):`, ...g.photos.map((p) => `  #${p.id}  ${p.path}`)].join('\n')).join('\n'));
+        [`Group ${i + 1} (${g.photos.length} photos, similarity ≥ ${g.similarity.toFixed(3)}):`, ...g.photos.map((p) => `  #${p.id}  ${shown(p.path)}`)].join('\n')).join('\n'));
     }));
 
   const albums = program.command('albums').description('albums: list, create, rename, delete, add, remove, show, export');
   albums.command('list').action(() => withE(async (e) => {
     const list = await e.listAlbums();
     print(list, list.length === 0 ? 'No albums yet — create one with: loupe albums create NAME' :
-      list.map((a) => `#${a.id}  ${a.name}  (${a.query ? 'smart, ' : ''}${a.count} photos)`).join('\n'));
+      list.map((a) => `#${a.id}  ${shown(a.name)}  (${a.query ? 'smart, ' : ''}${a.count} photos)`).join('\n'));
   }));
   albums.command('create <name>').description('a new album; with a query, a smart album that follows the library')
     .option('--query <json>', 'smart album: a saved search request (JSON), e.g. {"text":"beach","filters":{"from":0}}')
@@ -158,7 +159,7 @@ export function addSearchCommands(program: Command, kit: CommandKit): void {
       const a = await e.findAlbum(ref);
       const bar = kit.bar(`Exporting ${a.name}`);
       const s = await e.exportAlbum(a.id, resolve(dir), { onProgress: (p) => bar.update(p.done, p.total, `${p.done}/${p.total}`) }).finally(() => bar.stop());
-      print(s, `Copied ${s.copied} photo(s) to ${s.dest}.` + (s.failed.length ? `\nCould not copy ${s.failed.length}:\n${s.failed.map((f) => `  ${f.path}: ${f.error}`).join('\n')}` : ''));
+      print(s, `Copied ${s.copied} photo(s) to ${s.dest}.` + (s.failed.length ? `\nCould not copy ${s.failed.length}:\n${s.failed.map((f) => `  ${shown(f.path)}: ${f.error}`).join('\n')}` : ''));
     }));
 
   const cats = program.command('categories').description('fine-grained categories: taxonomies (zero-shot) and your own, taught by example');
@@ -186,7 +187,7 @@ export function addSearchCommands(program: Command, kit: CommandKit): void {
       const r = await e.teachCategory(name, o.add, o.not ?? [], o.limit);
       print(r, [`${r.category.name}: ${r.category.positives} examples, ${r.category.negatives} counter-examples; trained in ${r.trainMs.toFixed(0)} ms.`,
         r.suggestions.length ? 'Suggestions:' : 'No suggestions yet.',
-        ...r.suggestions.map((s) => `  ${s.probability.toFixed(2)}  #${s.photo.id}  ${s.photo.path}`)].join('\n'));
+        ...r.suggestions.map((s) => `  ${s.probability.toFixed(2)}  #${s.photo.id}  ${shown(s.photo.path)}`)].join('\n'));
     }));
   cats.command('delete <name>').action((name: string) => withE(async (e) => {
     await e.deleteCategory(name);

@@ -72,4 +72,33 @@ describe('loupe CLI', () => {
     expect(s.library).toBe(join(t.dir, 'home'));
     expect(s.counts.ok).toBe(1);
   });
+
+  it('prints names from the disk as they are written, never as terminal commands', async () => {
+    const photos = join(t.dir, 'photos');
+    const lib = ['--library', join(t.dir, 'lib')];
+    // A name that would clear the screen, move the cursor home and overwrite the line, and one reversed by a bidi override.
+    const hostile = 'evil\u001b[2J\u001b[Hok\roverwritten.jpg';
+    const reversed = 'photo\u202egpj.exe.jpg';
+    await writeImage(join(photos, hostile), { seed: 1 });
+    await writeImage(join(photos, reversed), { seed: 2 });
+    writeFileSync(join(photos, 'bad\u001b]0;title\u0007.jpg'), 'not an image');
+    expect((await cli(...lib, 'add-folder', photos)).code).toBe(0);
+    expect((await cli(...lib, 'index')).code).toBe(0);
+    const outputs = [await cli(...lib, 'status'), await cli(...lib, 'search', '--limit', '10')];
+    for (const o of outputs) {
+      const text = [...o.out, ...o.err].join('\n');
+      // eslint-disable-next-line no-control-regex -- no control character may reach the terminal
+      expect(text).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e]/);
+    }
+    expect(outputs[0]!.out.join('\n')).toContain('bad\\u001b]0;title\\u0007.jpg');
+    const listed = outputs[1]!.out.join('\n');
+    expect(listed).toContain('evil\\u001b[2J\\u001b[Hok\\u000doverwritten.jpg');
+    expect(listed).toContain('photo\\u202egpj.exe.jpg');
+    // JSON keeps the real names (escaped the JSON way), for programs.
+    const json = await cli(...lib, '--json', 'search', '--limit', '10');
+    const names = json.out.flatMap((l) => (JSON.parse(l) as { hits?: { photo: { path: string } }[] }).hits ?? []).map((h) => h.photo.path);
+    expect(names).toContain(join(photos, hostile));
+    expect(names).toContain(join(photos, reversed));
+  });
 });
+
