@@ -17,7 +17,7 @@ import { extname, join, normalize, sep } from 'node:path';
 import type { EngineEvent, LoupeApi } from '../contract/api.js';
 import { asError, errorMessage } from '../util/errors.js';
 import { dispatch, parseCall } from '../contract/calls.js';
-import { CallError, failureOf } from '../contract/errors.js';
+import { CallError, failureOf, UserError } from '../contract/errors.js';
 import type { Media } from '../contract/media.js';
 import { contentSecurityPolicy, hasUnsafeSegments, RENDERER_TYPES } from './web.js';
 
@@ -35,6 +35,8 @@ export interface BridgeOptions {
   readonly rendererDir?: string | null;
   /** For tests; otherwise 32 random bytes. */
   readonly key?: string;
+  /** Request bytes held at once across all requests (default 192 MB: two of the largest calls). */
+  readonly maxBytesInFlight?: number;
   readonly log?: (message: string) => void;
 }
 
@@ -46,6 +48,8 @@ export interface Bridge {
   /** The address to open: the app's origin with this session's key. */
   readonly openUrl: string;
   readonly key: string;
+  /** Request-body bytes held right now, across all requests. */
+  bytesInFlight(): number;
   close(): Promise<void>;
 }
 
@@ -80,15 +84,59 @@ function json(res: ServerResponse, status: number, value: unknown): void {
   send(res, status, JSON.stringify(value), 'application/json; charset=utf-8', { 'Cache-Control': 'no-store' });
 }
 
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY) throw new CallError(`request body over ${MAX_BODY / 2 ** 20} MB`);
-    chunks.push(chunk);
+/** Too many large requests at once: try again in a moment. */
+class BusyError extends UserError {
+  constructor(message: string) {
+    super(message, 503);
   }
-  return Buffer.concat(chunks).toString('utf8');
+}
+
+/**
+ * Bytes held by request bodies across all requests. A body's declared length is reserved before
+ * it is read (an undeclared one as it arrives), so many large bodies at once are refused rather
+ * than held in memory together.
+ */
+class BodyBudget {
+  private held = 0;
+
+  constructor(private readonly limit: number) {}
+
+  take(bytes: number): void {
+    if (this.held + bytes > this.limit) throw new BusyError('the app is receiving too much at once; try again in a moment');
+    this.held += bytes;
+  }
+
+  give(bytes: number): void {
+    this.held -= bytes;
+  }
+
+  get bytes(): number {
+    return this.held;
+  }
+}
+
+async function readBody(req: IncomingMessage, budget: BodyBudget): Promise<string> {
+  const declared = Number(req.headers['content-length'] ?? NaN);
+  if (declared > MAX_BODY) throw new CallError(`request body over ${MAX_BODY / 2 ** 20} MB`);
+  let reserved = 0;
+  const reserve = (bytes: number): void => {
+    budget.take(bytes);
+    reserved += bytes;
+  };
+  try {
+    if (Number.isFinite(declared) && declared > 0) reserve(declared);
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > MAX_BODY) throw new CallError(`request body over ${MAX_BODY / 2 ** 20} MB`);
+      if (size > reserved) reserve(size - reserved);
+      chunks.push(chunk);
+    }
+    return Buffer.concat(chunks).toString('utf8');
+  } finally {
+    budget.give(reserved);
+  }
 }
 
 export async function startBridge(engine: BridgeEngine, opts: BridgeOptions = {}): Promise<Bridge> {
@@ -97,6 +145,7 @@ export async function startBridge(engine: BridgeEngine, opts: BridgeOptions = {}
   const rendererDir = opts.rendererDir ? normalize(opts.rendererDir) : null;
   const streams = new Set<ServerResponse>();
   const appHost = `loupe-${randomBytes(12).toString('hex')}.localhost`;
+  const budget = new BodyBudget(opts.maxBytesInFlight ?? 2 * MAX_BODY);
   let port = 0;
   const appOrigin = (): string => `http://${appHost}:${port}`;
 
@@ -123,10 +172,11 @@ export async function startBridge(engine: BridgeEngine, opts: BridgeOptions = {}
     if (!/^application\/json\b/.test(req.headers['content-type'] ?? '')) return json(res, 415, { error: 'API calls send JSON' });
     let args: unknown;
     try {
-      const body = await readBody(req);
+      const body = await readBody(req, budget);
       args = body.trim() === '' ? [] : JSON.parse(body);
     } catch (err) {
-      return json(res, 400, { error: err instanceof CallError ? err.message : 'the request body is not JSON' });
+      if (err instanceof UserError) return json(res, err.status, { error: err.message });
+      return json(res, 400, { error: 'the request body is not JSON' });
     }
     try {
       const call = parseCall(method, args);
@@ -241,6 +291,7 @@ export async function startBridge(engine: BridgeEngine, opts: BridgeOptions = {}
     appOrigin: appOrigin(),
     openUrl: `${appOrigin()}/?key=${key}`,
     key,
+    bytesInFlight: () => budget.bytes,
     close: async (): Promise<void> => {
       unsubscribe();
       for (const s of streams) s.end();

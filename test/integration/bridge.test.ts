@@ -266,3 +266,57 @@ describe('every user mistake is a 4xx with a sentence', () => {
     expect(JSON.parse(counts.body.toString()).error).toMatch(/taxonomy|category|CLIP/i);
   });
 });
+
+describe('bodies in flight', () => {
+  it('bounds the bytes held across all requests, not only per request', async () => {
+    const small = await startBridge(lib.engine, { maxBytesInFlight: 1_000_000 });
+    const port = new URL(small.origin).port;
+    const post = (length: number | null): { req: ReturnType<typeof request>; reply: Promise<Reply> } => {
+      let req!: ReturnType<typeof request>;
+      const reply = new Promise<Reply>((resolve, reject) => {
+        const headers: Record<string, string> = { Host: `127.0.0.1:${port}`, Authorization: `Bearer ${small.key}`, 'Content-Type': 'application/json' };
+        if (length !== null) headers['Content-Length'] = String(length);
+        req = request({ host: '127.0.0.1', port, path: '/api/listFolders', method: 'POST', headers }, (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
+        });
+        req.on('error', reject);
+      });
+      return { req, reply };
+    };
+    const until = async (cond: () => boolean): Promise<void> => {
+      const end = Date.now() + 10_000;
+      while (!cond()) {
+        if (Date.now() > end) throw new Error('the bridge never took the first body');
+        await new Promise((r) => setImmediate(r));
+      }
+    };
+    try {
+      // One large body on its way: its declared length is held.
+      const first = post(700_000);
+      first.req.write('x'.repeat(100_000));
+      await until(() => small.bytesInFlight() === 700_000);
+      // A second one that would pass alone is refused while the first is held.
+      const second = post(700_000);
+      second.req.end('y'.repeat(700_000));
+      const busy = await second.reply;
+      expect(busy.status).toBe(503);
+      expect(JSON.parse(busy.body.toString()).error).toMatch(/too much at once/);
+      // An undeclared (chunked) body is counted as it arrives.
+      const chunked = post(null);
+      chunked.req.end('z'.repeat(400_000));
+      const refused = await chunked.reply.catch(() => null);
+      if (refused) expect(refused.status).toBe(503);
+      first.req.end('x'.repeat(600_000));
+      expect((await first.reply).status).toBe(400);
+      await until(() => small.bytesInFlight() === 0);
+      // Once it is done, the same body is taken.
+      const later = post(null);
+      later.req.end('[]');
+      expect((await later.reply).status).toBe(200);
+    } finally {
+      await small.close();
+    }
+  });
+});
