@@ -3,6 +3,7 @@
  * transport (IPC, HTTP bridge, CLI, evaluation) calls. It holds no logic of its own beyond
  * wiring: each call goes to the room that does it.
  */
+import { dirname } from 'node:path';
 import type {
   AlbumInfo, CategoryCount, Device, DeviceInfo, DuplicateGroup, EngineEvent, FolderInfo, IndexingState, IndexSummary, LibraryStatus,
   LoupeApi, ModelKind, ModelPackInfo, PhotoRecord, ScanSummary, SearchFilters, SearchRequest, SearchResponse, TaxonomyInfo, TeachResult,
@@ -11,7 +12,7 @@ import type {
 import { parseMediaPath, type Media } from '../contract/media.js';
 import type { ExportSummary } from '../collections/export.js';
 import { schemaVersion } from '../db/database.js';
-import { toRecord } from '../db/repos/photos.js';
+import { toRecord, type PhotoRow } from '../db/repos/photos.js';
 import type { WhitenOptions } from '../embed/whitener.js';
 import { addFolder, removeFolder, type FolderRow } from '../ingest/folders.js';
 import type { ScanResult } from '../ingest/scanner.js';
@@ -183,7 +184,14 @@ export class Engine implements LoupeApi {
 
   /** A picture for the UI: `thumb/<id>/<size>` or `photo/<id>`, by photo id only. */
   async media(path: string): Promise<Media> {
-    return resolveMedia(this.lib.repos.photos, this.lib.thumbs, parseMediaPath(path));
+    const { repos, thumbs } = this.lib;
+    return resolveMedia({ photos: repos.photos, folders: repos.folders, thumbs, stale: (row) => this.recheck(row) }, parseMediaPath(path));
+  }
+
+  /** A photo's file changed under it: its folder is scanned again and what changed indexed, in the background. */
+  private recheck(row: PhotoRow): void {
+    const folder = this.lib.repos.folders.byId(row.folder_id);
+    if (folder) this.runs.inBackground(async () => this.scanOne(folder, dirname(row.path), false));
   }
 
   // ---- models ----

@@ -1,11 +1,18 @@
 /**
  * Pictures for the UI, by photo id only: the file comes from the library's own records (see
- * contract/media.ts for what a request may say).
+ * contract/media.ts for what a request may say). An original is served only while it is still
+ * the file that was indexed: a regular file, inside the folder it was found in (no link followed
+ * out of it), of the size and modification time recorded. Anything else is not served, and the
+ * folder is looked at again.
  */
-import { existsSync } from 'node:fs';
+import { constants } from 'node:fs';
+import { open, realpath } from 'node:fs/promises';
+import { sep } from 'node:path';
 import sharp from 'sharp';
 import { MediaError, type Media, type MediaRequest } from '../contract/media.js';
-import type { PhotosRepo } from '../db/repos/photos.js';
+import type { FoldersRepo } from '../db/repos/folders.js';
+import type { PhotoRow, PhotosRepo } from '../db/repos/photos.js';
+import { fsArg } from '../ingest/fsnames.js';
 import type { ThumbnailStore } from '../ingest/thumbnails.js';
 
 /** Formats every browser engine Loupe runs in shows as they are. */
@@ -13,22 +20,59 @@ const SHOWN_AS_IS: Readonly<Record<string, string>> = { jpeg: 'image/jpeg', png:
 /** Long side of the picture made for formats a browser cannot show (HEIF, TIFF). */
 const LARGE = 2048;
 
-export async function resolveMedia(photos: PhotosRepo, thumbs: ThumbnailStore, req: MediaRequest): Promise<Media> {
-  const row = photos.byId(req.id);
+export interface MediaSources {
+  readonly photos: PhotosRepo;
+  readonly folders: FoldersRepo;
+  readonly thumbs: ThumbnailStore;
+  /** A photo's file is not what was indexed any more: have its folder looked at again. */
+  readonly stale: (row: PhotoRow) => void;
+}
+
+/** The original's bytes, read through one open file that was checked to be the indexed one; null when it is not. */
+async function indexedOriginal(src: MediaSources, row: PhotoRow): Promise<Buffer | null> {
+  const folder = src.folders.byId(row.folder_id);
+  if (!folder) return null;
+  // As bytes: a name that is not UTF-8 must come back as the same name.
+  let real: Buffer;
+  try {
+    real = await realpath(fsArg({ text: row.path, raw: row.path_raw }), { encoding: 'buffer' });
+  } catch {
+    return null;
+  }
+  const root = Buffer.from(folder.path.endsWith(sep) ? folder.path : folder.path + sep);
+  if (real.length <= root.length || !real.subarray(0, root.length).equals(root)) return null;
+  // O_NOFOLLOW: the checked real path is opened itself, never a link swapped in since.
+  const handle = await open(real, constants.O_RDONLY | constants.O_NOFOLLOW).catch(() => null);
+  if (!handle) return null;
+  try {
+    const st = await handle.stat();
+    if (!st.isFile() || st.size !== row.size || st.mtimeMs !== row.mtime_ms) return null;
+    return await handle.readFile();
+  } finally {
+    await handle.close();
+  }
+}
+
+export async function resolveMedia(src: MediaSources, req: MediaRequest): Promise<Media> {
+  const row = src.photos.byId(req.id);
   if (!row || row.state !== 'ok' || !row.hash) throw new MediaError(404, `photo ${req.id} is not in the library`);
   if (req.what === 'thumb') {
-    const path = thumbs.pathFor(row.hash, req.size);
-    if (!existsSync(path)) throw new MediaError(404, `photo ${req.id} has no ${req.size}-px thumbnail yet`);
+    const path = src.thumbs.pathFor(row.hash, req.size);
+    if (!src.thumbs.hasFile(row.hash, req.size)) throw new MediaError(404, `photo ${req.id} has no ${req.size}-px thumbnail yet`);
     return { kind: 'file', path, type: 'image/jpeg' };
   }
+  const original = await indexedOriginal(src, row);
+  if (!original) {
+    src.stale(row);
+    throw new MediaError(404, `photo ${req.id} is not the file that was indexed any more (moved, changed or replaced); Loupe is looking at it again`);
+  }
   const type = SHOWN_AS_IS[row.format ?? ''];
-  if (type && existsSync(row.path)) return { kind: 'file', path: row.path, type };
-  const source = existsSync(row.path) ? row.path : thumbs.pathFor(row.hash, 1024);
+  if (type) return { kind: 'bytes', data: original, type };
   try {
-    const data = await sharp(source, { failOn: 'error' }).autoOrient().resize(LARGE, LARGE, { fit: 'inside', withoutEnlargement: true })
+    const data = await sharp(original, { failOn: 'error' }).autoOrient().resize(LARGE, LARGE, { fit: 'inside', withoutEnlargement: true })
       .jpeg({ quality: 88 }).toBuffer();
     return { kind: 'bytes', data, type: 'image/jpeg' };
   } catch {
-    throw new MediaError(404, `photo ${req.id} cannot be read right now (the file is missing or unreadable)`);
+    throw new MediaError(404, `photo ${req.id} cannot be read right now (the file is unreadable)`);
   }
 }

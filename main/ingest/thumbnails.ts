@@ -52,6 +52,11 @@ export class ThumbnailStore {
     return original;
   }
 
+  /** Whether one rendition's file is on disk. */
+  hasFile(hash: string, size: number): boolean {
+    return existsSync(this.pathFor(hash, size));
+  }
+
   /** True when every rendition is recorded and on disk at its recorded length. */
   has(hash: string): boolean {
     const rows = this.records.ofHash(hash);

@@ -18,6 +18,10 @@ export class FoldersRepo extends Repo {
     return this.all<FolderRow>(`SELECT ${COLUMNS} FROM folders ORDER BY path`);
   }
 
+  byId(id: number): FolderRow | undefined {
+    return this.one<FolderRow>(`SELECT ${COLUMNS} FROM folders WHERE id = ?`, id);
+  }
+
   byPath(path: string): FolderRow | undefined {
     return this.one<FolderRow>(`SELECT ${COLUMNS} FROM folders WHERE path = ?`, path);
   }
