@@ -39,3 +39,17 @@ export function failureOf(err: unknown): Failure {
   if (e instanceof UserError) return { message: e.message, kind: e.kind, status: e.status };
   return { message: e.message, kind: 'internal', status: 500 };
 }
+
+/**
+ * Loupe's own storage failed (the library folder: read-only, full, gone): not the photo's fault
+ * nor the user's mistake, so nothing is recorded against a photo and the run stops with this.
+ */
+export class StorageError extends UserError {
+  constructor(readonly path: string, cause: unknown) {
+    const code = (cause as NodeJS.ErrnoException | null)?.code;
+    const why = code === 'ENOSPC' ? 'the disk is full' : code === 'EROFS' ? 'the disk is read-only'
+      : code === 'EACCES' || code === 'EPERM' ? 'Loupe may not write there' : (cause instanceof Error ? cause.message : String(cause));
+    super(`cannot write to the library folder at ${path}: ${why}. Photos not yet indexed stay waiting; ` +
+      'free space or fix the folder, then index again', 507);
+  }
+}

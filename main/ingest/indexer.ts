@@ -10,6 +10,10 @@ import { readMeta } from './metadata.js';
 import { RENDITIONS, type ThumbnailStore } from './thumbnails.js';
 import { describeFsError } from './walk.js';
 import { errorMessage } from '../util/errors.js';
+import { StorageError } from '../contract/errors.js';
+
+/** How a failure of Loupe's own (not of the photo) is recorded; such photos are tried again at the next run. */
+const UNEXPECTED = 'unexpected failure:';
 
 /** Everything derived from a photo's content: identical for identical bytes. */
 type Derived = DerivedColumns;
@@ -50,7 +54,7 @@ async function readFile(row: PhotoRow): Promise<{ buf: Buffer; mtimeMs: number; 
   }
 }
 
-/** Reads, hashes and (unless its content is already known) decodes one photo. Never throws. */
+/** Reads, hashes and (unless its content is already known) decodes one photo. Throws only when Loupe's own storage fails. */
 async function processOne(ctx: IndexContext, row: PhotoRow): Promise<Outcome> {
   let file: Awaited<ReturnType<typeof readFile>>;
   try {
@@ -83,7 +87,9 @@ async function processOne(ctx: IndexContext, row: PhotoRow): Promise<Outcome> {
     return { kind: 'ok', row, hash, derived, thumbs: decoded.thumbnails };
   } catch (err) {
     if (err instanceof DecodeError) return { kind: 'error', row, hash, reason: err.message };
-    return { kind: 'error', row, hash, reason: `unexpected failure: ${errorMessage(err)}` };
+    // Loupe's storage failing is not the photo's fault: the run stops and the photo stays pending.
+    if (err instanceof StorageError) throw err;
+    return { kind: 'error', row, hash, reason: `${UNEXPECTED} ${errorMessage(err)}` };
   }
 }
 
@@ -122,6 +128,8 @@ export async function indexPending(ctx: IndexContext, opts: IndexOptions = {}): 
   const { photos, jobs } = repos;
   const started = Date.now();
   const concurrency = Math.max(1, opts.concurrency ?? 4);
+  // Photos an earlier version of Loupe failed on through no fault of theirs get another try.
+  photos.retryFailures(UNEXPECTED);
   const jobId = startJob(repos, 'index', photos.countPending(), started);
   const summary = { processed: 0, ok: 0, failed: 0, moved: 0, missing: 0 };
   const buffer: Outcome[] = [];

@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readdirSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import { StorageError } from '../contract/errors.js';
 import { THUMBNAIL_SIZES } from '../contract/media.js';
 import type { ThumbnailsRepo } from '../db/repos/thumbnails.js';
 import { TMP_SUFFIX, writeFileAtomic } from '../util/atomic.js';
@@ -72,8 +73,14 @@ export class ThumbnailStore {
    * that a power cut truncated. fsyncs would hold the thread pool that decoding runs on.
    */
   async write(hash: string, thumbs: readonly Encoded[]): Promise<void> {
-    mkdirSync(join(this.dir, hash.slice(0, 2)), { recursive: true });
-    await Promise.all(thumbs.map((t) => writeFileAtomic(this.pathFor(hash, t.size), t.data, { durable: false })));
+    const shard = join(this.dir, hash.slice(0, 2));
+    try {
+      mkdirSync(shard, { recursive: true });
+      await Promise.all(thumbs.map((t) => writeFileAtomic(this.pathFor(hash, t.size), t.data, { durable: false })));
+    } catch (err) {
+      // The library's own folder failed, not the photo.
+      throw new StorageError(shard, err);
+    }
   }
 
   record(hash: string, thumbs: readonly Encoded[]): void {

@@ -167,6 +167,11 @@ export class PhotosRepo extends Repo {
     return this.one(`SELECT 1 FROM photos WHERE ${UNCHANGED}`, row.id, row.size, row.mtime_ms) !== undefined;
   }
 
+  /** Puts photos whose recorded error starts with `prefix` back to pending; returns how many. */
+  retryFailures(prefix: string): number {
+    return this.run(`UPDATE photos SET state = 'pending', error = NULL WHERE state = 'error' AND substr(error, 1, ?) = ?`, prefix.length, prefix).changes;
+  }
+
   isMissing(id: number): boolean {
     return this.one(`SELECT 1 FROM photos WHERE id = ? AND state = 'missing'`, id) !== undefined;
   }
