@@ -135,8 +135,9 @@ export function buildProgram(io: Io = defaultIo): Command {
   const withE = <T>(fn: (engine: Engine) => Promise<T>): Promise<T> => withEngine(g(), fn, io);
 
   program.command('add-folder <dir>').description('add a folder to the library (it is scanned by `loupe index`)')
-    .action((dir: string) => withE(async (e) => {
-      const f = await e.addFolder(dir);
+    .option('--yes', 'add it even if it holds the operating system (every picture on the computer is indexed)')
+    .action((dir: string, o: { yes?: boolean }) => withE(async (e) => {
+      const f = await e.addFolder(dir, { confirm: o.yes === true });
       print(f, `Added ${f.path}. Run \`loupe index\` to index it.`);
     }));
 

@@ -202,7 +202,8 @@ export type EngineEvent =
 
 /** The engine's operations. Implemented by main/engine.ts; proxied over IPC and HTTP. */
 export interface LoupeApi {
-  addFolder(path: string): Promise<FolderInfo>;
+  /** Adds a folder; one that holds the operating system is refused unless `confirm` says the user agreed. */
+  addFolder(path: string, options?: { readonly confirm?: boolean }): Promise<FolderInfo>;
   removeFolder(path: string): Promise<{ readonly removedPhotos: number }>;
   listFolders(): Promise<readonly FolderInfo[]>;
   scan(): Promise<ScanSummary>;

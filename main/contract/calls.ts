@@ -28,7 +28,7 @@ const filters = SearchRequestSchema.shape.filters;
 
 /** Argument tuples, method by method. A method missing here cannot be called remotely. */
 export const REMOTE_METHODS = {
-  addFolder: z.tuple([folderPath]),
+  addFolder: z.tuple([folderPath, z.object({ confirm: z.boolean().optional() }).strict().optional()]),
   removeFolder: z.tuple([folderPath]),
   listFolders: z.tuple([]),
   scan: z.tuple([]),

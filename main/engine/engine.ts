@@ -69,7 +69,7 @@ export class Engine implements LoupeApi {
     this.runs = new IndexingRuns(this.lib, opts, emit);
     this.models = new Models(this.lib, this.runs, emit);
     this.categories = new Categories(this.lib);
-    this.scanning = new Scanning(this.lib.repos, emit);
+    this.scanning = new Scanning(this.lib.repos, libraryDir, emit);
     this.albumViews = new AlbumViews(this.lib);
   }
 
@@ -98,8 +98,8 @@ export class Engine implements LoupeApi {
 
   // ---- folders and scanning ----
 
-  async addFolder(path: string): Promise<FolderInfo> {
-    const row = addFolder(this.lib.repos, path);
+  async addFolder(path: string, options: { readonly confirm?: boolean } = {}): Promise<FolderInfo> {
+    const row = addFolder(this.lib.repos, path, { libraryDir: this.libraryDir, confirm: options.confirm });
     const folders = this.lib.repos.folders.infos();
     this.emit({ type: 'folders', folders });
     return folders.find((f) => f.id === row.id)!;

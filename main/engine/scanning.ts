@@ -1,15 +1,15 @@
 /** Scanning the user's folders, reporting folders that go offline or come back. */
 import type { EngineEvent, ScanSummary } from '../contract/api.js';
 import type { Repos } from '../db/repos/index.js';
-import type { FolderRow } from '../ingest/folders.js';
+import { walkExclusions, type FolderRow } from '../ingest/folders.js';
 import { scanFolder, type ScanCounts, type ScanResult } from '../ingest/scanner.js';
 
 export class Scanning {
-  constructor(private readonly repos: Repos, private readonly emit: (e: EngineEvent) => void) {}
+  constructor(private readonly repos: Repos, private readonly libraryDir: string, private readonly emit: (e: EngineEvent) => void) {}
 
   scanOne(folder: FolderRow, dir?: string, recursive = true): ScanResult {
     const before = this.repos.folders.byPath(folder.path)?.state;
-    const result = scanFolder(this.repos, folder, { dir, recursive });
+    const result = scanFolder(this.repos, folder, { dir, recursive, exclude: walkExclusions(this.repos, folder, this.libraryDir) });
     const state = result.offline ? 'offline' : 'ok';
     if (before !== state) this.emit({ type: 'folder-state', folderId: folder.id, path: folder.path, state });
     return result;

@@ -28,12 +28,41 @@ export function canonicalFolder(input: string): string {
   return realpathSync(abs);
 }
 
+/** File systems that are the kernel's, not files: never added, never walked into. */
+export const VIRTUAL_FOLDERS: readonly string[] = process.platform === 'win32' ? [] : ['/proc', '/sys', '/dev'];
+
+/** Folders that hold the operating system: adding one indexes the whole computer, so it is asked first. */
+function isSystemFolder(path: string): boolean {
+  if (/^[A-Za-z]:\\?$/.test(path) || path === '/') return true;
+  return ['/bin', '/boot', '/etc', '/lib', '/lib64', '/opt', '/run', '/sbin', '/usr', '/var', '/System', '/Library', '/private'].includes(path);
+}
+
+const within = (path: string, dir: string): boolean => path === dir || isInside(path, dir);
+
+export interface AddFolderOptions {
+  /** Loupe's own library folder: never added. */
+  readonly libraryDir: string;
+  /** The user said yes to adding a folder of the operating system. */
+  readonly confirm?: boolean;
+  readonly now?: number;
+}
+
 /**
  * Adds a watched folder. A folder inside one already watched is refused (it is covered); a folder
- * that contains watched folders absorbs them, and their photos keep their ids.
+ * that contains watched folders absorbs them, and their photos keep their ids. Loupe's own folder
+ * and the kernel's file systems are refused; a system folder needs the user's yes.
  */
-export function addFolder(repos: Repos, input: string, now: number = Date.now()): FolderRow {
+export function addFolder(repos: Repos, input: string, opts: AddFolderOptions): FolderRow {
   const path = canonicalFolder(input);
+  const library = canonicalOrSelf(opts.libraryDir);
+  if (within(path, library)) throw new FolderError(`${path} is Loupe's own library folder (its database and thumbnails), not a folder of photos`);
+  const virtual = VIRTUAL_FOLDERS.find((v) => within(path, v));
+  if (virtual) throw new FolderError(`${path} is part of ${virtual}, a file system of the operating system's, not of files: it cannot be added`);
+  if (isSystemFolder(path) && !opts.confirm) {
+    throw new FolderError(`${path} holds the operating system: adding it indexes every picture on this computer, the system's own included. ` +
+      'If that is what you want, add it again and confirm (`loupe add-folder DIR --yes`)');
+  }
+  const now = opts.now ?? Date.now();
   const { folders } = repos;
   return repos.transaction(() => {
     const existing = folders.byPath(path);
@@ -45,6 +74,19 @@ export function addFolder(repos: Repos, input: string, now: number = Date.now())
     for (const child of rows.filter((r) => isInside(r.path, path))) folders.absorb(id, child.id);
     return folders.byPath(path)!;
   });
+}
+
+function canonicalOrSelf(path: string): string {
+  try {
+    return realpathSync(resolve(path));
+  } catch {
+    return resolve(path);
+  }
+}
+
+/** What a walk of `folder` must never enter: the library folder, the kernel's file systems, the other added folders. */
+export function walkExclusions(repos: Repos, folder: FolderRow, libraryDir: string): string[] {
+  return [canonicalOrSelf(libraryDir), ...VIRTUAL_FOLDERS, ...repos.folders.list().filter((f) => f.id !== folder.id).map((f) => f.path)];
 }
 
 /** Forgets a folder and every photo in it (their album entries and tags go with them). */

@@ -26,6 +26,8 @@ export interface ScanOptions {
   readonly dir?: string;
   readonly recursive?: boolean;
   readonly now?: number;
+  /** Folders the walk never enters (see WalkOptions.exclude). */
+  readonly exclude?: readonly string[];
 }
 
 /** Whether a library folder's root can be scanned now, or should be taken for offline. */
@@ -75,7 +77,7 @@ export function scanFolder(repos: Repos, folder: FolderRow, opts: ScanOptions = 
   let dirExists = true;
   try { dirExists = statSync(dir).isDirectory(); } catch { dirExists = false; }
   const { files, unreadableDirs } = dirExists
-    ? walk({ text: dir, raw: null }, { recursive })
+    ? walk({ text: dir, raw: null }, { recursive, exclude: opts.exclude })
     : { files: [] as FoundFile[], unreadableDirs: [] };
   const skippedDirs = unreadableDirs.map((d) => d.path);
   const known = new Map(rowsUnder(repos, folder.id, dir, recursive).map((r) => [r.path, r]));

@@ -1,4 +1,5 @@
-import { readdirSync, statSync, type Dirent, type Stats } from 'node:fs';
+import { readdirSync, realpathSync, statSync, type Dirent, type Stats } from 'node:fs';
+import { sep } from 'node:path';
 import { isSkippedName, isSupportedName } from '../contract/formats.js';
 import { displayName, fsArg, isValidUtf8, joinPath, REPLACEMENT_CHAR, type FsPath } from './fsnames.js';
 import { errorMessage } from '../util/errors.js';
@@ -21,6 +22,11 @@ export interface WalkResult {
 
 export interface WalkOptions {
   readonly recursive: boolean;
+  /**
+   * Folders never entered, however they are reached (directly or through a link): the library
+   * folder, virtual file systems, folders added to the library on their own.
+   */
+  readonly exclude?: readonly string[];
 }
 
 export function describeFsError(err: unknown): string {
@@ -64,8 +70,18 @@ export function walk(root: FsPath, opts: WalkOptions): WalkResult {
   const unreadableDirs: { path: string; reason: string }[] = [];
   const visited = new Set<string>();
   const stack: FsPath[] = [root];
+  let rootReal: string;
   try {
-    visited.add(dirKey(statSync(fsArg(root))));
+    const rootKey = dirKey(statSync(fsArg(root)));
+    rootReal = realpathSync(fsArg(root)).toString();
+    // Excluded folders count as visited: no path, link or loop leads into them.
+    for (const dir of opts.exclude ?? []) {
+      try {
+        const key = dirKey(statSync(dir));
+        if (key !== rootKey) visited.add(key);
+      } catch { /* not there: nothing to keep out */ }
+    }
+    visited.add(rootKey);
   } catch (err) {
     unreadableDirs.push({ path: root.text, reason: describeFsError(err) });
     return { files, unreadableDirs };
@@ -103,7 +119,8 @@ export function walk(root: FsPath, opts: WalkOptions): WalkResult {
         }
         if (st.isDirectory()) {
           const key = dirKey(st);
-          if (opts.recursive && !visited.has(key)) { visited.add(key); stack.push(p); }
+          // A link to a folder that holds this one (the system root, the home folder) leads everywhere: not followed.
+          if (opts.recursive && !visited.has(key) && !holds(p, rootReal)) { visited.add(key); stack.push(p); }
           continue;
         }
         if (isSupportedName(e.name)) files.push(fileOf(p, st));
@@ -118,6 +135,17 @@ export function walk(root: FsPath, opts: WalkOptions): WalkResult {
     }
   }
   return { files, unreadableDirs };
+}
+
+/** Whether the folder a link leads to holds `real` (is it or one of its ancestors). */
+function holds(link: FsPath, real: string): boolean {
+  let target: string;
+  try {
+    target = realpathSync(fsArg(link)).toString();
+  } catch {
+    return false;
+  }
+  return real === target || real.startsWith(target.endsWith(sep) ? target : target + sep);
 }
 
 function fileOf(p: FsPath, st: Stats): FoundFile {
