@@ -15,6 +15,8 @@ import { schemaVersion } from '../db/database.js';
 import { toRecord, type PhotoRow } from '../db/repos/photos.js';
 import type { WhitenOptions } from '../embed/whitener.js';
 import { addFolder, removeFolder, type FolderRow } from '../ingest/folders.js';
+import { collectGarbage } from '../ingest/indexer.js';
+import { otherIndexerRunning } from '../ingest/jobs.js';
 import type { ScanResult } from '../ingest/scanner.js';
 import { LibraryWatcher, type WatchOptions } from '../ingest/watcher.js';
 import type { ImportOptions, InstallOptions, VerifyReport } from '../models/packs.js';
@@ -107,7 +109,8 @@ export class Engine implements LoupeApi {
 
   async removeFolder(path: string): Promise<{ removedPhotos: number }> {
     const removedPhotos = removeFolder(this.lib.repos, path);
-    this.lib.thumbs.collectGarbage();
+    // Another process indexing now has files written but not committed yet: only its own run may sweep them.
+    collectGarbage(this.lib, !otherIndexerRunning(this.lib.repos));
     this.emit({ type: 'folders', folders: this.lib.repos.folders.infos() });
     return { removedPhotos };
   }

@@ -120,6 +120,14 @@ function commit(ctx: IndexContext, outcomes: readonly Outcome[], now: number): v
 }
 
 /**
+ * Makes thumbnails on disk and in the database agree (ThumbnailStore.collectGarbage); photos whose
+ * thumbnail files went missing go back to pending, so indexing makes them again.
+ */
+export function collectGarbage(ctx: IndexContext, sweep: boolean): void {
+  ctx.repos.photos.requeue(ctx.thumbs.collectGarbage({ sweep }).missing);
+}
+
+/**
  * Works through every pending photo: read, hash, decode, thumbnails, metadata. Work is
  * idempotent and committed in small batches, so after a crash the next run simply carries on.
  */
@@ -131,6 +139,9 @@ export async function indexPending(ctx: IndexContext, opts: IndexOptions = {}): 
   // Photos an earlier version of Loupe failed on through no fault of theirs get another try.
   photos.retryFailures(UNEXPECTED);
   const jobId = startJob(repos, 'index', photos.countPending(), started);
+  // This process alone indexes now (startJob saw to it): a full sweep is safe, and photos whose
+  // thumbnail files went missing (deleted by hand, or by an older Loupe's sweep) are made again.
+  collectGarbage(ctx, true);
   const summary = { processed: 0, ok: 0, failed: 0, moved: 0, missing: 0 };
   const buffer: Outcome[] = [];
   let lastFlush = Date.now();
@@ -188,7 +199,7 @@ export async function indexPending(ctx: IndexContext, opts: IndexOptions = {}): 
     }
     await Promise.all(inflight);
     flush();
-    ctx.thumbs.collectGarbage();
+    collectGarbage(ctx, true);
     jobs.finish(jobId, opts.signal?.aborted ? 'interrupted' : 'done', opts.signal?.aborted ? 'paused' : null, Date.now());
   } catch (err) {
     await Promise.allSettled(inflight);

@@ -91,24 +91,35 @@ export class ThumbnailStore {
   }
 
   /**
-   * Makes disk and database agree: drops records whose content no photo has any more, and files
-   * that no record names (left by a crash between writing a file and committing its row).
+   * Makes disk and database agree. Drops records whose content no photo has any more; with
+   * `sweep`, also deletes files no record names (left by a crash between writing a file and
+   * committing its row) and repairs records whose file is gone, returning the contents that need
+   * their thumbnails made again. Sweeping is only safe while no other process is indexing: its
+   * written but not yet committed files look exactly like a crash's leftovers.
    */
-  collectGarbage(): { removedFiles: number; removedRows: number } {
+  collectGarbage(opts: { sweep: boolean }): { removedFiles: number; removedRows: number; missing: string[] } {
     const removedRows = this.records.dropOrphans();
+    if (!opts.sweep) return { removedFiles: 0, removedRows, missing: [] };
     const known = this.records.keys();
+    const present = new Set<string>();
     let removedFiles = 0;
     for (const sub of readdirSync(this.dir)) {
       const subdir = join(this.dir, sub);
       if (!statSync(subdir).isDirectory()) continue;
       for (const name of readdirSync(subdir)) {
         const m = NAME.exec(name);
-        if (m && known.has(`${m[1]}-${m[2]}`)) continue;
+        if (m && known.has(`${m[1]}-${m[2]}`)) {
+          present.add(`${m[1]}-${m[2]}`);
+          continue;
+        }
         if (!m && !name.endsWith(TMP_SUFFIX)) continue; // not ours: leave it alone
         try { unlinkSync(join(subdir, name)); removedFiles++; } catch { /* raced with another sweep */ }
       }
     }
-    return { removedFiles, removedRows };
+    const gone = [...known].filter((k) => !present.has(k));
+    const missing = [...new Set(gone.map((k) => k.slice(0, k.lastIndexOf('-'))))];
+    this.records.forget(missing);
+    return { removedFiles, removedRows, missing };
   }
 
   usage(): { files: number; bytes: number } {

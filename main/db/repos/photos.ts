@@ -172,6 +172,11 @@ export class PhotosRepo extends Repo {
     return this.run(`UPDATE photos SET state = 'pending', error = NULL WHERE state = 'error' AND substr(error, 1, ?) = ?`, prefix.length, prefix).changes;
   }
 
+  /** Indexed photos of these contents go back to pending (their thumbnails are to be made again); returns how many. */
+  requeue(hashes: readonly string[]): number {
+    return this.transaction(() => hashes.reduce((n, h) => n + this.run(`UPDATE photos SET state = 'pending' WHERE hash = ? AND state = 'ok'`, h).changes, 0));
+  }
+
   isMissing(id: number): boolean {
     return this.one(`SELECT 1 FROM photos WHERE id = ? AND state = 'missing'`, id) !== undefined;
   }

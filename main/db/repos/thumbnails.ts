@@ -31,6 +31,11 @@ export class ThumbnailsRepo extends Repo {
     return new Set(this.all<{ hash: string; size: number }>('SELECT hash, size FROM thumbnails').map((r) => `${r.hash}-${r.size}`));
   }
 
+  /** Forgets every rendition of these contents (their files are gone; indexing makes them again). */
+  forget(hashes: readonly string[]): void {
+    this.transaction(() => { for (const h of hashes) this.run('DELETE FROM thumbnails WHERE hash = ?', h); });
+  }
+
   usage(): { files: number; bytes: number } {
     return this.one<{ files: number; bytes: number }>('SELECT COUNT(*) AS files, COALESCE(SUM(bytes), 0) AS bytes FROM thumbnails')!;
   }
