@@ -41,6 +41,9 @@ export function statusText(s: LibraryStatus): string {
     lines.push(`Last job: ${j.kind} ${j.state} — ${num(j.done)}/${num(j.total)} processed, ${num(j.failed)} unreadable` +
       `${j.message ? ` (${j.message})` : ''}, ${new Date(j.updatedAt).toISOString()}`);
   }
+  const d = s.database;
+  lines.push(`Database: ${d.integrity === 'ok' ? 'whole' : d.integrity}${d.lastBackupAt ? ` · last copy ${new Date(d.lastBackupAt).toISOString()}` : ' · no copy yet'}`);
+  if (d.advice) lines.push(`  ${d.advice}`);
   if (s.errors.length > 0) {
     lines.push(`Could not read (${num(c.error)}):`);
     for (const e of s.errors) lines.push(`  ${shown(e.path)}\n      ${shown(e.error)}`);

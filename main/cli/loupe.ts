@@ -5,12 +5,13 @@ import type { Device } from '../contract/api.js';
 import { DEVICES } from '../contract/devices.js';
 import { Engine } from '../engine/engine.js';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { startBridge } from '../bridge/http.js';
 import { rendererDir, resolveLibraryDir } from '../util/paths.js';
 import { duration, progressLine, shown, statusText, terminalSafe } from './format.js';
 import { addSearchCommands } from './search-commands.js';
 import { errorMessage } from '../util/errors.js';
+import { listBackups } from '../engine/engine.js';
 
 interface GlobalOpts { library?: string; json?: boolean; device?: Device; threads?: string }
 
@@ -222,9 +223,35 @@ export function buildProgram(io: Io = defaultIo): Command {
   program.command('status').description('library folders, counts, unreadable files and the last job')
     .option('--errors <n>', 'how many unreadable files to list', '50')
     .action((cmd: { errors: string }) => withE(async (e) => {
+      await e.checkDatabase();
       const s = await e.status({ errorLimit: Math.max(0, Number.parseInt(cmd.errors, 10) || 0) });
       print(s, statusText(s));
+      // A damaged database is not a state to exit 0 on: scripts and the user must notice.
+      if (s.database.integrity === 'damaged') throw new Error(s.database.advice ?? 'the library database is damaged');
     }));
+
+  program.command('backup [file]').description('copy the library database (to FILE, or into the library\'s backups folder); --list shows the copies')
+    .option('--list', 'list the copies kept (daily, before each migration, and those made here)')
+    .action((file: string | undefined, o: { list?: boolean }) => withE(async (e) => {
+      if (o.list) {
+        const s = await e.status();
+        const list = listBackups(s.database.backups);
+        print(list, list.length === 0 ? `No copies yet in ${shown(s.database.backups)}.`
+          : list.map((b) => `${new Date(b.takenAt).toISOString()}  ${b.reason.padEnd(13)}  ${shown(b.path)}`).join('\n'));
+        return;
+      }
+      const path = await e.backup(file === undefined ? undefined : resolve(file));
+      print({ path }, `Copied the library database to ${shown(path)}.`);
+    }));
+
+  program.command('restore <file>').description('put a copy back as the library database (close Loupe first); the current file is kept beside it')
+    .action((file: string) => {
+      const dir = resolveLibraryDir(g().library);
+      const r = Engine.restore(dir, resolve(file));
+      print(r, `Restored the library database from ${shown(r.replacedBy)}.` +
+        (r.keptAs ? ` The file it replaced is kept as ${shown(r.keptAs)}.` : '') +
+        ' Thumbnails, vectors and index files are rebuilt from it by the next `loupe index`.');
+    });
 
   const models = program.command('models').description('model packs: list, install, import, verify, remove, use');
 

@@ -79,6 +79,19 @@ export interface LibraryStatus {
   readonly errors: readonly PhotoError[];
   readonly lastJob: JobInfo | null;
   readonly indexing: IndexingState;
+  readonly database: DatabaseHealth;
+}
+
+/** The library's database file: whether it is whole, and the copies kept of it. */
+export interface DatabaseHealth {
+  readonly file: string;
+  /** quick_check at open: still running, whole, or damaged (then `problems` says where, `advice` what to do). */
+  readonly integrity: 'checking' | 'ok' | 'damaged';
+  readonly problems: readonly string[];
+  readonly advice: string | null;
+  /** The folder of rotated copies (daily, before each migration, and the ones asked for). */
+  readonly backups: string;
+  readonly lastBackupAt: number | null;
 }
 
 export interface PhotoRecord {

@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import { MIGRATIONS, LATEST_VERSION, type Migration } from './migrations.js';
+import type { Backups } from './safety.js';
 
 export type Db = Database.Database;
 
@@ -16,9 +17,11 @@ export function schemaVersion(db: Db): number {
 }
 
 /** Applies, in order and each in its own transaction, every migration above the current version up to `target`. */
-export function migrate(db: Db, target: number = LATEST_VERSION, migrations: readonly Migration[] = MIGRATIONS): void {
+export function migrate(db: Db, target: number = LATEST_VERSION, migrations: readonly Migration[] = MIGRATIONS, backups?: Backups): void {
   const current = schemaVersion(db);
   if (current > LATEST_VERSION) throw new SchemaTooNewError(current, LATEST_VERSION);
+  // A copy of the library as it was, before its schema changes.
+  if (backups && current > 0 && migrations.some((m) => m.version > current && m.version <= target)) backups.beforeMigration(db, current);
   for (const m of migrations) {
     if (m.version <= current || m.version > target) continue;
     db.transaction(() => {
@@ -32,6 +35,8 @@ export interface OpenOptions {
   readonly readonly?: boolean;
   /** Schema version to migrate to; tests use it to build databases as earlier versions left them. */
   readonly targetVersion?: number;
+  /** Where a copy is made before a migration (none: no copy). */
+  readonly backups?: Backups;
 }
 
 export function openDatabase(file: string, opts: OpenOptions = {}): Db {
@@ -43,7 +48,7 @@ export function openDatabase(file: string, opts: OpenOptions = {}): Db {
     }
     db.pragma('foreign_keys = ON');
     db.pragma('busy_timeout = 5000');
-    if (!opts.readonly) migrate(db, opts.targetVersion ?? LATEST_VERSION);
+    if (!opts.readonly) migrate(db, opts.targetVersion ?? LATEST_VERSION, MIGRATIONS, opts.backups);
     else if (schemaVersion(db) > LATEST_VERSION) throw new SchemaTooNewError(schemaVersion(db), LATEST_VERSION);
   } catch (err) {
     db.close();

@@ -5,13 +5,15 @@
  */
 import { dirname } from 'node:path';
 import type {
-  AlbumInfo, CategoryCount, Device, DeviceInfo, DuplicateGroup, EngineEvent, FolderInfo, IndexingState, IndexSummary, LibraryStatus,
+  AlbumInfo, CategoryCount, DatabaseHealth, Device, DeviceInfo, DuplicateGroup, EngineEvent, FolderInfo, IndexingState, IndexSummary,
+  LibraryStatus,
   LoupeApi, ModelKind, ModelPackInfo, PhotoRecord, ScanSummary, SearchFilters, SearchRequest, SearchResponse, TaxonomyInfo, TeachResult,
   UserCategoryInfo,
 } from '../contract/api.js';
 import { parseMediaPath, type Media } from '../contract/media.js';
 import type { ExportSummary } from '../collections/export.js';
 import { schemaVersion } from '../db/database.js';
+import { Backups, restoreDatabase, type BackupInfo } from '../db/safety.js';
 import { toRecord, type PhotoRow } from '../db/repos/photos.js';
 import type { WhitenOptions } from '../embed/whitener.js';
 import { addFolder, removeFolder, type FolderRow } from '../ingest/folders.js';
@@ -30,7 +32,12 @@ import { installedPackDir, Models } from './models.js';
 import { Scanning } from './scanning.js';
 import { IndexingRuns, type IndexRunOptions } from './runs.js';
 
-export type { IndexAgreement, IndexRunOptions, Inspection };
+export type { BackupInfo, IndexAgreement, IndexRunOptions, Inspection };
+
+/** The copies kept in a backups folder, newest first. */
+export function listBackups(dir: string): BackupInfo[] {
+  return new Backups(dir).list();
+}
 
 export interface EngineOptions {
   readonly libraryDir: string;
@@ -176,8 +183,34 @@ export class Engine implements LoupeApi {
     return {
       library: this.libraryDir, schemaVersion: schemaVersion(db), folders: repos.folders.infos(),
       counts: repos.photos.stateCounts(), thumbnails: thumbs.usage(), errors: repos.photos.errors(opts.errorLimit ?? 1000),
-      lastJob: repos.jobs.last(), indexing: this.runs.state(),
+      lastJob: repos.jobs.last(), indexing: this.runs.state(), database: this.databaseHealth(),
     };
+  }
+
+  private databaseHealth(): DatabaseHealth {
+    const problems = this.lib.integrityNow;
+    return {
+      file: this.lib.file, integrity: problems === null ? 'checking' : problems.length === 0 ? 'ok' : 'damaged', problems: problems ?? [],
+      advice: problems && problems.length > 0 ? this.lib.damaged(problems).message : null,
+      backups: this.lib.backups.dir, lastBackupAt: this.lib.backups.list()[0]?.takenAt ?? null,
+    };
+  }
+
+  /** The database's health once the integrity check made at open has finished. */
+  async checkDatabase(): Promise<DatabaseHealth> {
+    await this.lib.integrity;
+    return this.databaseHealth();
+  }
+
+  /** A copy of the database now (into the library's backups folder, or to `dest`); returns where. */
+  async backup(dest?: string): Promise<string> {
+    await this.lib.mustBeWhole();
+    return this.lib.backups.create(this.lib.db, 'manual', dest);
+  }
+
+  /** Puts a copy back as a library's database (the library must not be open); see db/safety.ts. */
+  static restore(libraryDir: string, copy: string): { replacedBy: string; keptAs: string | null } {
+    return restoreDatabase(libraryDir, copy);
   }
 
   async getPhoto(id: number): Promise<PhotoRecord | null> {

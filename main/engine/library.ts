@@ -11,6 +11,8 @@ import { isDevice } from '../contract/devices.js';
 import { Albums } from '../collections/albums.js';
 import { openDatabase, type Db } from '../db/database.js';
 import { Repos } from '../db/repos/index.js';
+import { Backups, DatabaseDamagedError, quickCheck } from '../db/safety.js';
+import { errorMessage } from '../util/errors.js';
 import { SpaceRegistry } from '../embed/spaces.js';
 import { EncoderCache } from '../encoders/cache.js';
 import { trialRun } from '../encoders/trial.js';
@@ -29,6 +31,12 @@ export interface LibraryOptions {
 
 export class Library {
   readonly db: Db;
+  readonly file: string;
+  readonly backups: Backups;
+  /** quick_check's findings, run in a worker as the library opens ([] when whole). */
+  readonly integrity: Promise<string[]>;
+  private checked: string[] | null = null;
+  private dailyCopy: Promise<unknown> = Promise.resolve();
   readonly repos: Repos;
   readonly thumbs: ThumbnailStore;
   readonly packs: PackStore;
@@ -41,7 +49,9 @@ export class Library {
 
   constructor(readonly dir: string, opts: LibraryOptions, emit: (e: EngineEvent) => void) {
     mkdirSync(dir, { recursive: true });
-    this.db = openDatabase(join(dir, 'loupe.db'));
+    this.backups = new Backups(join(dir, 'backups'));
+    this.file = join(dir, 'loupe.db');
+    this.db = openDatabase(this.file, { backups: this.backups });
     this.repos = new Repos(this.db);
     this.thumbs = new ThumbnailStore(join(dir, 'thumbs'), this.repos.thumbnails);
     this.packs = new PackStore(join(dir, 'models'), trialRun);
@@ -54,9 +64,35 @@ export class Library {
     this.searchContext = { repos: this.repos, indexes: this.indexes, encoders: this.encoders, thumbs: this.thumbs, spaces: this.spaces };
     this.searcher = new Searcher(this.searchContext);
     this.albums = new Albums(this.repos);
+    this.integrity = quickCheck(this.file).then((problems) => {
+      this.checked = problems;
+      if (problems.length > 0) emit({ type: 'log', message: this.damaged(problems).message });
+      // A whole library with something in it gets its daily copy (a damaged one never overwrites good copies).
+      else if (this.repos.folders.list().length > 0 && this.backups.dailyDue()) {
+        this.dailyCopy = this.backups.create(this.db, 'daily').catch((err: unknown) => emit({ type: 'log', message: errorMessage(err) }));
+      }
+      return problems;
+    });
+  }
+
+  /** The integrity check's findings so far: null while it runs. */
+  get integrityNow(): readonly string[] | null {
+    return this.checked;
+  }
+
+  damaged(problems: readonly string[]): DatabaseDamagedError {
+    return new DatabaseDamagedError(this.file, problems, this.backups.dir);
+  }
+
+  /** Throws when the check found the database damaged (writing to it would spread the damage). */
+  async mustBeWhole(): Promise<void> {
+    const problems = await this.integrity;
+    if (problems.length > 0) throw this.damaged(problems);
   }
 
   async close(): Promise<void> {
+    await this.integrity;
+    await this.dailyCopy;
     await this.encoders.close();
     await this.indexes.close();
     this.db.close();

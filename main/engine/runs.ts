@@ -48,6 +48,7 @@ export class IndexingRuns {
    */
   async index(run: IndexRunOptions = {}): Promise<IndexSummary> {
     await this.ended();
+    await this.lib.mustBeWhole();
     if (this.paused) return { jobId: 0, processed: 0, ok: 0, failed: 0, moved: 0, missing: 0, ms: 0, paused: true };
     const stop = new AbortController();
     const signal = run.signal ? AbortSignal.any([run.signal, stop.signal]) : stop.signal;
