@@ -145,7 +145,8 @@ export function buildProgram(io: Io = defaultIo): Command {
   program.command('remove-folder <dir>').description('forget a folder and its photos (files on disk are not touched)')
     .action((dir: string) => withE(async (e) => {
       const r = await e.removeFolder(dir);
-      print(r, `Removed ${dir} (${r.removedPhotos} photos forgotten; files on disk untouched).`);
+      print(r, `Removed ${shown(dir)} (${r.removedPhotos} photos forgotten; files on disk untouched).` +
+        r.restoredFolders.map((f) => `\n${shown(f)} is in the library again, as it was before ${shown(dir)} was added.`).join(''));
     }));
 
   program.command('index').description('scan the library folders and index new and changed photos')

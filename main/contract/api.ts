@@ -217,7 +217,8 @@ export type EngineEvent =
 export interface LoupeApi {
   /** Adds a folder; one that holds the operating system is refused unless `confirm` says the user agreed. */
   addFolder(path: string, options?: { readonly confirm?: boolean }): Promise<FolderInfo>;
-  removeFolder(path: string): Promise<{ readonly removedPhotos: number }>;
+  /** Forgets a folder and its photos; folders it absorbed when added come back (`restoredFolders`). */
+  removeFolder(path: string): Promise<{ readonly removedPhotos: number; readonly restoredFolders: readonly string[] }>;
   listFolders(): Promise<readonly FolderInfo[]>;
   scan(): Promise<ScanSummary>;
   index(): Promise<IndexSummary>;

@@ -249,6 +249,38 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX photos_oldest ON photos((taken_at_ms IS NULL), taken_at_ms, id);
     `,
   },
+  {
+    version: 6,
+    description: 'an absorbed folder is kept to be restored; album places outlive a photo row',
+    sql: `
+      -- A folder absorbed by one added above it is kept, pointing at it, so that removing the
+      -- one above gives it back (with its photos) instead of forgetting them all.
+      ALTER TABLE folders ADD COLUMN absorbed_into INTEGER REFERENCES folders(id) ON DELETE SET NULL;
+
+      -- A photo row deleted (its folder removed) leaves its album places behind, by content;
+      -- when a photo with that content is indexed again, it takes them back.
+      CREATE TABLE album_items_gone (
+        album_id INTEGER NOT NULL REFERENCES albums(id) ON DELETE CASCADE,
+        hash     TEXT    NOT NULL,
+        position REAL    NOT NULL,
+        added_at INTEGER NOT NULL,
+        PRIMARY KEY (album_id, hash)
+      ) WITHOUT ROWID;
+      CREATE INDEX album_items_gone_hash ON album_items_gone(hash);
+
+      CREATE TRIGGER photos_deleted_keep_album_places BEFORE DELETE ON photos WHEN OLD.hash IS NOT NULL BEGIN
+        INSERT OR IGNORE INTO album_items_gone (album_id, hash, position, added_at)
+          SELECT album_id, OLD.hash, position, added_at FROM album_items WHERE photo_id = OLD.id;
+      END;
+
+      CREATE TRIGGER photos_indexed_take_album_places AFTER UPDATE OF state ON photos
+        WHEN NEW.state = 'ok' AND NEW.hash IS NOT NULL BEGIN
+        INSERT OR IGNORE INTO album_items (album_id, photo_id, position, added_at)
+          SELECT album_id, NEW.id, position, added_at FROM album_items_gone WHERE hash = NEW.hash;
+        DELETE FROM album_items_gone WHERE hash = NEW.hash;
+      END;
+    `,
+  },
 ];
 
 export const LATEST_VERSION: number = MIGRATIONS.length === 0 ? 0 : MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -114,12 +114,12 @@ export class Engine implements LoupeApi {
     return folders.find((f) => f.id === row.id)!;
   }
 
-  async removeFolder(path: string): Promise<{ removedPhotos: number }> {
-    const removedPhotos = removeFolder(this.lib.repos, path);
+  async removeFolder(path: string): Promise<{ removedPhotos: number; restoredFolders: string[] }> {
+    const { removed: removedPhotos, restored: restoredFolders } = removeFolder(this.lib.repos, path);
     // Another process indexing now has files written but not committed yet: only its own run may sweep them.
     collectGarbage(this.lib, !otherIndexerRunning(this.lib.repos));
     this.emit({ type: 'folders', folders: this.lib.repos.folders.infos() });
-    return { removedPhotos };
+    return { removedPhotos, restoredFolders };
   }
 
   async listFolders(): Promise<readonly FolderInfo[]> {

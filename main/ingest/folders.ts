@@ -89,8 +89,11 @@ export function walkExclusions(repos: Repos, folder: FolderRow, libraryDir: stri
   return [canonicalOrSelf(libraryDir), ...VIRTUAL_FOLDERS, ...repos.folders.list().filter((f) => f.id !== folder.id).map((f) => f.path)];
 }
 
-/** Forgets a folder and every photo in it (their album entries and tags go with them). */
-export function removeFolder(repos: Repos, input: string): number {
+/**
+ * Forgets a folder and the photos in it (their album places wait for the same pictures to come
+ * back). Folders it absorbed when it was added come back, with their photos.
+ */
+export function removeFolder(repos: Repos, input: string): { removed: number; restored: string[] } {
   const abs = resolve(input);
   let path = abs;
   try { path = realpathSync(abs); } catch { /* the folder may be gone already: match it as typed */ }

@@ -174,7 +174,7 @@ describe('scan and index a real folder', () => {
     expect((await lib.engine.listFolders())[0]).toMatchObject({ state: 'ok', photos: 0, missing: 1 });
   });
 
-  it('refuses a folder inside a library folder, absorbs one that contains them, and forgets a removed one', async () => {
+  it('refuses a folder inside a library folder, absorbs one that contains them, gives it back when that one goes, and forgets a removed one', async () => {
     await writeImage(join(lib.photos, 'inner/z.jpg'), { seed: 51 });
     await lib.engine.addFolder(join(lib.photos, 'inner'));
     await scanAndIndex();
@@ -184,11 +184,39 @@ describe('scan and index a real folder', () => {
     expect(lib.row(join(lib.photos, 'inner/z.jpg'))).toMatchObject({ id: z.id, folder_id: outer.id });
     await expect(lib.engine.addFolder(join(lib.photos, 'inner'))).rejects.toThrow(FolderError);
     await expect(lib.engine.addFolder(join(lib.root, 'nope'))).rejects.toThrow(/Folder not found/);
+    // Undoing the absorbing add gives the absorbed folder back, with its photo and its identity.
     const r = await lib.engine.removeFolder(lib.photos);
-    expect(r.removedPhotos).toBe(1);
+    expect(r).toEqual({ removedPhotos: 0, restoredFolders: [join(lib.photos, 'inner')] });
+    expect((await lib.engine.listFolders()).map((f) => f.path)).toEqual([join(lib.photos, 'inner')]);
+    expect(lib.row(join(lib.photos, 'inner/z.jpg'))).toMatchObject({ id: z.id, state: 'ok' });
+    const gone = await lib.engine.removeFolder(join(lib.photos, 'inner'));
+    expect(gone).toEqual({ removedPhotos: 1, restoredFolders: [] });
     expect(lib.rows()).toHaveLength(0);
     expect(thumbFiles()).toHaveLength(0);
     expect(existsSync(join(lib.photos, 'inner/z.jpg'))).toBe(true);
+  });
+
+  it('keeps album places through a folder removed and added again (by content)', async () => {
+    await writeImage(join(lib.photos, 'trip/a.jpg'), { seed: 71 });
+    await writeImage(join(lib.photos, 'trip/b.jpg'), { seed: 72 });
+    await writeImage(join(lib.photos, 'trip/c.jpg'), { seed: 73 });
+    const trip = join(lib.photos, 'trip');
+    await lib.engine.addFolder(trip);
+    await scanAndIndex();
+    const ids = ['a', 'b'].map((n) => lib.row(join(trip, `${n}.jpg`))!.id);
+    const album = await lib.engine.createAlbum('Trip');
+    await lib.engine.addToAlbum(album.id, [ids[1]!, ids[0]!]);
+    // The user's mistake: the parent added (absorbing trip), then removed — trip comes back.
+    await lib.engine.addFolder(lib.photos);
+    expect((await lib.engine.removeFolder(lib.photos)).restoredFolders).toEqual([trip]);
+    expect((await lib.engine.albumPhotos(album.id)).total).toBe(2);
+    // Removed for real, then added again: the same pictures take their places back, in order.
+    await lib.engine.removeFolder(trip);
+    expect((await lib.engine.albumPhotos(album.id)).total).toBe(0);
+    await lib.engine.addFolder(trip);
+    await scanAndIndex();
+    const back = await lib.engine.albumPhotos(album.id);
+    expect(back.hits.map((h) => h.photo.path)).toEqual([join(trip, 'b.jpg'), join(trip, 'a.jpg')]);
   });
 
   it('lets one process index a library at a time, and takes over from one that died', async () => {
