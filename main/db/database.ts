@@ -24,10 +24,20 @@ export function migrate(db: Db, target: number = LATEST_VERSION, migrations: rea
   if (backups && current > 0 && migrations.some((m) => m.version > current && m.version <= target)) backups.beforeMigration(db, current);
   for (const m of migrations) {
     if (m.version <= current || m.version > target) continue;
-    db.transaction(() => {
-      db.exec(m.sql);
-      db.pragma(`user_version = ${m.version}`);
-    })();
+    // Only outside a transaction can foreign keys be switched off (SQLite's table-rebuild procedure).
+    const fks = db.pragma('foreign_keys', { simple: true }) as number;
+    if (m.rebuildsTables) db.pragma('foreign_keys = OFF');
+    try {
+      db.transaction(() => {
+        db.exec(m.sql);
+        if (m.rebuildsTables && (db.pragma('foreign_key_check') as unknown[]).length > 0) {
+          throw new Error(`migration ${m.version} would break references between tables; nothing was changed`);
+        }
+        db.pragma(`user_version = ${m.version}`);
+      })();
+    } finally {
+      if (m.rebuildsTables) db.pragma(`foreign_keys = ${fks ? 'ON' : 'OFF'}`);
+    }
   }
 }
 

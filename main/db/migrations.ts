@@ -6,6 +6,11 @@ export interface Migration {
   readonly version: number;
   readonly description: string;
   readonly sql: string;
+  /**
+   * Rebuilds a table other tables refer to: foreign keys are switched off around it (a DROP would
+   * otherwise cascade), and checked before it commits.
+   */
+  readonly rebuildsTables?: boolean;
 }
 
 export const MIGRATIONS: readonly Migration[] = [
@@ -251,8 +256,58 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 6,
-    description: 'an absorbed folder is kept to be restored; album places outlive a photo row',
+    description: 'photos keyed by the exact bytes of their path; an absorbed folder is kept to be restored; album places outlive a photo row',
+    rebuildsTables: true,
     sql: `
+      -- Two names can read the same as text (a byte that is not UTF-8 is shown as "\\xNN", which a
+      -- real name can also spell): a photo is keyed by its path's bytes, the text is only shown.
+      CREATE TABLE photos_new (
+        id              INTEGER PRIMARY KEY,
+        folder_id       INTEGER NOT NULL REFERENCES folders(id) ON DELETE CASCADE,
+        path            TEXT    NOT NULL,
+        path_raw        BLOB,
+        -- The path's bytes, the photo's key: path_raw, else the UTF-8 of path.
+        path_key        BLOB    GENERATED ALWAYS AS (coalesce(path_raw, CAST(path AS BLOB))) STORED UNIQUE,
+        size            INTEGER NOT NULL,
+        mtime_ms        REAL    NOT NULL,
+        ctime_ms        REAL    NOT NULL DEFAULT 0,
+        hash            TEXT,
+        format          TEXT,
+        width           INTEGER,
+        height          INTEGER,
+        orientation     INTEGER,
+        taken_at        TEXT,
+        taken_at_ms     INTEGER,
+        taken_at_source TEXT CHECK (taken_at_source IN ('exif', 'file')),
+        camera_make     TEXT,
+        camera_model    TEXT,
+        lens            TEXT,
+        gps_lat         REAL,
+        gps_lon         REAL,
+        gps_alt         REAL,
+        state           TEXT    NOT NULL CHECK (state IN ('pending', 'ok', 'error', 'missing')),
+        error           TEXT,
+        missing_since   INTEGER,
+        added_at        INTEGER NOT NULL,
+        indexed_at      INTEGER
+      );
+      INSERT INTO photos_new (id, folder_id, path, path_raw, size, mtime_ms, ctime_ms, hash, format, width, height,
+          orientation, taken_at, taken_at_ms, taken_at_source, camera_make, camera_model, lens, gps_lat, gps_lon, gps_alt,
+          state, error, missing_since, added_at, indexed_at)
+        SELECT id, folder_id, path, path_raw, size, mtime_ms, ctime_ms, hash, format, width, height,
+          orientation, taken_at, taken_at_ms, taken_at_source, camera_make, camera_model, lens, gps_lat, gps_lon, gps_alt,
+          state, error, missing_since, added_at, indexed_at
+        FROM photos;
+      DROP TABLE photos;
+      ALTER TABLE photos_new RENAME TO photos;
+      CREATE INDEX photos_path   ON photos(path);
+      CREATE INDEX photos_hash   ON photos(hash);
+      CREATE INDEX photos_state  ON photos(state, id);
+      CREATE INDEX photos_folder ON photos(folder_id);
+      CREATE INDEX photos_taken  ON photos(taken_at_ms);
+      CREATE INDEX photos_newest ON photos((taken_at_ms IS NULL), taken_at_ms DESC, id DESC);
+      CREATE INDEX photos_oldest ON photos((taken_at_ms IS NULL), taken_at_ms, id);
+
       -- A folder absorbed by one added above it is kept, pointing at it, so that removing the
       -- one above gives it back (with its photos) instead of forgetting them all.
       ALTER TABLE folders ADD COLUMN absorbed_into INTEGER REFERENCES folders(id) ON DELETE SET NULL;

@@ -1,7 +1,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { sep } from 'node:path';
 import type { Repos } from '../db/repos/index.js';
-import type { FoundRow, KnownFile } from '../db/repos/photos.js';
+import { pathKey, type FoundRow, type KnownFile } from '../db/repos/photos.js';
 import type { FolderRow } from './folders.js';
 import { walk, type FoundFile } from './walk.js';
 
@@ -80,14 +80,16 @@ export function scanFolder(repos: Repos, folder: FolderRow, opts: ScanOptions = 
     ? walk({ text: dir, raw: null }, { recursive, exclude: opts.exclude })
     : { files: [] as FoundFile[], unreadableDirs: [] };
   const skippedDirs = unreadableDirs.map((d) => d.path);
-  const known = new Map(rowsUnder(repos, folder.id, dir, recursive).map((r) => [r.path, r]));
+  // By the path's bytes: two names can read the same as text.
+  const known = new Map(rowsUnder(repos, folder.id, dir, recursive).map((r) => [pathKey(r.path, r.path_raw), r]));
 
 
   const apply = (batch: FoundFile[]): void => repos.transaction(() => {
     for (const f of batch) {
       const found = asRow(f);
-      const row = known.get(f.path.text);
-      known.delete(f.path.text);
+      const key = pathKey(f.path.text, f.path.raw);
+      const row = known.get(key);
+      known.delete(key);
       if (!row) {
         photos.insertFound(folder.id, found, now);
         counts.added++;

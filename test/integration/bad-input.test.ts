@@ -71,6 +71,25 @@ describe('bad input is recorded with a reason and never stops indexing', () => {
     expect((await lib.engine.scan()).changed).toBe(0);
   });
 
+  it('keeps two files whose names read the same as text apart, by their bytes, and a re-scan finds nothing new', async () => {
+    const p = join(lib.root, 'twins');
+    mkdirSync(p, { recursive: true });
+    // One name holds the byte 0xE9 (Latin-1 "é", not UTF-8), shown as "caf\\xe9.jpg"; the other is literally "caf\\xe9.jpg".
+    const rawName = Buffer.concat([Buffer.from(p + '/caf'), Buffer.from([0xe9]), Buffer.from('.jpg')]);
+    writeFileSync(rawName, await imageBuffer({ seed: 21 }));
+    await writeImage(join(p, 'caf\\xe9.jpg'), { seed: 22 });
+    await lib.engine.addFolder(p);
+    expect((await lib.engine.scan()).added).toBe(2);
+    expect((await lib.engine.index()).ok).toBe(2);
+    const rows = lib.rows().filter((r) => r.path.startsWith(p + '/'));
+    expect(rows).toHaveLength(2);
+    expect(rows.map((r) => r.path)).toEqual([join(p, 'caf\\xe9.jpg'), join(p, 'caf\\xe9.jpg')]);
+    expect(rows.filter((r) => r.path_raw !== null).map((r) => r.path_raw)).toEqual([rawName]);
+    expect(new Set(rows.map((r) => r.hash)).size).toBe(2);
+    // Every later scan: nothing new, nothing changed (it used to flip between the two forever).
+    for (let i = 0; i < 2; i++) expect(await lib.engine.scan()).toMatchObject({ added: 0, changed: 0, missing: 0 });
+  });
+
   it('records unreadable files and folders without taking their photos for deleted (run as an unprivileged user)', async () => {
     // Root reads everything, so under root the CLI runs as "nobody" for permissions to apply.
     const asRoot = process.getuid?.() === 0;

@@ -39,7 +39,12 @@ export interface PhotoRow {
 export type PhotoWithContent = PhotoRow & { readonly content_id: number };
 
 /** What the scanner knows of a file it has seen before. */
-export type KnownFile = Pick<PhotoRow, 'id' | 'path' | 'size' | 'mtime_ms' | 'ctime_ms' | 'state' | 'hash' | 'added_at'>;
+export type KnownFile = Pick<PhotoRow, 'id' | 'path' | 'path_raw' | 'size' | 'mtime_ms' | 'ctime_ms' | 'state' | 'hash' | 'added_at'>;
+
+/** A path's identity: its exact bytes (two names may read the same as text). */
+export function pathKey(text: string, raw: Buffer | null): string {
+  return raw ? `\u0000${raw.toString('hex')}` : text;
+}
 
 /** What the indexer derives from a photo's content: identical for identical bytes. */
 export type DerivedColumns = Pick<PhotoRecord,
@@ -115,14 +120,14 @@ export class PhotosRepo extends Repo {
   /** Known files of a folder whose path starts with `prefix` (a range on the path index). */
   under(folderId: number, prefix: string): KnownFile[] {
     // Every string that starts with prefix sorts in [prefix, prefix + U+10FFFF).
-    return this.all<KnownFile>(`SELECT id, path, size, mtime_ms, ctime_ms, state, hash, added_at FROM photos
+    return this.all<KnownFile>(`SELECT id, path, path_raw, size, mtime_ms, ctime_ms, state, hash, added_at FROM photos
                                 WHERE folder_id = ? AND path >= ? AND path < ?`, folderId, prefix, prefix + '\u{10FFFF}');
   }
 
   insertFound(folderId: number, f: FoundRow, now: number): void {
     this.run(`INSERT INTO photos (folder_id, path, path_raw, size, mtime_ms, ctime_ms, state, error, added_at)
               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-              ON CONFLICT(path) DO UPDATE SET folder_id = excluded.folder_id, path_raw = excluded.path_raw,
+              ON CONFLICT(path_key) DO UPDATE SET folder_id = excluded.folder_id, path = excluded.path, path_raw = excluded.path_raw,
                 size = excluded.size, mtime_ms = excluded.mtime_ms, ctime_ms = excluded.ctime_ms,
                 state = excluded.state, error = excluded.error, missing_since = NULL`,
     folderId, f.path, f.pathRaw, f.size, f.mtimeMs, f.ctimeMs, f.state, f.error, now);
