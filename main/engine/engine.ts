@@ -131,7 +131,7 @@ export class Engine implements LoupeApi {
   }
 
   /** Scans one folder, or a part of it (the watcher's case). */
-  scanOne(folder: FolderRow, dir?: string, recursive = true): ScanResult {
+  scanOne(folder: FolderRow, dir?: string, recursive = true): Promise<ScanResult> {
     return this.scanning.scanOne(folder, dir, recursive);
   }
 

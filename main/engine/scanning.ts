@@ -7,9 +7,9 @@ import { scanFolder, type ScanCounts, type ScanResult } from '../ingest/scanner.
 export class Scanning {
   constructor(private readonly repos: Repos, private readonly libraryDir: string, private readonly emit: (e: EngineEvent) => void) {}
 
-  scanOne(folder: FolderRow, dir?: string, recursive = true): ScanResult {
+  async scanOne(folder: FolderRow, dir?: string, recursive = true): Promise<ScanResult> {
     const before = this.repos.folders.byPath(folder.path)?.state;
-    const result = scanFolder(this.repos, folder, { dir, recursive, exclude: walkExclusions(this.repos, folder, this.libraryDir) });
+    const result = await scanFolder(this.repos, folder, { dir, recursive, exclude: walkExclusions(this.repos, folder, this.libraryDir) });
     const state = result.offline ? 'offline' : 'ok';
     if (before !== state) this.emit({ type: 'folder-state', folderId: folder.id, path: folder.path, state });
     return result;
@@ -21,7 +21,7 @@ export class Scanning {
     const skipped: string[] = [];
     const folders = this.repos.folders.list();
     for (const f of folders) {
-      const r = this.scanOne(f);
+      const r = await this.scanOne(f);
       for (const k of Object.keys(total) as (keyof ScanCounts)[]) total[k] += r.counts[k];
       skipped.push(...r.skippedDirs);
       // Yield between folders so a long scan never starves the event loop.

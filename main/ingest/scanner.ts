@@ -63,7 +63,7 @@ function isUnder(path: string, dirs: readonly string[]): boolean {
  * unchanged ones (same size and mtime) cost no write; new and changed ones become 'pending' for
  * the indexer; vanished ones become 'missing' (kept, so a file that comes back keeps its identity).
  */
-export function scanFolder(repos: Repos, folder: FolderRow, opts: ScanOptions = {}): ScanResult {
+export async function scanFolder(repos: Repos, folder: FolderRow, opts: ScanOptions = {}): Promise<ScanResult> {
   const { photos, folders } = repos;
   const now = opts.now ?? Date.now();
   const counts: ScanCounts = { seen: 0, added: 0, changed: 0, missing: 0, revived: 0, errors: 0 };
@@ -77,7 +77,7 @@ export function scanFolder(repos: Repos, folder: FolderRow, opts: ScanOptions = 
   let dirExists = true;
   try { dirExists = statSync(dir).isDirectory(); } catch { dirExists = false; }
   const { files, unreadableDirs } = dirExists
-    ? walk({ text: dir, raw: null }, { recursive, exclude: opts.exclude })
+    ? await walk({ text: dir, raw: null }, { recursive, exclude: opts.exclude })
     : { files: [] as FoundFile[], unreadableDirs: [] };
   const skippedDirs = unreadableDirs.map((d) => d.path);
   // By the path's bytes: two names can read the same as text.
@@ -109,8 +109,13 @@ export function scanFolder(repos: Repos, folder: FolderRow, opts: ScanOptions = 
       if (f.error) counts.errors++;
     }
   });
-  const CHUNK = 5000;
-  for (let i = 0; i < files.length; i += CHUNK) apply(files.slice(i, i + CHUNK));
+  // Small enough that one transaction holds the event loop for a few milliseconds only.
+  const CHUNK = 500;
+  for (let i = 0; i < files.length; i += CHUNK) {
+    apply(files.slice(i, i + CHUNK));
+    // Between chunks, the event loop answers other work.
+    await new Promise((r) => setImmediate(r));
+  }
   counts.seen = files.length;
 
   const gone = [...known.values()].filter((r) => r.state !== 'missing' && !isUnder(r.path, skippedDirs));

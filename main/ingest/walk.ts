@@ -60,12 +60,16 @@ function dirKey(st: Stats): string {
   return `${st.dev}:${st.ino}`;
 }
 
+/** How long the walk holds the event loop before it lets other work (API calls, events) run. */
+const SLICE_MS = 8;
+
 /**
  * Lists the photo files under `root`. Follows symbolic links to folders but never enters a folder
- * twice, so a link to an ancestor cannot loop. Synchronous per folder: on a warm cache one stat is
- * a few microseconds, several times cheaper than the promise API.
+ * twice, so a link to an ancestor cannot loop. Synchronous per folder (on a warm cache one stat is
+ * a few microseconds, several times cheaper than the promise API), in slices of a few
+ * milliseconds: between slices the event loop answers whatever else is waiting.
  */
-export function walk(root: FsPath, opts: WalkOptions): WalkResult {
+export async function walk(root: FsPath, opts: WalkOptions): Promise<WalkResult> {
   const files: FoundFile[] = [];
   const unreadableDirs: { path: string; reason: string }[] = [];
   const visited = new Set<string>();
@@ -86,7 +90,12 @@ export function walk(root: FsPath, opts: WalkOptions): WalkResult {
     unreadableDirs.push({ path: root.text, reason: describeFsError(err) });
     return { files, unreadableDirs };
   }
+  let sliceStart = performance.now();
   while (stack.length > 0) {
+    if (performance.now() - sliceStart > SLICE_MS) {
+      await new Promise((r) => setImmediate(r));
+      sliceStart = performance.now();
+    }
     const dir = stack.pop()!;
     let entries: Entry[];
     try {

@@ -21,7 +21,7 @@ export interface WatchOptions {
 export interface WatchHost {
   folderRows(): FolderRow[];
   /** Scans a folder, or a part of it; says whether its root is offline. */
-  scanOne(folder: FolderRow, dir?: string, recursive?: boolean): { readonly offline: boolean };
+  scanOne(folder: FolderRow, dir?: string, recursive?: boolean): Promise<{ readonly offline: boolean }>;
   index(): Promise<unknown>;
   /** Calls `listener` whenever folders are added or removed; returns the unsubscribe. */
   onFoldersChanged(listener: () => void): () => void;
@@ -135,7 +135,7 @@ export class LibraryWatcher {
     for (const s of scopes) {
       const folder = roots.find((f) => inside(s.dir, f.path));
       if (!folder) continue;
-      this.host.scanOne(folder, s.dir, s.recursive);
+      await this.host.scanOne(folder, s.dir, s.recursive);
     }
     await this.host.index();
   }
@@ -171,7 +171,7 @@ export class LibraryWatcher {
       for (const f of this.roots()) {
         // Cheap check first: only a root that changed state is rescanned.
         if ((rootAvailable(f) ? 'ok' : 'offline') === f.state) continue;
-        const now = this.host.scanOne(f).offline ? 'offline' : 'ok';
+        const now = (await this.host.scanOne(f)).offline ? 'offline' : 'ok';
         if (now === f.state) continue;
         changed = true;
         if (now === 'ok') this.watchRoot(f.path);
