@@ -24,7 +24,8 @@ export function progressLine(p: IndexProgress): string {
 
 export function statusText(s: LibraryStatus): string {
   const lines: string[] = [];
-  lines.push(`Library: ${shown(s.library)} (schema ${s.schemaVersion})`);
+  lines.push(`Library: ${shown(s.library)} (schema ${s.schemaVersion})${s.readOnly ? ' — read-only' : ''}`);
+  if (s.readOnly) lines.push(`  ${shown(s.readOnly)}`);
   if (s.folders.length === 0) lines.push('No folders yet — add one with: loupe add-folder DIR');
   else {
     lines.push('Folders:');

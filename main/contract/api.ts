@@ -80,6 +80,8 @@ export interface LibraryStatus {
   readonly lastJob: JobInfo | null;
   readonly indexing: IndexingState;
   readonly database: DatabaseHealth;
+  /** Null when the library can be changed; else why it is open read-only (search works, changes do not). */
+  readonly readOnly: string | null;
 }
 
 /** The library's database file: whether it is whole, and the copies kept of it. */

@@ -45,11 +45,22 @@ export function failureOf(err: unknown): Failure {
  * nor the user's mistake, so nothing is recorded against a photo and the run stops with this.
  */
 export class StorageError extends UserError {
-  constructor(readonly path: string, cause: unknown) {
+  constructor(
+    readonly path: string,
+    cause: unknown,
+    advice = 'Photos not yet indexed stay waiting; free space or fix the folder, then index again',
+  ) {
     const code = (cause as NodeJS.ErrnoException | null)?.code;
     const why = code === 'ENOSPC' ? 'the disk is full' : code === 'EROFS' ? 'the disk is read-only'
       : code === 'EACCES' || code === 'EPERM' ? 'Loupe may not write there' : (cause instanceof Error ? cause.message : String(cause));
-    super(`cannot write to the library folder at ${path}: ${why}. Photos not yet indexed stay waiting; ` +
-      'free space or fix the folder, then index again', 507);
+    super(`cannot write to the library folder at ${path}: ${why}. ${advice}`, 507);
+  }
+}
+
+/** A change asked of a library opened read-only (it is on a read-only disk): searching works, saving does not. */
+export class ReadOnlyLibraryError extends UserError {
+  constructor(readonly library: string) {
+    super(`the library at ${library} is open read-only (its disk cannot be written): search works, but nothing can be changed or indexed. ` +
+      'Copy the library folder to a writable disk to change it', 409);
   }
 }

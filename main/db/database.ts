@@ -1,4 +1,9 @@
 import Database from 'better-sqlite3';
+import { createHash } from 'node:crypto';
+import { accessSync, constants, copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { StorageError, UserError } from '../contract/errors.js';
 import { MIGRATIONS, LATEST_VERSION, type Migration } from './migrations.js';
 import type { Backups } from './safety.js';
 
@@ -65,4 +70,73 @@ export function openDatabase(file: string, opts: OpenOptions = {}): Db {
     throw err;
   }
   return db;
+}
+
+/** A library's database as opened: read-write, or (on a read-only disk) a read-only copy. */
+export interface LibraryDatabase {
+  readonly db: Db;
+  /** Null when writable; else the library folder, which is open read-only. */
+  readonly readOnly: string | null;
+}
+
+/**
+ * Why a folder could not be made: recursive mkdir reports a read-only disk as ENOENT, so the
+ * nearest folder that exists is asked whether it can be written.
+ */
+function whyNot(path: string, err: unknown): unknown {
+  let dir = path;
+  while (!existsSync(dir) && dirname(dir) !== dir) dir = dirname(dir);
+  try {
+    accessSync(dir, constants.W_OK);
+    return err;
+  } catch (denied) {
+    return denied;
+  }
+}
+
+function writable(dir: string): boolean {
+  try {
+    accessSync(dir, constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Opens (creating when new) the database of a library folder. On a disk that cannot be written,
+ * an existing library opens read-only: SQLite's write-ahead log needs files beside the database,
+ * so it is read from a copy in the temporary folder; a new one cannot be made there.
+ */
+export function openLibraryDatabase(dir: string, backups: Backups): LibraryDatabase {
+  const file = join(dir, 'loupe.db');
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (err) {
+    throw new StorageError(dir, whyNot(dir, err), 'Choose a library folder on a disk Loupe can write to (--library DIR, or LOUPE_HOME)');
+  }
+  if (writable(dir) || !existsSync(file)) {
+    try {
+      return { db: openDatabase(file, { backups }), readOnly: null };
+    } catch (err) {
+      if (err instanceof SchemaTooNewError || existsSync(file) || writable(dir)) throw err;
+      throw new StorageError(dir, err, 'Choose a library folder on a disk Loupe can write to (--library DIR, or LOUPE_HOME)');
+    }
+  }
+  const copyDir = join(tmpdir(), `loupe-read-only-${createHash('sha256').update(file).digest('hex').slice(0, 16)}`);
+  mkdirSync(copyDir, { recursive: true });
+  const copy = join(copyDir, 'loupe.db');
+  copyFileSync(file, copy);
+  for (const side of ['-wal', '-shm']) {
+    if (existsSync(file + side)) copyFileSync(file + side, copy + side);
+    else rmSync(copy + side, { force: true });
+  }
+  const db = openDatabase(copy, { readonly: true });
+  const version = schemaVersion(db);
+  if (version < LATEST_VERSION) {
+    db.close();
+    throw new UserError(`the library at ${dir} is on a read-only disk and was written by an earlier Loupe (schema ${version}); ` +
+      'copy it to a writable disk to open it (it is upgraded there)');
+  }
+  return { db, readOnly: dir };
 }

@@ -10,6 +10,7 @@ import type {
   LoupeApi, ModelKind, ModelPackInfo, PhotoRecord, ScanSummary, SearchFilters, SearchRequest, SearchResponse, TaxonomyInfo, TeachResult,
   UserCategoryInfo,
 } from '../contract/api.js';
+import { ReadOnlyLibraryError } from '../contract/errors.js';
 import { parseMediaPath, type Media } from '../contract/media.js';
 import type { ExportSummary } from '../collections/export.js';
 import { schemaVersion } from '../db/database.js';
@@ -184,6 +185,7 @@ export class Engine implements LoupeApi {
       library: this.libraryDir, schemaVersion: schemaVersion(db), folders: repos.folders.infos(),
       counts: repos.photos.stateCounts(), thumbnails: thumbs.usage(), errors: repos.photos.errors(opts.errorLimit ?? 1000),
       lastJob: repos.jobs.last(), indexing: this.runs.state(), database: this.databaseHealth(),
+      readOnly: this.lib.readOnly === null ? null : `${this.lib.readOnly} is on a disk that cannot be written: search works, changes do not`,
     };
   }
 
@@ -205,6 +207,8 @@ export class Engine implements LoupeApi {
   /** A copy of the database now (into the library's backups folder, or to `dest`); returns where. */
   async backup(dest?: string): Promise<string> {
     await this.lib.mustBeWhole();
+    // A read-only library's own backups folder cannot take it; a copy elsewhere can be made.
+    if (this.lib.readOnly !== null && dest === undefined) throw new ReadOnlyLibraryError(this.lib.readOnly);
     return this.lib.backups.create(this.lib.db, 'manual', dest);
   }
 

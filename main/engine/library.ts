@@ -3,13 +3,12 @@
  * packs, the vector indexes, the encoders, the space registry and search — everything the
  * engine's facade works with, made once at open.
  */
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EngineEvent } from '../contract/api.js';
 import type { Device } from '../contract/api.js';
 import { isDevice } from '../contract/devices.js';
 import { Albums } from '../collections/albums.js';
-import { openDatabase, type Db } from '../db/database.js';
+import { openLibraryDatabase, type Db } from '../db/database.js';
 import { Repos } from '../db/repos/index.js';
 import { Backups, DatabaseDamagedError, quickCheck } from '../db/safety.js';
 import { errorMessage } from '../util/errors.js';
@@ -32,6 +31,8 @@ export interface LibraryOptions {
 export class Library {
   readonly db: Db;
   readonly file: string;
+  /** Null when the library can be changed; else its folder, open read-only (on a read-only disk). */
+  readonly readOnly: string | null;
   readonly backups: Backups;
   /** quick_check's findings, run in a worker as the library opens ([] when whole). */
   readonly integrity: Promise<string[]>;
@@ -48,11 +49,12 @@ export class Library {
   readonly albums: Albums;
 
   constructor(readonly dir: string, opts: LibraryOptions, emit: (e: EngineEvent) => void) {
-    mkdirSync(dir, { recursive: true });
     this.backups = new Backups(join(dir, 'backups'));
     this.file = join(dir, 'loupe.db');
-    this.db = openDatabase(this.file, { backups: this.backups });
-    this.repos = new Repos(this.db);
+    const opened = openLibraryDatabase(dir, this.backups);
+    this.db = opened.db;
+    this.readOnly = opened.readOnly;
+    this.repos = new Repos(this.db, this.readOnly);
     this.thumbs = new ThumbnailStore(join(dir, 'thumbs'), this.repos.thumbnails);
     this.packs = new PackStore(join(dir, 'models'), trialRun);
     const log = (message: string): void => emit({ type: 'log', message });
@@ -64,11 +66,12 @@ export class Library {
     this.searchContext = { repos: this.repos, indexes: this.indexes, encoders: this.encoders, thumbs: this.thumbs, spaces: this.spaces };
     this.searcher = new Searcher(this.searchContext);
     this.albums = new Albums(this.repos);
-    this.integrity = quickCheck(this.file).then((problems) => {
+    // The file actually open (on a read-only disk, its copy).
+    this.integrity = quickCheck(this.db.name).then((problems) => {
       this.checked = problems;
       if (problems.length > 0) emit({ type: 'log', message: this.damaged(problems).message });
       // A whole library with something in it gets its daily copy (a damaged one never overwrites good copies).
-      else if (this.repos.folders.list().length > 0 && this.backups.dailyDue()) {
+      else if (this.readOnly === null && this.repos.folders.list().length > 0 && this.backups.dailyDue()) {
         this.dailyCopy = this.backups.create(this.db, 'daily').catch((err: unknown) => emit({ type: 'log', message: errorMessage(err) }));
       }
       return problems;

@@ -33,7 +33,12 @@ const NAME = /^([0-9a-f]{64})-(\d+)\.jpg$/;
 /** Thumbnails on disk, named by content hash and size, so copies and moved files share them. */
 export class ThumbnailStore {
   constructor(readonly dir: string, private readonly records: ThumbnailsRepo) {
-    mkdirSync(dir, { recursive: true });
+    try {
+      mkdirSync(dir, { recursive: true });
+    } catch (err) {
+      // A read-only library may have no thumbnails yet: nothing to show, nothing to write.
+      if (!existsSync(dir) && records.writable) throw new StorageError(dir, err);
+    }
   }
 
   pathFor(hash: string, size: number): string {

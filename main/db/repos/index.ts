@@ -26,17 +26,18 @@ export class Repos {
   readonly thumbnails: ThumbnailsRepo;
   readonly queries: LibraryQueries;
 
-  constructor(private readonly db: Db) {
-    this.photos = new PhotosRepo(db);
-    this.folders = new FoldersRepo(db);
-    this.albums = new AlbumsRepo(db);
-    this.jobs = new JobsRepo(db);
-    this.settings = new SettingsRepo(db);
-    this.categories = new CategoriesRepo(db);
-    this.vectors = new VectorStore(db);
-    this.whitenings = new WhiteningsRepo(db);
-    this.thumbnails = new ThumbnailsRepo(db);
-    this.queries = new LibraryQueries(db);
+  /** @param readOnly the library's folder when it is open read-only (writes are refused, naming it). */
+  constructor(private readonly db: Db, readonly readOnly: string | null = null) {
+    this.photos = new PhotosRepo(db, readOnly);
+    this.folders = new FoldersRepo(db, readOnly);
+    this.albums = new AlbumsRepo(db, readOnly);
+    this.jobs = new JobsRepo(db, readOnly);
+    this.settings = new SettingsRepo(db, readOnly);
+    this.categories = new CategoriesRepo(db, readOnly);
+    this.vectors = new VectorStore(db, readOnly);
+    this.whitenings = new WhiteningsRepo(db, readOnly);
+    this.thumbnails = new ThumbnailsRepo(db, readOnly);
+    this.queries = new LibraryQueries(db, readOnly);
   }
 
   /** Runs `fn` in one transaction across repositories (nested calls join the outer one). */

@@ -4,13 +4,20 @@
  * text, so each distinct shape is prepared once too).
  */
 import type { Statement } from 'better-sqlite3';
+import { ReadOnlyLibraryError } from '../../contract/errors.js';
 import type { Db } from '../database.js';
 
 
 export abstract class Repo {
   private readonly statements = new Map<string, Statement>();
 
-  constructor(protected readonly db: Db) {}
+  /** @param readOnly the library's folder when it is open read-only: every write is refused, naming it. */
+  constructor(protected readonly db: Db, private readonly readOnly: string | null = null) {}
+
+  /** Whether this repository may write (the library is not open read-only). */
+  get writable(): boolean {
+    return this.readOnly === null;
+  }
 
   protected statement(sql: string): Statement {
     let s = this.statements.get(sql);
@@ -36,6 +43,7 @@ export abstract class Repo {
 
   /** Runs a write; returns the rows changed and the last inserted id. */
   protected run(sql: string, ...params: readonly unknown[]): { changes: number; lastId: number } {
+    if (this.readOnly !== null) throw new ReadOnlyLibraryError(this.readOnly);
     const r = this.statement(sql).run(...params);
     return { changes: r.changes, lastId: Number(r.lastInsertRowid) };
   }
