@@ -18,8 +18,7 @@ import { Backups, restoreDatabase, type BackupInfo } from '../db/safety.js';
 import { toRecord, type PhotoRow } from '../db/repos/photos.js';
 import type { WhitenOptions } from '../embed/whitener.js';
 import { addFolder, removeFolder, type FolderRow } from '../ingest/folders.js';
-import { collectGarbage } from '../ingest/indexer.js';
-import { otherIndexerRunning } from '../ingest/jobs.js';
+import { collectGarbage, collectGarbageLocked } from '../ingest/indexer.js';
 import type { ScanResult } from '../ingest/scanner.js';
 import { LibraryWatcher, type WatchOptions } from '../ingest/watcher.js';
 import type { ImportOptions, InstallOptions, VerifyReport } from '../models/packs.js';
@@ -117,8 +116,9 @@ export class Engine implements LoupeApi {
 
   async removeFolder(path: string): Promise<{ removedPhotos: number; restoredFolders: string[] }> {
     const { removed: removedPhotos, restored: restoredFolders } = removeFolder(this.lib.repos, path);
-    // Another process indexing now has files written but not committed yet: only its own run may sweep them.
-    collectGarbage(this.lib, !otherIndexerRunning(this.lib.repos));
+    // A run under way (this process's or another's) has files written but not committed yet: only it may sweep them.
+    if (this.runs.state().running) collectGarbage(this.lib, false);
+    else collectGarbageLocked(this.lib);
     this.emit({ type: 'folders', folders: this.lib.repos.folders.infos() });
     return { removedPhotos, restoredFolders };
   }

@@ -30,11 +30,18 @@ export interface RunOptions {
 
 const KINDS: readonly ModelKind[] = ['clip', 'cnn'];
 
+/** What a run that was stopped before it started reports. */
+const STOPPED: IndexSummary = { jobId: 0, processed: 0, ok: 0, failed: 0, moved: 0, missing: 0, ms: 0, paused: true };
+
 export class IndexingRuns {
   /** The run under way (indexing, then embedding) and what stops it. */
   private running: Promise<IndexSummary> | null = null;
   private stopRun: AbortController | null = null;
   private paused = false;
+  /** The runs asked for so far, chained: each starts when the one before has ended. */
+  private queue: Promise<unknown> = Promise.resolve();
+  /** Counts stop() calls: runs asked for before a stop do not start after it. */
+  private stops = 0;
 
   constructor(private readonly lib: Library, private readonly opts: RunOptions, private readonly emit: (e: EngineEvent) => void) {}
 
@@ -47,8 +54,15 @@ export class IndexingRuns {
    * paused nothing runs and the summary says so.
    */
   async index(run: IndexRunOptions = {}): Promise<IndexSummary> {
-    await this.ended();
     await this.lib.mustBeWhole();
+    // Runs queue up, one after the other: two at once would sweep each other's unfinished files.
+    const asked = this.stops;
+    const turn = this.queue.then(() => (asked === this.stops ? this.runOnce(run) : STOPPED));
+    this.queue = turn.catch(() => undefined);
+    return turn;
+  }
+
+  private async runOnce(run: IndexRunOptions): Promise<IndexSummary> {
     if (this.paused) return { jobId: 0, processed: 0, ok: 0, failed: 0, moved: 0, missing: 0, ms: 0, paused: true };
     const stop = new AbortController();
     const signal = run.signal ? AbortSignal.any([run.signal, stop.signal]) : stop.signal;
@@ -138,14 +152,19 @@ export class IndexingRuns {
     if (this.opts.autoIndex && !this.paused && !this.running) this.inBackground();
   }
 
-  /** Resolves once no run is under way (a run's failure is its caller's to report). */
+  /** Resolves once no run is under way or queued (a run's failure is its caller's to report). */
   private async ended(): Promise<void> {
-    while (this.running) await this.running.catch(() => undefined);
+    let seen: Promise<unknown>;
+    do {
+      seen = this.queue;
+      await seen;
+    } while (seen !== this.queue);
   }
 
   /** Stops the run under way, if any, and waits for it to end; says whether there was one. */
   async stop(): Promise<boolean> {
     const wasRunning = this.running !== null;
+    this.stops++;
     this.stopRun?.abort();
     await this.ended();
     return wasRunning;

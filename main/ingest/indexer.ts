@@ -5,7 +5,7 @@ import type { Repos } from '../db/repos/index.js';
 import { derivedFromRow, type DerivedColumns, type PhotoRow } from '../db/repos/photos.js';
 import { DecodeError, decodePhoto, type Encoded } from './decoder.js';
 import { fsArg } from './fsnames.js';
-import { startJob } from './jobs.js';
+import { LibraryBusyError, startJob } from './jobs.js';
 import { readMeta } from './metadata.js';
 import { RENDITIONS, type ThumbnailStore } from './thumbnails.js';
 import { describeFsError } from './walk.js';
@@ -125,6 +125,29 @@ function commit(ctx: IndexContext, outcomes: readonly Outcome[], now: number): v
  */
 export function collectGarbage(ctx: IndexContext, sweep: boolean): void {
   ctx.repos.photos.requeue(ctx.thumbs.collectGarbage({ sweep }).missing);
+}
+
+/**
+ * Collects thumbnail garbage outside an indexing run, holding the indexing lock (a job record)
+ * while it sweeps, so no other process starts writing thumbnails meanwhile; when another
+ * process is indexing now, its uncommitted files are left alone and only records are dropped.
+ */
+export function collectGarbageLocked(ctx: IndexContext): void {
+  let job: number;
+  try {
+    job = startJob(ctx.repos, 'gc', 0);
+  } catch (err) {
+    if (!(err instanceof LibraryBusyError)) throw err;
+    collectGarbage(ctx, false);
+    return;
+  }
+  try {
+    collectGarbage(ctx, true);
+    ctx.repos.jobs.finish(job, 'done', null, Date.now());
+  } catch (err) {
+    ctx.repos.jobs.finish(job, 'failed', errorMessage(err), Date.now());
+    throw err;
+  }
 }
 
 /**

@@ -31,8 +31,3 @@ export function startJob(repos: Repos, kind: string, total: number, now: number 
     return jobs.insert(kind, process.pid, now, total);
   });
 }
-
-/** Whether another live process is indexing this library now (its uncommitted files must be left alone). */
-export function otherIndexerRunning(repos: Repos): boolean {
-  return repos.jobs.running().some((j) => j.pid !== process.pid && alive(j.pid));
-}

@@ -104,6 +104,20 @@ describe('pause and resume', () => {
   });
 });
 
+describe('runs asked for at once', () => {
+  it('run one after the other, never side by side', async () => {
+    lib = await library(6);
+    const runs = await Promise.all([lib.engine.index(), lib.engine.index(), lib.engine.index()]);
+    expect(runs.reduce((n, r) => n + r.ok, 0)).toBe(6);
+    const jobs = lib.engine.internals.db.prepare(`SELECT state, message, started_at, finished_at FROM jobs WHERE kind = 'index' ORDER BY id`)
+      .all() as { state: string; message: string | null; started_at: number; finished_at: number }[];
+    expect(jobs).toHaveLength(3);
+    // Side by side, a later run would have found the earlier one running and marked it superseded.
+    expect(jobs.map((j) => j.state)).toEqual(['done', 'done', 'done']);
+    for (let i = 1; i < jobs.length; i++) expect(jobs[i]!.started_at).toBeGreaterThanOrEqual(jobs[i - 1]!.finished_at);
+  });
+});
+
 describe('device', () => {
   it('reports the choices, what each loaded model actually runs on and why; a saved choice reloads the models and survives a restart', async () => {
     lib = await library(3);

@@ -45,7 +45,8 @@ export class JobsRepo extends Repo {
   }
 
   last(): JobInfo | null {
-    const r = this.one<JobRow>('SELECT * FROM jobs ORDER BY id DESC LIMIT 1');
+    // Thumbnail sweeps hold the lock as jobs too, but the last job the user sees is indexing's.
+    const r = this.one<JobRow>(`SELECT * FROM jobs WHERE kind != 'gc' ORDER BY id DESC LIMIT 1`);
     return r ? toInfo(r) : null;
   }
 }
