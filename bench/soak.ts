@@ -6,23 +6,21 @@
  * again. Afterwards the database must pass integrity_check, every photo on disk must be in the
  * library exactly once, and the engine's memory must not have grown past the stated bound.
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import sharp from 'sharp';
 import type { AlbumInfo, FolderInfo, SearchResponse } from '../main/contract/api.js';
 import { Engine } from '../main/engine/engine.js';
-import { EngineClient, type HostChannel } from '../main/host/client.js';
-import type { FromHost, ToHost } from '../main/host/protocol.js';
+import type { EngineClient } from '../main/host/client.js';
+import { forkEngine } from '../test/helpers/engine-process.js';
 import { writeTinyPacks } from '../test/helpers/packs.js';
 
 const SECONDS = Number(process.env['LOUPE_SOAK_SECONDS'] ?? 180);
 /** Memory bound: the last session's peak RSS may exceed the first session's by at most this much. */
 const RSS_GROWTH_MB = 150;
-const ENTRY = fileURLToPath(new URL('../main/host/process.ts', import.meta.url));
 const root = join(tmpdir(), `loupe-soak-${process.pid}`);
 const library = join(root, 'library');
 const photos = join(root, 'photos');
@@ -45,18 +43,7 @@ function rssMb(pid: number): number {
   }
 }
 
-function start(): { client: EngineClient; child: ChildProcess } {
-  const child = fork(ENTRY, [], {
-    execArgv: ['--import', 'tsx'], env: { ...process.env, LOUPE_HOME: library }, serialization: 'advanced', stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-  });
-  const channel: HostChannel = {
-    send: (m: ToHost) => child.send(m),
-    onMessage: (l) => child.on('message', (m) => l(m as FromHost)),
-    onExit: (l) => child.on('exit', (code) => l(code)),
-    kill: () => child.kill('SIGKILL'),
-  };
-  return { client: new EngineClient(channel, () => undefined), child };
-}
+const start = (): { client: EngineClient; child: ChildProcess } => forkEngine(library, [], true);
 
 async function main(): Promise<void> {
   rmSync(root, { recursive: true, force: true });

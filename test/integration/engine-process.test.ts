@@ -5,19 +5,16 @@
  * fails what was waiting on it instead of hanging.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import sharp from 'sharp';
 import type { EngineEvent, FolderInfo, IndexingState, LibraryStatus, SearchResponse } from '../../main/contract/api.js';
-import { EngineClient, HostError, type HostChannel } from '../../main/host/client.js';
-import type { FromHost, ToHost } from '../../main/host/protocol.js';
+import { HostError } from '../../main/host/client.js';
+import { forkEngine, type EngineProcess } from '../helpers/engine-process.js';
 import { tempDir, writeImage } from '../helpers/fixtures.js';
 import { writeTinyPacks } from '../helpers/packs.js';
 
-const ENTRY = fileURLToPath(new URL('../../main/host/process.ts', import.meta.url));
 const t = tempDir();
 
 /** A library folder and a folder of six photos of its own, for one test. */
@@ -28,19 +25,7 @@ async function freshLibrary(name: string): Promise<{ library: string; photos: st
   return { library, photos };
 }
 
-function start(library: string, args: string[] = []): { client: EngineClient; child: ChildProcess; exits: (number | null)[] } {
-  const child = fork(ENTRY, args, {
-    execArgv: ['--import', 'tsx'], env: { ...process.env, LOUPE_HOME: library }, serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  const channel: HostChannel = {
-    send: (m: ToHost) => child.send(m),
-    onMessage: (l) => child.on('message', (m) => l(m as FromHost)),
-    onExit: (l) => child.on('exit', (code) => l(code)),
-    kill: () => child.kill('SIGKILL'),
-  };
-  const exits: (number | null)[] = [];
-  return { client: new EngineClient(channel, (code) => exits.push(code)), child, exits };
-}
+const start = (library: string, args: string[] = []): EngineProcess => forkEngine(library, args);
 
 afterAll(() => t.cleanup());
 
