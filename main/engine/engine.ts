@@ -6,17 +6,13 @@
 import { dirname } from 'node:path';
 import type {
   AlbumInfo, CategoryCount, DatabaseHealth, Device, DeviceInfo, DuplicateGroup, EngineEvent, FolderInfo, IndexingState, IndexSummary,
-  LibraryStatus,
-  LoupeApi, ModelKind, ModelPackInfo, PhotoRecord, ScanSummary, SearchFilters, SearchRequest, SearchResponse, TaxonomyInfo, TeachResult,
-  UserCategoryInfo,
+  LibraryStatus, LoupeApi, ModelKind, ModelPackInfo, PhotoRecord, ScanSummary, SearchFilters, SearchRequest, SearchResponse,
+  TaxonomyInfo, TeachResult, UserCategoryInfo,
 } from '../contract/api.js';
-import { ReadOnlyLibraryError } from '../contract/errors.js';
 import { parseMediaPath, type Media } from '../contract/media.js';
 import type { ExportSummary } from '../collections/export.js';
-import { schemaVersion } from '../db/database.js';
 import { Backups, restoreDatabase, type BackupInfo } from '../db/safety.js';
-import { toRecord, type PhotoRow } from '../db/repos/photos.js';
-import type { WhitenOptions } from '../embed/whitener.js';
+import { toRecord } from '../db/repos/photos.js';
 import { addFolder, removeFolder, type FolderRow } from '../ingest/folders.js';
 import { collectGarbage, collectGarbageLocked } from '../ingest/indexer.js';
 import type { ScanResult } from '../ingest/scanner.js';
@@ -24,39 +20,21 @@ import { LibraryWatcher, type WatchOptions } from '../ingest/watcher.js';
 import type { ImportOptions, InstallOptions, VerifyReport } from '../models/packs.js';
 import type { IndexAgreement } from '../search/inspect.js';
 import { AlbumViews, type ExportOptions } from './album-views.js';
+import { LibraryCare } from './care.js';
 import { inspection, type Inspection } from './inspection.js';
 import { Categories } from './categories.js';
 import { Library } from './library.js';
+import type { EngineOptions } from './options.js';
 import { resolveMedia } from './media.js';
 import { installedPackDir, Models } from './models.js';
 import { Scanning } from './scanning.js';
 import { IndexingRuns, type IndexRunOptions } from './runs.js';
 
-export type { BackupInfo, IndexAgreement, IndexRunOptions, Inspection };
+export type { BackupInfo, EngineOptions, IndexAgreement, IndexRunOptions, Inspection };
 
 /** The copies kept in a backups folder, newest first. */
 export function listBackups(dir: string): BackupInfo[] {
   return new Backups(dir).list();
-}
-
-export interface EngineOptions {
-  readonly libraryDir: string;
-  /** Photos decoded at once; default: one more than the cores, so file reads overlap decoding. */
-  readonly concurrency?: number;
-  /** Where models run (default: the choice saved in the library, else auto: the best accelerator present, else the CPU). */
-  readonly device?: Device;
-  /** onnxruntime threads per image-model worker (default: the cores shared among the workers). */
-  readonly threads?: number;
-  /** Image-model workers running side by side on the CPU (default 2 where there are 2+ cores). */
-  readonly inferenceWorkers?: number;
-  /** Pictures per CLIP inference batch. */
-  readonly batchSize?: number;
-  /** Start indexing by itself when new work appears (a pack installed or chosen); the app sets this, the CLI does not. */
-  readonly autoIndex?: boolean;
-  /** When CNN descriptors get their PCA-whitening (default: once 1,000 pictures have them). */
-  readonly whiten?: WhitenOptions;
-  /** Vectors searched exactly before an index trains IVF-PQ (default 4,096; the evaluation sets 0 or Infinity). */
-  readonly flatLimit?: number;
 }
 
 type Listener = (e: EngineEvent) => void;
@@ -71,6 +49,7 @@ export class Engine implements LoupeApi {
   private readonly categories: Categories;
   private readonly scanning: Scanning;
   private readonly albumViews: AlbumViews;
+  private readonly care: LibraryCare;
 
   private constructor(readonly libraryDir: string, opts: EngineOptions) {
     const emit = (e: EngineEvent): void => this.emit(e);
@@ -80,6 +59,7 @@ export class Engine implements LoupeApi {
     this.categories = new Categories(this.lib);
     this.scanning = new Scanning(this.lib.repos, libraryDir, emit);
     this.albumViews = new AlbumViews(this.lib);
+    this.care = new LibraryCare(this.lib);
   }
 
   static open(opts: EngineOptions): Engine {
@@ -179,38 +159,13 @@ export class Engine implements LoupeApi {
 
   // ---- the library ----
 
-  async status(opts: { errorLimit?: number } = {}): Promise<LibraryStatus> {
-    const { repos, thumbs, db } = this.lib;
-    return {
-      library: this.libraryDir, schemaVersion: schemaVersion(db), folders: repos.folders.infos(),
-      counts: repos.photos.stateCounts(), thumbnails: thumbs.usage(), errors: repos.photos.errors(opts.errorLimit ?? 1000),
-      lastJob: repos.jobs.last(), indexing: this.runs.state(), database: this.databaseHealth(),
-      readOnly: this.lib.readOnly === null ? null : `${this.lib.readOnly} is on a disk that cannot be written: search works, changes do not`,
-    };
+  status(opts: { errorLimit?: number } = {}): Promise<LibraryStatus> {
+    return this.care.status(opts.errorLimit ?? 1000, this.runs.state());
   }
-
-  private databaseHealth(): DatabaseHealth {
-    const problems = this.lib.integrityNow;
-    return {
-      file: this.lib.file, integrity: problems === null ? 'checking' : problems.length === 0 ? 'ok' : 'damaged', problems: problems ?? [],
-      advice: problems && problems.length > 0 ? this.lib.damaged(problems).message : null,
-      backups: this.lib.backups.dir, lastBackupAt: this.lib.backups.list()[0]?.takenAt ?? null,
-    };
-  }
-
   /** The database's health once the integrity check made at open has finished. */
-  async checkDatabase(): Promise<DatabaseHealth> {
-    await this.lib.integrity;
-    return this.databaseHealth();
-  }
-
+  checkDatabase(): Promise<DatabaseHealth> { return this.care.checkDatabase(); }
   /** A copy of the database now (into the library's backups folder, or to `dest`); returns where. */
-  async backup(dest?: string): Promise<string> {
-    await this.lib.mustBeWhole();
-    // A read-only library's own backups folder cannot take it; a copy elsewhere can be made.
-    if (this.lib.readOnly !== null && dest === undefined) throw new ReadOnlyLibraryError(this.lib.readOnly);
-    return this.lib.backups.create(this.lib.db, 'manual', dest);
-  }
+  backup(dest?: string): Promise<string> { return this.care.backup(dest); }
 
   /** Puts a copy back as a library's database (the library must not be open); see db/safety.ts. */
   static restore(libraryDir: string, copy: string): { replacedBy: string; keptAs: string | null } {
@@ -225,13 +180,14 @@ export class Engine implements LoupeApi {
   /** A picture for the UI: `thumb/<id>/<size>` or `photo/<id>`, by photo id only. */
   async media(path: string): Promise<Media> {
     const { repos, thumbs } = this.lib;
-    return resolveMedia({ photos: repos.photos, folders: repos.folders, thumbs, stale: (row) => this.recheck(row) }, parseMediaPath(path));
+    const stale = (row: { folder_id: number; path: string }): void => this.recheck(row.folder_id, row.path);
+    return resolveMedia({ photos: repos.photos, folders: repos.folders, thumbs, stale }, parseMediaPath(path));
   }
 
   /** A photo's file changed under it: its folder is scanned again and what changed indexed, in the background. */
-  private recheck(row: PhotoRow): void {
-    const folder = this.lib.repos.folders.byId(row.folder_id);
-    if (folder) this.runs.inBackground(async () => this.scanOne(folder, dirname(row.path), false));
+  private recheck(folderId: number, path: string): void {
+    const folder = this.lib.repos.folders.byId(folderId);
+    if (folder) this.runs.inBackground(async () => this.scanOne(folder, dirname(path), false));
   }
 
   // ---- models ----
