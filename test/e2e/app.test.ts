@@ -116,6 +116,18 @@ describe('the app in Chromium', () => {
     await expect.poll(() => page.getByTestId('empty-library').isVisible()).toBe(true);
   });
 
+  it('asks before adding a folder that holds the operating system, and adds nothing when told no', async () => {
+    let asked = '';
+    page.once('dialog', (d) => { asked = d.message(); void d.dismiss(); });
+    await page.getByRole('button', { name: '+ Add folder' }).click();
+    await page.getByLabel('Folder path').fill('/');
+    await page.getByRole('button', { name: 'Add', exact: true }).click();
+    await expect.poll(() => asked).toMatch(/holds the operating system[\s\S]*Add it anyway\?/);
+    await expect.poll(() => page.getByRole('alert').textContent()).toContain('holds the operating system');
+    expect(await lib.engine.listFolders()).toHaveLength(0);
+    await page.getByRole('button', { name: 'Dismiss' }).click();
+  });
+
   it('adds a folder and shows the photos as indexing finishes', async () => {
     await page.getByRole('button', { name: '+ Add folder' }).click();
     await page.getByLabel('Folder path').fill(lib.photos);
