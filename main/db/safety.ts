@@ -8,10 +8,10 @@
 import Database from 'better-sqlite3';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { Worker } from 'node:worker_threads';
 import { UserError } from '../contract/errors.js';
 import { fsyncDirSync } from '../util/atomic.js';
 import { errorMessage } from '../util/errors.js';
+import { startModuleWorker } from '../util/workers.js';
 import { LATEST_VERSION } from './migrations.js';
 import type { Db } from './database.js';
 
@@ -47,10 +47,7 @@ function parseStamp(s: string): number {
 
 /** Problems quick_check finds in a database file ([] when whole), checked in a worker thread. */
 export function quickCheck(file: string): Promise<string[]> {
-  const url = new URL(`./integrity-worker.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url);
-  const worker = url.pathname.endsWith('.ts')
-    ? new Worker(`import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(url.href)}); })`, { eval: true, workerData: { file } })
-    : new Worker(url, { workerData: { file } });
+  const worker = startModuleWorker(import.meta.url, 'integrity-worker', { workerData: { file } });
   return new Promise((resolve) => {
     worker.once('message', (problems: string[]) => resolve(problems));
     worker.once('error', (err) => resolve([`the check could not run: ${errorMessage(err)}`]));

@@ -4,7 +4,8 @@
  * the worker is started through tsx's loader; the built app starts the compiled worker directly.
  */
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startModuleWorker } from '../util/workers.js';
 import type { Device, Provider } from './device.js';
 import type { FeedTensor, ModelIo, ModelSpec, OutputTensor, WorkerReply, WorkerRequest } from './protocol.js';
 
@@ -22,12 +23,7 @@ const logged = new Set<string>();
 type Pending = { resolve: (o: Readonly<Record<string, OutputTensor>>) => void; reject: (e: Error) => void };
 
 function startWorker(): Worker {
-  const url = new URL(`./worker.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url);
-  if (url.pathname.endsWith('.ts')) {
-    const boot = `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(url.href)}); })`;
-    return new Worker(boot, { eval: true });
-  }
-  return new Worker(url);
+  return startModuleWorker(import.meta.url, 'worker');
 }
 
 export class InferenceWorker {
