@@ -18,11 +18,11 @@ import sharp from 'sharp';
 import { startBridge } from '../main/bridge/http.js';
 import { Engine } from '../main/engine/engine.js';
 import { rendererDir } from '../main/util/paths.js';
+import { findBrowser, HEADLESS_ARGS } from '../test/helpers/browser.js';
 
 const N = Number(process.env['BENCH_PHOTOS'] ?? 100_000);
 const DISTINCT = 1000;
 const ROOT = join(process.cwd(), '.bench', 'ui');
-const CHROMIUM = process.env['LOUPE_CHROMIUM'] ?? '/usr/bin/chromium';
 
 const fmt = (n: number, d = 1): string => n.toFixed(d);
 const percentile = (xs: readonly number[], p: number): number => {
@@ -52,7 +52,8 @@ async function build(engine: Engine): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  console.log(`Loupe bench:ui — ${availableParallelism()} × ${cpus()[0]?.model ?? 'CPU'}, Chromium ${CHROMIUM}, ${N.toLocaleString('en-US')} results`);
+  const found = await findBrowser();
+  console.log(`Loupe bench:ui — ${availableParallelism()} × ${cpus()[0]?.model ?? 'CPU'}, browser ${found.executablePath} (${found.source}), ${N.toLocaleString('en-US')} results`);
   if (!existsSync(join(rendererDir(), 'index.html'))) throw new Error('build the renderer first: npm run build:renderer');
   const libDir = join(ROOT, `library-${N}`);
   const fresh = !existsSync(join(libDir, '.complete'));
@@ -64,7 +65,7 @@ async function main(): Promise<void> {
     console.log(`  library built in ${fmt((performance.now() - t) / 1000)} s`);
   }
   const bridge = await startBridge(engine, { rendererDir: rendererDir() });
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] });
+  const browser = await chromium.launch({ executablePath: found.executablePath, args: HEADLESS_ARGS, env: { ...process.env, ...found.env } });
   try {
     // The app's CSP forbids eval, which page-side string code needs; the CSP is not what is measured here.
     const page = await browser.newPage({ viewport: { width: 1440, height: 900 }, bypassCSP: true });

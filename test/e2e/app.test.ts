@@ -1,5 +1,5 @@
 /**
- * The app end to end in a real browser: Debian's Chromium driven by playwright-core, on the built
+ * The app end to end in a real browser (found by test/helpers/browser.ts) driven by playwright-core, on the built
  * renderer served by the engine's HTTP bridge, over a real library of generated photos with the
  * tiny CLIP and CNN packs. Each step saves a screenshot (docs/screenshots/ keeps a few).
  */
@@ -12,12 +12,12 @@ import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startBridge, type Bridge } from '../../main/bridge/http.js';
 import { rendererDir } from '../../main/util/paths.js';
+import { findBrowser, HEADLESS_ARGS } from '../helpers/browser.js';
 import { tempDir, writeImage } from '../helpers/fixtures.js';
 import { startHub, writeCatalogClipRepo, type Hub } from '../helpers/hub.js';
 import { testLibrary, type TestLibrary } from '../helpers/library.js';
 import { writeTinyPacks } from '../helpers/packs.js';
 
-const CHROMIUM = process.env['LOUPE_CHROMIUM'] ?? '/usr/bin/chromium';
 const SHOTS = process.env['LOUPE_SCREENSHOTS'] ?? join(tempDir('loupe-shots-').dir);
 const PHOTOS = 9;
 
@@ -54,10 +54,9 @@ beforeAll(async () => {
     });
   }
   bridge = await startBridge(lib.engine, { rendererDir: rendererDir() });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  const found = await findBrowser();
+  console.log(`browser: ${found.executablePath} (${found.source})`);
+  browser = await chromium.launch({ executablePath: found.executablePath, args: HEADLESS_ARGS, env: { ...process.env, ...found.env } });
   page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   page.on('pageerror', (err) => { throw err; });
 }, 120_000);

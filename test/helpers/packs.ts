@@ -1,22 +1,15 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
-import { bytesToUnicode } from '../../main/encoders/clip-tokenizer.js';
 import { CNN_TINY, VIT_TINY, writeClipPack, writeCnnPack } from '../../models/synthetic.js';
 
-export const SHARED_MERGES = fileURLToPath(new URL('../../../shared/data/clip/bpe_simple_vocab_16e6.txt.gz', import.meta.url));
+/** OpenAI's CLIP BPE merges (MIT), kept in the repository so tests need nothing beside the clone. */
+export const CLIP_MERGES = fileURLToPath(new URL('../fixtures/clip/bpe_simple_vocab_16e6.txt.gz', import.meta.url));
 
-/**
- * The real CLIP merges when ../shared is present; otherwise a synthetic list of the same length
- * (pairs of byte symbols), so pack tests run anywhere. Tokenizer correctness is tested separately.
- */
+/** The real CLIP merges, as the text a pack's tokenizer.json carries. */
 export function mergesText(): string {
-  if (existsSync(SHARED_MERGES)) return gunzipSync(readFileSync(SHARED_MERGES)).toString('utf8');
-  const { order } = bytesToUnicode();
-  const lines = ['#version: 0.2'];
-  for (const a of order) for (const b of order) if (lines.length <= 48894) lines.push(`${a} ${b}`);
-  return lines.join('\n') + '\n';
+  return gunzipSync(readFileSync(CLIP_MERGES)).toString('utf8');
 }
 
 /** Writes tiny CLIP and CNN pack folders (Hugging Face layout) under `dir`; returns their paths. */
