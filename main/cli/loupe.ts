@@ -261,8 +261,9 @@ export function buildProgram(io: Io = defaultIo): Command {
       const list = await e.listModels();
       if (g().json) { io.out(JSON.stringify(list)); return; }
       for (const m of list) {
-        const state = m.problem ? 'DAMAGED' : m.active ? (m.serving ? 'active' : 'active (embedding)') : m.serving ? 'serving search' : m.installed ? 'installed' : '';
-        io.out(`${m.name.padEnd(18)} ${(m.kind ?? '?').padEnd(4)} ${(m.installed ? bytes(m.bytes) : '').padStart(8)}  ${state.padEnd(18)} ${m.title}`);
+        const state = m.problem ? (m.installed ? 'DAMAGED' : 'not installable') : m.active ? (m.serving ? 'active' : 'active (embedding)')
+          : m.serving ? 'serving search' : m.installed ? 'installed' : '';
+        io.out(`${m.name.padEnd(18)} ${(m.kind ?? '?').padEnd(4)} ${(m.bytes !== null ? bytes(m.bytes) : '').padStart(8)}  ${state.padEnd(18)} ${m.title}`);
         if (m.problem) io.out(`${''.padEnd(20)}${m.problem}`);
       }
     }));

@@ -195,7 +195,7 @@ export interface ModelPackInfo {
   readonly licence: string;
   readonly source: string;
   readonly description: string | null;
-  /** Why an installed pack cannot be used (damaged manifest), else null. */
+  /** Why the pack cannot be used (a damaged manifest) or installed (a catalog entry not pinned), else null. */
   readonly problem: string | null;
 }
 

@@ -9,6 +9,7 @@ import { basename, join, resolve } from 'node:path';
 import type { DeviceInfo, EngineEvent, ModelKind, ModelPackInfo } from '../contract/api.js';
 import { deviceChoices, type Device } from '../encoders/device.js';
 import { loadCatalog, MANIFEST_FILE, type PackManifest } from '../models/manifest.js';
+import { isPinned } from '../models/pinning.js';
 import { PackError, PackStore, type ImportOptions, type InstallOptions, type VerifyReport } from '../models/packs.js';
 import { trialRun } from '../encoders/trial.js';
 import { errorMessage } from '../util/errors.js';
@@ -44,7 +45,8 @@ export class Models {
       out.push({
         name: c.name, kind: c.kind, title: c.title, installed: false, active: false, serving: false, embeddingDim: null,
         bytes: c.files.every((f) => f.size !== undefined) ? c.files.reduce((a, f) => a + (f.size ?? 0), 0) : null,
-        licence: c.licence, source: `https://huggingface.co/${c.repo}`, description: c.description, problem: null,
+        licence: c.licence, source: `https://huggingface.co/${c.repo}`, description: c.description,
+        problem: isPinned(c) ? null : 'not pinned in this catalog (no exact commit and checksums), so it cannot be installed',
       });
     }
     return out;

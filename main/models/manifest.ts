@@ -65,7 +65,7 @@ export type ClipManifest = z.infer<typeof ClipManifestSchema>;
 export type CnnManifest = z.infer<typeof CnnManifestSchema>;
 export type PackFile = z.infer<typeof PackFileSchema>;
 
-/** A catalog file: checksums and sizes may be absent; they then come from the hub's LFS metadata at install. */
+/** A catalog file: size and SHA-256 are filled by `npm run pin-catalog`; an entry without them is refused at install (pinning.ts). */
 const CatalogFile = z.object({ path: relPath, size: z.number().int().nonnegative().optional(), sha256: sha256.optional() });
 
 const catalogCommon = {
@@ -119,8 +119,13 @@ export function readManifestFile(path: string): PackManifest {
   return parseManifest(json, path);
 }
 
-/** models/catalog.json, found from the engine's source (main/models) or its build (dist/main/models). */
+/**
+ * models/catalog.json, found from the engine's source (main/models) or its build (dist/main/models);
+ * LOUPE_CATALOG names another (a mirror's, or a test's pinned against its own hub).
+ */
 export function catalogPath(): string {
+  const chosen = process.env['LOUPE_CATALOG'];
+  if (chosen) return chosen;
   for (const rel of ['../../models/catalog.json', '../../../models/catalog.json']) {
     const p = fileURLToPath(new URL(rel, import.meta.url));
     if (existsSync(p)) return p;

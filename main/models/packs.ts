@@ -11,7 +11,8 @@ import { cp, mkdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { parsePreprocessorConfig } from './preprocessing.js';
 import { fsyncDirSync, writeFileAtomic } from '../util/atomic.js';
-import { ChecksumError, downloadFile, DownloadError } from './download.js';
+import { downloadFile } from './download.js';
+import { isPinned, unpinnedMessage } from './pinning.js';
 import {
   MANIFEST_FILE, packName, parseManifest, readManifestFile,
   type CatalogEntry, type PackFile, type PackManifest,
@@ -75,11 +76,6 @@ export async function sha256File(path: string): Promise<string> {
   return h.digest('hex');
 }
 
-/** Git's object id of a file's bytes: what the hub reports for files not stored in LFS. */
-export function gitBlobSha1(data: Uint8Array): string {
-  return createHash('sha1').update(`blob ${data.length}\0`).update(data).digest('hex');
-}
-
 function listFiles(dir: string, base = dir): string[] {
   const out: string[] = [];
   for (const e of readdirSync(dir, { withFileTypes: true })) {
@@ -89,22 +85,6 @@ function listFiles(dir: string, base = dir): string[] {
     else if (e.isFile()) out.push(relative(base, p).split(sep).join('/'));
   }
   return out.sort();
-}
-
-interface HubFile {
-  readonly path: string;
-  readonly size: number;
-  /** SHA-256 for LFS files; otherwise null and `gitSha1` is set. */
-  readonly sha256: string | null;
-  readonly gitSha1: string | null;
-}
-
-interface HubTreeEntry {
-  type?: string;
-  path?: string;
-  size?: number;
-  oid?: string;
-  lfs?: { oid?: string; size?: number };
 }
 
 /** Loads a staged pack's models and runs one input; returns the embedding dimension (encoders/trial.ts). */
@@ -246,31 +226,28 @@ export class PackStore {
     return this.finish(staging, name, { kind, title, licence: opts.licence ?? 'unknown (imported)', source: `local:${src}`, roles, files: hashed, featureOutput: opts.featureOutput, maxSide: opts.maxSide });
   }
 
-  /** Downloads a catalog pack from the model hub (resuming an earlier attempt), verifies it and installs it. */
+  /**
+   * Downloads a pinned catalog pack from the model hub (resuming an earlier attempt): each file at
+   * the pinned commit, refused unless its size and SHA-256 are the pinned ones; then the pack is
+   * trial-run and moved into place. An entry without pins is refused before anything is fetched.
+   */
   async install(entry: CatalogEntry, opts: InstallOptions = {}): Promise<PackManifest> {
     if (this.has(entry.name)) throw new PackError(`model pack ${entry.name} is already installed`);
+    if (!isPinned(entry)) throw new PackError(unpinnedMessage(entry));
     const hub = (opts.hubUrl ?? process.env['LOUPE_HUB_URL'] ?? 'https://huggingface.co').replace(/\/+$/, '');
-    const meta = await this.hubMetadata(hub, entry, opts.signal);
     const staging = await this.staging(entry.name, true);
     const hashed: PackFile[] = [];
     for (const [i, f] of entry.files.entries()) {
-      const m = meta.get(f.path);
-      const sha256 = f.sha256 ?? m?.sha256 ?? null;
-      const size = f.size ?? m?.size;
-      const url = `${hub}/${entry.repo}/resolve/${encodeURIComponent(entry.revision)}/${f.path}`;
+      const sha256 = f.sha256!;
+      const size = f.size!;
+      const url = `${hub}/${entry.repo}/resolve/${entry.revision}/${f.path}`;
       const dest = join(staging, f.path);
       await mkdir(dirname(dest), { recursive: true });
       const progress = (done: number, total: number | null): void =>
         opts.onProgress?.({ file: f.path, fileIndex: i, files: entry.files.length, done, total });
-      if (sha256) {
-        if (existsSync(dest) && statSync(dest).size === size && (await sha256File(dest)) === sha256) { progress(size, size); }
-        else await downloadFile(url, dest, { sha256, size, onProgress: progress, signal: opts.signal, retryDelayMs: opts.retryDelayMs });
-        hashed.push({ path: f.path, size: statSync(dest).size, sha256 });
-      } else if (m?.gitSha1) {
-        hashed.push(await this.fetchSmall(url, dest, m, progress, opts.signal));
-      } else {
-        throw new PackError(`${entry.repo}: the hub lists no checksum for ${f.path}; refusing to install an unverifiable file`);
-      }
+      if (existsSync(dest) && statSync(dest).size === size && (await sha256File(dest)) === sha256) progress(size, size);
+      else await downloadFile(url, dest, { sha256, size, onProgress: progress, signal: opts.signal, retryDelayMs: opts.retryDelayMs });
+      hashed.push({ path: f.path, size, sha256 });
     }
     return this.finish(staging, entry.name, {
       kind: entry.kind, title: entry.title, licence: entry.licence, source: `${hub}/${entry.repo}@${entry.revision}`, files: hashed,
@@ -280,47 +257,6 @@ export class PackStore {
       featureOutput: entry.kind === 'cnn' ? entry.featureOutput : undefined,
       maxSide: entry.kind === 'cnn' ? entry.maxSide : undefined,
     });
-  }
-
-  /** Sizes and checksums the hub publishes for a repository's files (LFS SHA-256, or the git blob id). */
-  private async hubMetadata(hub: string, entry: CatalogEntry, signal?: AbortSignal): Promise<Map<string, HubFile>> {
-    const needed = entry.files.filter((f) => !f.sha256);
-    const out = new Map<string, HubFile>();
-    if (needed.length === 0) return out;
-    const dirs = [...new Set(needed.map((f) => (f.path.includes('/') ? f.path.slice(0, f.path.lastIndexOf('/')) : '')))];
-    for (const d of dirs) {
-      const url = `${hub}/api/models/${entry.repo}/tree/${encodeURIComponent(entry.revision)}${d ? `/${d}` : ''}`;
-      let res: Response;
-      try {
-        res = await fetch(url, { signal });
-      } catch (err) {
-        throw new DownloadError(url, `cannot reach the model hub (${errorMessage(err)})`);
-      }
-      if (!res.ok) throw new DownloadError(url, `HTTP ${res.status} ${res.statusText}`);
-      const list = (await res.json()) as HubTreeEntry[];
-      if (!Array.isArray(list)) throw new DownloadError(url, 'unexpected answer from the model hub');
-      for (const e of list) {
-        if (e.type !== 'file' || typeof e.path !== 'string' || typeof e.size !== 'number') continue;
-        const lfs = e.lfs?.oid && /^[0-9a-f]{64}$/.test(e.lfs.oid) ? e.lfs.oid : null;
-        out.set(e.path, { path: e.path, size: e.lfs?.size ?? e.size, sha256: lfs, gitSha1: lfs ? null : (e.oid ?? null) });
-      }
-    }
-    for (const f of needed) if (!out.has(f.path)) throw new PackError(`${entry.repo}@${entry.revision} has no file ${f.path}`);
-    return out;
-  }
-
-  /** A small (non-LFS) file: fetched whole, checked against its git blob id, written atomically. */
-  private async fetchSmall(
-    url: string, dest: string, m: HubFile, progress: (d: number, t: number | null) => void, signal?: AbortSignal,
-  ): Promise<PackFile> {
-    const res = await fetch(url, { signal });
-    if (!res.ok) throw new DownloadError(url, `HTTP ${res.status} ${res.statusText}`);
-    const data = new Uint8Array(await res.arrayBuffer());
-    const actual = gitBlobSha1(data);
-    if (data.length !== m.size || actual !== m.gitSha1) throw new ChecksumError(url, m.gitSha1 ?? '', actual);
-    await writeFileAtomic(dest, data);
-    progress(data.length, data.length);
-    return { path: m.path, size: data.length, sha256: createHash('sha256').update(data).digest('hex') };
   }
 
   private async staging(name: string, keep = false): Promise<string> {

@@ -14,7 +14,7 @@ import { startBridge, type Bridge } from '../../main/bridge/http.js';
 import { rendererDir } from '../../main/util/paths.js';
 import { findBrowser, HEADLESS_ARGS } from '../helpers/browser.js';
 import { tempDir, writeImage } from '../helpers/fixtures.js';
-import { startHub, writeCatalogClipRepo, type Hub } from '../helpers/hub.js';
+import { startHub, writeCatalogClipRepo, writePinnedCatalog, type Hub } from '../helpers/hub.js';
 import { testLibrary, type TestLibrary } from '../helpers/library.js';
 import { writeTinyPacks } from '../helpers/packs.js';
 
@@ -43,6 +43,7 @@ beforeAll(async () => {
   const packs = writeTinyPacks(src.dir, 3);
   hub = await startHub(writeCatalogClipRepo(join(src.dir, 'hub'), packs.clip));
   process.env['LOUPE_HUB_URL'] = hub.url;
+  process.env['LOUPE_CATALOG'] = await writePinnedCatalog(hub.url, join(src.dir, 'catalog'));
   // As the app runs it: one photo decoded at a time here, so a run lasts long enough to pause.
   lib = testLibrary({ autoIndex: true, concurrency: 1 });
   await lib.engine.importModel(packs.clip, { name: 'tiny-clip' });
@@ -67,6 +68,7 @@ afterAll(async () => {
   await lib?.close();
   await hub?.close();
   delete process.env['LOUPE_HUB_URL'];
+  delete process.env['LOUPE_CATALOG'];
   src.cleanup();
 });
 

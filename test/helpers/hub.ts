@@ -1,7 +1,10 @@
 /**
  * A real HTTP server on 127.0.0.1 that serves model repositories the way the Hugging Face hub
- * does: `/api/models/<repo>/tree/<rev>/<dir>` lists files with their git blob ids and, for LFS
- * files (*.onnx), their SHA-256; `/<repo>/resolve/<rev>/<path>` serves bytes with Range support.
+ * does: `/api/models/<repo>/revision/main` names the commit (a hash of the files as they are now),
+ * `/api/models/<repo>/tree/<rev>/<dir>` lists files with their git blob ids and, for LFS files
+ * (*.onnx), their SHA-256; `/<repo>/resolve/<rev>/<path>` serves bytes with Range support. A
+ * revision is `main` or a commit hash; every revision serves the files as they are now, so a test
+ * that changes a file after pinning plays an upstream repository rewritten under its pins.
  * Behaviours let a test drop a connection mid-file or serve corrupted bytes.
  */
 import { createHash } from 'node:crypto';
@@ -9,7 +12,8 @@ import { copyFileSync, mkdirSync, readdirSync, readFileSync, statSync, writeFile
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, relative, sep } from 'node:path';
-import { gitBlobSha1 } from '../../main/models/packs.js';
+import { catalogPath, loadCatalog } from '../../main/models/manifest.js';
+import { gitBlobSha1, pinEntry } from '../../main/models/pinning.js';
 
 export interface HubBehaviour {
   /** Close the connection after this many bytes, the first N times the path is requested. */
@@ -31,6 +35,13 @@ function listFiles(dir: string): string[] {
   return readdirSync(dir, { recursive: true }).map(String).filter((p) => statSync(join(dir, p)).isFile()).map((p) => p.split(sep).join('/'));
 }
 
+/** A commit id for a folder's files as they are now. */
+export function commitOf(dir: string): string {
+  const h = createHash('sha1');
+  for (const p of listFiles(dir).sort()) h.update(p).update('\0').update(readFileSync(join(dir, p)));
+  return h.digest('hex');
+}
+
 /** Serves `repos` (repo id → local folder). */
 export async function startHub(repos: Record<string, string>): Promise<Hub> {
   const requests: Hub['requests'] = [];
@@ -46,7 +57,11 @@ export async function startHub(repos: Record<string, string>): Promise<Hub> {
     const url = decodeURIComponent(req.url ?? '');
     requests.push({ path: url, range: req.headers.range });
     for (const [repo, dir] of Object.entries(repos)) {
-      const tree = url.match(new RegExp(`^/api/models/${repo}/tree/main(?:/(.*))?$`));
+      if (url === `/api/models/${repo}/revision/main`) {
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id: repo, sha: commitOf(dir) }));
+        return;
+      }
+      const tree = url.match(new RegExp(`^/api/models/${repo}/tree/(?:main|[0-9a-f]{40})(?:/(.*))?$`));
       if (tree) {
         const sub = tree[1] ?? '';
         const entries = listFiles(dir)
@@ -59,9 +74,9 @@ export async function startHub(repos: Record<string, string>): Promise<Hub> {
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(entries));
         return;
       }
-      const prefix = `/${repo}/resolve/main/`;
-      if (!url.startsWith(prefix)) continue;
-      const rel = url.slice(prefix.length);
+      const resolve = url.match(new RegExp(`^/${repo}/resolve/(?:main|[0-9a-f]{40})/(.+)$`));
+      if (!resolve) continue;
+      const rel = resolve[1]!;
       let data: Buffer;
       try {
         data = readFileSync(join(dir, rel));
@@ -112,4 +127,16 @@ export function writeCatalogClipRepo(repo: string, tinyClip: string): { readonly
   copyFileSync(join(tinyClip, 'onnx', 'vision_model.onnx'), join(repo, 'onnx', 'vision_model_quantized.onnx'));
   copyFileSync(join(tinyClip, 'onnx', 'text_model.onnx'), join(repo, 'onnx', 'text_model_quantized.onnx'));
   return { 'Xenova/clip-vit-base-patch32': repo };
+}
+
+/**
+ * The shipped catalog with clip-vit-b32-q8 pinned against `hub` (which serves that repository),
+ * written to `dir`; point LOUPE_CATALOG at the returned path.
+ */
+export async function writePinnedCatalog(hub: string, dir: string): Promise<string> {
+  const packs = await Promise.all(loadCatalog(catalogPath()).map((e) => (e.name === 'clip-vit-b32-q8' ? pinEntry(hub, e) : e)));
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, 'catalog.json');
+  writeFileSync(path, JSON.stringify({ format: 1, packs }, null, 2));
+  return path;
 }

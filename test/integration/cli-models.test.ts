@@ -8,13 +8,14 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { runCli } from '../helpers/cli.js';
 import { tempDir, writeImage } from '../helpers/fixtures.js';
-import { startHub, writeCatalogClipRepo, type Hub } from '../helpers/hub.js';
+import { startHub, writeCatalogClipRepo, writePinnedCatalog, type Hub } from '../helpers/hub.js';
 import { writeTinyPacks } from '../helpers/packs.js';
 
 const t = tempDir();
 const library = join(t.dir, 'library');
 const photos = join(t.dir, 'photos');
 let hub: Hub;
+let catalog: string;
 let cnnDir = '';
 
 beforeAll(async () => {
@@ -22,6 +23,7 @@ beforeAll(async () => {
   cnnDir = src.cnn;
   // The catalog's clip-vit-b32-q8 files, with the tiny model's bytes.
   hub = await startHub(writeCatalogClipRepo(join(t.dir, 'hub', 'clip-vit-base-patch32'), src.clip));
+  catalog = await writePinnedCatalog(hub.url, join(t.dir, 'catalog'));
   for (let i = 0; i < 6; i++) await writeImage(join(photos, `p${i}.jpg`), { width: 150, height: 100, seed: i + 20 });
 });
 
@@ -31,14 +33,19 @@ afterAll(async () => {
 });
 
 const loupe = (...args: string[]): ReturnType<typeof runCli> =>
-  runCli(['--library', library, ...args], { env: { LOUPE_HUB_URL: hub.url } });
+  runCli(['--library', library, ...args], { env: { LOUPE_HUB_URL: hub.url, LOUPE_CATALOG: catalog } });
 
 describe('loupe models', () => {
   it('lists the catalog, installs a pack from the hub and makes it active', async () => {
     const list = await loupe('--json', 'models', 'list');
     expect(list.code).toBe(0);
-    const entries = JSON.parse(list.stdout) as { name: string; installed: boolean }[];
-    expect(entries.find((e) => e.name === 'clip-vit-b32-q8')).toMatchObject({ installed: false });
+    const entries = JSON.parse(list.stdout) as { name: string; installed: boolean; problem: string | null }[];
+    expect(entries.find((e) => e.name === 'clip-vit-b32-q8')).toMatchObject({ installed: false, problem: null });
+    // The other entries are as the shipped catalog has them: not pinned, so not installable.
+    expect(entries.find((e) => e.name === 'clip-vit-b16-q8')).toMatchObject({ installed: false, problem: expect.stringMatching(/not pinned/) });
+    const loose = await loupe('models', 'install', 'clip-vit-b16-q8');
+    expect(loose.code).not.toBe(0);
+    expect(loose.stderr).toMatch(/clip-vit-b16-q8 is not pinned in this catalog/);
     const install = await loupe('models', 'install', 'clip-vit-b32-q8');
     expect(install.stderr).toBe('');
     expect(install.code).toBe(0);

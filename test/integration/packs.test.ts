@@ -5,22 +5,27 @@
  * and run before a pack is accepted.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EncoderCache } from '../../main/encoders/cache.js';
-import { CatalogEntrySchema, loadCatalog, MANIFEST_FILE } from '../../main/models/manifest.js';
+import { CatalogEntrySchema, CatalogSchema, loadCatalog, MANIFEST_FILE, type CatalogEntry } from '../../main/models/manifest.js';
+import { isPinned, pinEntry } from '../../main/models/pinning.js';
 import { ChecksumError } from '../../main/models/download.js';
 import { PackError, PackStore } from '../../main/models/packs.js';
 import { CLIP_MEAN, CLIP_STD, CNN_TINY, VIT_TINY } from '../../models/synthetic.js';
 import { tempDir } from '../helpers/fixtures.js';
-import { startHub, tokenizerJson, type Hub } from '../helpers/hub.js';
+import { commitOf, startHub, tokenizerJson, type Hub } from '../helpers/hub.js';
 import { writeTinyPacks } from '../helpers/packs.js';
 import { trialRun } from '../../main/encoders/trial.js';
 
+const execFileAsync = promisify(execFile);
 const t = tempDir();
 let src: { clip: string; cnn: string };
 let hub: Hub;
+let changing: string;
 
 const sha = (p: string): string => createHash('sha256').update(readFileSync(p)).digest('hex');
 const visible = (dir: string): string[] => (existsSync(dir) ? readdirSync(dir).filter((n) => !n.startsWith('.')) : []);
@@ -28,7 +33,10 @@ const visible = (dir: string): string[] => (existsSync(dir) ? readdirSync(dir).f
 beforeAll(async () => {
   src = writeTinyPacks(join(t.dir, 'src'));
   writeFileSync(join(src.clip, 'tokenizer.json'), tokenizerJson(join(src.clip, 'merges.txt')));
-  hub = await startHub({ 'acme/tiny-clip': src.clip, 'acme/tiny-cnn': src.cnn });
+  changing = join(t.dir, 'changing');
+  cpSync(src.clip, changing, { recursive: true });
+  hub = await startHub({ 'acme/tiny-clip': src.clip, 'acme/tiny-cnn': src.cnn, 'acme/changing': changing });
+  clipEntry = await pinEntry(hub.url, unpinnedEntry('hub-clip', 'acme/tiny-clip'));
 });
 
 afterAll(async () => {
@@ -36,11 +44,13 @@ afterAll(async () => {
   t.cleanup();
 });
 
-const clipEntry = CatalogEntrySchema.parse({
-  name: 'hub-clip', kind: 'clip', title: 'Tiny CLIP from the hub', description: 'test', licence: 'MIT', repo: 'acme/tiny-clip', revision: 'main',
+/** As a catalog names a pack before it is pinned: a branch, and files without checksums. */
+const unpinnedEntry = (name: string, repo: string): CatalogEntry => CatalogEntrySchema.parse({
+  name, kind: 'clip', title: 'Tiny CLIP from the hub', description: 'test', licence: 'MIT', repo, revision: 'main',
   preprocessor: 'preprocessor_config.json', tokenizer: 'tokenizer.json', vision: 'onnx/vision_model.onnx', text: 'onnx/text_model.onnx',
   files: [{ path: 'config.json' }, { path: 'preprocessor_config.json' }, { path: 'tokenizer.json' }, { path: 'onnx/vision_model.onnx' }, { path: 'onnx/text_model.onnx' }],
 });
+let clipEntry: CatalogEntry;
 
 describe('importing a local folder', () => {
   it('hashes every file, reads preprocessing and finds the embedding size by running the models', async () => {
@@ -111,14 +121,71 @@ describe('damage', () => {
   });
 });
 
+describe('pinning a catalog entry', () => {
+  it('names the commit and the size and SHA-256 of every file, as the hub serves them', () => {
+    expect(isPinned(unpinnedEntry('x', 'acme/tiny-clip'))).toBe(false);
+    expect(isPinned(clipEntry)).toBe(true);
+    expect(clipEntry.revision).toBe(commitOf(src.clip));
+    for (const f of clipEntry.files) {
+      expect(f.sha256, f.path).toBe(sha(join(src.clip, f.path)));
+      expect(f.size, f.path).toBe(readFileSync(join(src.clip, f.path)).length);
+    }
+  });
+
+  it('says which file the hub does not have, and when the hub cannot be reached', async () => {
+    const missing = CatalogEntrySchema.parse({ ...unpinnedEntry('missing', 'acme/tiny-clip'), files: [...clipEntry.files, { path: 'onnx/nope.onnx' }] });
+    await expect(pinEntry(hub.url, missing)).rejects.toThrow(/has no file onnx\/nope.onnx/);
+    await expect(pinEntry('http://127.0.0.1:9', unpinnedEntry('x', 'acme/tiny-clip'))).rejects.toThrow(/cannot reach the model hub/);
+  });
+});
+
+describe('npm run pin-catalog', () => {
+  it('pins the entries that are not pinned, keeps the ones that are, and writes the catalog', async () => {
+    const file = join(t.dir, 'pin-me.json');
+    writeFileSync(file, JSON.stringify({ format: 1, packs: [unpinnedEntry('loose', 'acme/tiny-clip'), { ...clipEntry, name: 'kept' }] }));
+    // Not spawnSync: the hub answering it runs in this process.
+    const r = await execFileAsync(process.execPath, ['--import', 'tsx', 'scripts/pin-catalog.ts', '--catalog', file, '--hub', hub.url], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toContain(`loose: acme/tiny-clip@${clipEntry.revision}, 5 files`);
+    expect(r.stdout).toContain(`kept: pinned at ${clipEntry.revision}`);
+    const written = CatalogSchema.parse(JSON.parse(readFileSync(file, 'utf8')));
+    expect(written.packs.map(isPinned)).toEqual([true, true]);
+    expect(written.packs[0]!.files).toEqual(clipEntry.files);
+  });
+});
+
 describe('installing from the model hub', () => {
+  it('refuses an entry that is not pinned, before fetching anything', async () => {
+    const store = new PackStore(join(t.dir, 'hub-unpinned'), trialRun);
+    hub.requests.length = 0;
+    await expect(store.install(unpinnedEntry('loose', 'acme/tiny-clip'), { hubUrl: hub.url })).rejects.toThrow(/loose is not pinned in this catalog/);
+    expect(hub.requests).toEqual([]);
+    expect(store.has('loose')).toBe(false);
+  });
+
+  it('refuses an upstream file changed after pinning, even where the hub\'s own listing agrees with the new bytes', async () => {
+    const store = new PackStore(join(t.dir, 'hub-changed'), trialRun);
+    const pinned = await pinEntry(hub.url, unpinnedEntry('changed', 'acme/changing'));
+    // The repository is rewritten under its pins: other weights, and a listing that vouches for them.
+    const other = writeTinyPacks(join(t.dir, 'other'), 7);
+    copyFileSync(join(other.clip, 'onnx', 'text_model.onnx'), join(changing, 'onnx', 'text_model.onnx'));
+    await expect(store.install(pinned, { hubUrl: hub.url, retryDelayMs: 10 })).rejects.toThrow(/does not match|bytes/);
+    expect(store.has('changed')).toBe(false);
+    expect(visible(store.dir)).toEqual([]);
+    // Pinned again (a deliberate, reviewed change to the catalog), the new bytes install.
+    const repinned = await pinEntry(hub.url, unpinnedEntry('changed', 'acme/changing'));
+    expect(repinned.revision).not.toBe(pinned.revision);
+    await store.install(repinned, { hubUrl: hub.url, retryDelayMs: 10 });
+    expect(readFileSync(join(store.get('changed').dir, 'onnx', 'text_model.onnx')).equals(readFileSync(join(other.clip, 'onnx', 'text_model.onnx')))).toBe(true);
+  });
+
   it('resumes a connection dropped mid-file and installs byte-identical, verified files', async () => {
     const store = new PackStore(join(t.dir, 'hub-models'), trialRun);
     hub.requests.length = 0;
     hub.behaviour = { drop: { 'onnx/text_model.onnx': { afterBytes: 1_000_000, times: 1 } } };
     const progress: number[] = [];
     const m = await store.install(clipEntry, { hubUrl: hub.url, retryDelayMs: 10, onProgress: (p) => progress.push(p.done) });
-    expect(m.source).toBe(`${hub.url}/acme/tiny-clip@main`);
+    expect(m.source).toBe(`${hub.url}/acme/tiny-clip@${clipEntry.revision}`);
     for (const f of m.files) expect(readFileSync(join(store.get('hub-clip').dir, f.path)).equals(readFileSync(join(src.clip, f.path)))).toBe(true);
     const textRequests = hub.requests.filter((r) => r.path.endsWith('/onnx/text_model.onnx'));
     // Resumed from what had arrived when the connection dropped (at most the 1,000,000 bytes sent).
@@ -134,11 +201,11 @@ describe('installing from the model hub', () => {
 
   it('refuses a file whose checksum is wrong, installs nothing, and succeeds once the file is right', async () => {
     const store = new PackStore(join(t.dir, 'hub-corrupt'), trialRun);
-    // A small file, checked against its git blob id.
+    // A small file.
     hub.behaviour = { corrupt: new Set(['config.json']) };
     await expect(store.install(clipEntry, { hubUrl: hub.url, retryDelayMs: 10 })).rejects.toThrow(ChecksumError);
     expect(visible(store.dir)).toEqual([]);
-    // An LFS file, checked against its SHA-256 (the last file: the ones before it are verified and kept).
+    // A large one (the last file: the ones before it are verified and kept).
     hub.behaviour = { corrupt: new Set(['onnx/text_model.onnx']) };
     await expect(store.install(clipEntry, { hubUrl: hub.url, retryDelayMs: 10 })).rejects.toThrow(ChecksumError);
     expect(visible(store.dir)).toEqual([]);
@@ -154,11 +221,9 @@ describe('installing from the model hub', () => {
     expect((await store.verify('hub-clip'))[0]!.ok).toBe(true);
   });
 
-  it('reports a file the hub does not have, and an unreachable hub', async () => {
+  it('reports an unreachable hub and installs nothing', async () => {
     const store = new PackStore(join(t.dir, 'hub-missing'), trialRun);
-    const missing = CatalogEntrySchema.parse({ ...clipEntry, name: 'missing', files: [...clipEntry.files, { path: 'onnx/nope.onnx' }] });
-    await expect(store.install(missing, { hubUrl: hub.url })).rejects.toThrow(/has no file onnx\/nope.onnx/);
-    await expect(store.install(clipEntry, { hubUrl: 'http://127.0.0.1:9' })).rejects.toThrow(/cannot reach the model hub/);
+    await expect(store.install(clipEntry, { hubUrl: 'http://127.0.0.1:9', retryDelayMs: 10 })).rejects.toThrow();
     expect(visible(store.dir)).toEqual([]);
   });
 

@@ -1,0 +1,89 @@
+/**
+ * Pinning the catalog: each pack names an exact commit of its hub repository and the size and
+ * SHA-256 of every file, so an install fetches exactly those bytes and refuses any others (a
+ * changed or compromised upstream repository cannot slip in new weights). `npm run pin-catalog`
+ * fills the pins from the hub; the installer (packs.ts) refuses an entry that has none.
+ */
+import { createHash } from 'node:crypto';
+import { DownloadError } from './download.js';
+import type { CatalogEntry } from './manifest.js';
+import { errorMessage } from '../util/errors.js';
+
+const COMMIT = /^[0-9a-f]{40}$/;
+
+/** Pinned: an exact commit, and a size and SHA-256 for every file. */
+export function isPinned(entry: CatalogEntry): boolean {
+  return COMMIT.test(entry.revision) && entry.files.every((f) => f.size !== undefined && f.sha256 !== undefined);
+}
+
+/** What the user is told when an entry cannot be installed because nothing says which bytes are right. */
+export function unpinnedMessage(entry: CatalogEntry): string {
+  return `${entry.name} is not pinned in this catalog (no exact commit of ${entry.repo} and no checksum for each file), ` +
+    'so Loupe cannot tell its true files from any others and will not install it. ' +
+    'Whoever builds this release pins the catalog with `npm run pin-catalog` where huggingface.co can be reached.';
+}
+
+interface HubTreeEntry { type?: string; path?: string; size?: number; oid?: string; lfs?: { oid?: string; size?: number } }
+
+async function getJson(url: string, signal?: AbortSignal): Promise<unknown> {
+  let res: Response;
+  try {
+    res = await fetch(url, { signal });
+  } catch (err) {
+    throw new DownloadError(url, `cannot reach the model hub (${errorMessage(err)})`);
+  }
+  if (!res.ok) throw new DownloadError(url, `HTTP ${res.status} ${res.statusText}`);
+  return res.json();
+}
+
+/** The commit a branch or tag names now (the hub's model info carries it as `sha`). */
+export async function resolveCommit(hub: string, repo: string, revision: string, signal?: AbortSignal): Promise<string> {
+  if (COMMIT.test(revision)) return revision;
+  const url = `${hub}/api/models/${repo}/revision/${encodeURIComponent(revision)}`;
+  const info = (await getJson(url, signal)) as { sha?: unknown };
+  if (typeof info.sha !== 'string' || !COMMIT.test(info.sha)) throw new DownloadError(url, 'the model hub named no commit for this revision');
+  return info.sha;
+}
+
+/** Git's blob id of some bytes (how the hub names files that are not in LFS). */
+export function gitBlobSha1(data: Uint8Array): string {
+  return createHash('sha1').update(`blob ${data.length}\0`).update(data).digest('hex');
+}
+
+/**
+ * The entry with its revision resolved to a commit and every file's size and SHA-256 filled in:
+ * from the hub's LFS records for large files, and by fetching (and checking against the git blob
+ * id) the small ones, whose SHA-256 the hub does not publish.
+ */
+export async function pinEntry(hub: string, entry: CatalogEntry, signal?: AbortSignal): Promise<CatalogEntry> {
+  const commit = await resolveCommit(hub, entry.repo, entry.revision, signal);
+  const dirs = [...new Set(entry.files.map((f) => (f.path.includes('/') ? f.path.slice(0, f.path.lastIndexOf('/')) : '')))];
+  const listed = new Map<string, HubTreeEntry>();
+  for (const d of dirs) {
+    const url = `${hub}/api/models/${entry.repo}/tree/${commit}${d ? `/${d}` : ''}`;
+    const list = await getJson(url, signal);
+    if (!Array.isArray(list)) throw new DownloadError(url, 'unexpected answer from the model hub');
+    for (const e of list as HubTreeEntry[]) if (e.type === 'file' && typeof e.path === 'string') listed.set(e.path, e);
+  }
+  const files = [];
+  for (const f of entry.files) {
+    const e = listed.get(f.path);
+    if (!e) throw new DownloadError(`${hub}/${entry.repo}`, `commit ${commit} has no file ${f.path}`);
+    if (e.lfs?.oid && /^[0-9a-f]{64}$/.test(e.lfs.oid) && typeof e.lfs.size === 'number') {
+      files.push({ path: f.path, size: e.lfs.size, sha256: e.lfs.oid });
+      continue;
+    }
+    const url = `${hub}/${entry.repo}/resolve/${commit}/${f.path}`;
+    let res: Response;
+    try {
+      res = await fetch(url, { signal });
+    } catch (err) {
+      throw new DownloadError(url, `cannot reach the model hub (${errorMessage(err)})`);
+    }
+    if (!res.ok) throw new DownloadError(url, `HTTP ${res.status} ${res.statusText}`);
+    const data = new Uint8Array(await res.arrayBuffer());
+    if (e.oid && gitBlobSha1(data) !== e.oid) throw new DownloadError(url, 'the bytes served do not match the git blob id the hub lists');
+    files.push({ path: f.path, size: data.length, sha256: createHash('sha256').update(data).digest('hex') });
+  }
+  return { ...entry, revision: commit, files };
+}
