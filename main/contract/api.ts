@@ -195,6 +195,8 @@ export interface ModelPackInfo {
   readonly licence: string;
   readonly source: string;
   readonly description: string | null;
+  /** The catalog's choice for its kind, offered on first run. */
+  readonly recommended: boolean;
   /** Why the pack cannot be used (a damaged manifest) or installed (a catalog entry not pinned), else null. */
   readonly problem: string | null;
 }
@@ -235,6 +237,8 @@ export interface LoupeApi {
   useModel(name: string): Promise<ModelPackInfo>;
   /** Downloads a catalog pack (progress as `install-progress` events, then `installed`). */
   installModel(name: string): Promise<ModelPackInfo>;
+  /** Stops a download under way (its `installed` event says so); what arrived is kept, so installing again resumes. */
+  cancelInstall(name: string): Promise<boolean>;
   device(): Promise<DeviceInfo>;
   /** Saves the choice and reloads the models on it; an indexing run under way restarts on the new device. */
   setDevice(device: Device): Promise<DeviceInfo>;

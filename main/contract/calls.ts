@@ -40,6 +40,7 @@ export const REMOTE_METHODS = {
   listModels: z.tuple([]),
   useModel: z.tuple([name]),
   installModel: z.tuple([name]),
+  cancelInstall: z.tuple([name]),
   device: z.tuple([]),
   setDevice: z.tuple([z.enum(DEVICES)]),
   search: z.tuple([RemoteSearchSchema]),

@@ -195,6 +195,7 @@ export class Engine implements LoupeApi {
   listModels(): Promise<readonly ModelPackInfo[]> { return this.models.list(); }
   useModel(name: string): Promise<ModelPackInfo> { return this.models.use(name); }
   installModel(name: string, opts: InstallOptions = {}): Promise<ModelPackInfo> { return this.models.install(name, opts); }
+  cancelInstall(name: string): Promise<boolean> { return Promise.resolve(this.models.cancelInstall(name)); }
   importModel(dir: string, opts: ImportOptions = {}): Promise<ModelPackInfo> { return this.models.import(dir, opts); }
   verifyModels(name?: string, onFile?: VerifyListener): Promise<VerifyReport[]> { return this.models.verify(name, onFile); }
   removeModel(name: string): Promise<void> { return this.models.remove(name); }

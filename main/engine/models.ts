@@ -17,7 +17,8 @@ import type { Library } from './library.js';
 import type { IndexingRuns } from './runs.js';
 
 export class Models {
-  private readonly installing = new Set<string>();
+  /** Downloads under way, by pack, with what stops them. */
+  private readonly installing = new Map<string, AbortController>();
 
   constructor(private readonly lib: Library, private readonly runs: IndexingRuns, private readonly emit: (e: EngineEvent) => void) {}
 
@@ -30,8 +31,9 @@ export class Models {
     const { packs, spaces } = this.lib;
     const installed = packs.list();
     const catalog = loadCatalog();
+    // Serving: search answers from its vectors now (a pack just installed serves once it has some).
     const state = (m: PackManifest): Pick<ModelPackInfo, 'active' | 'serving'> =>
-      ({ active: spaces.active(m.kind) === m.name, serving: spaces.isServing(m.kind, m.name) });
+      ({ active: spaces.active(m.kind) === m.name, serving: spaces.isServing(m.kind, m.name) && spaces.info(m.kind)?.pack === m.name });
     const out: ModelPackInfo[] = installed.map((p) => ({
       name: p.name, kind: p.manifest?.kind ?? null, title: p.manifest?.title ?? p.name, installed: true,
       ...(p.manifest ? state(p.manifest) : { active: false, serving: false }),
@@ -39,13 +41,14 @@ export class Models {
       bytes: p.manifest ? p.manifest.files.reduce((a, f) => a + f.size, 0) : null,
       licence: p.manifest?.licence ?? '', source: p.manifest?.source ?? '',
       description: catalog.find((c) => c.name === p.name)?.description ?? null, problem: p.problem,
+      recommended: catalog.find((c) => c.name === p.name)?.recommended === true,
     }));
     for (const c of catalog) {
       if (installed.some((p) => p.name === c.name)) continue;
       out.push({
         name: c.name, kind: c.kind, title: c.title, installed: false, active: false, serving: false, embeddingDim: null,
         bytes: c.files.every((f) => f.size !== undefined) ? c.files.reduce((a, f) => a + (f.size ?? 0), 0) : null,
-        licence: c.licence, source: `https://huggingface.co/${c.repo}`, description: c.description,
+        licence: c.licence, source: `https://huggingface.co/${c.repo}`, description: c.description, recommended: c.recommended === true,
         problem: isPinned(c) ? null : 'not pinned in this catalog (no exact commit and checksums), so it cannot be installed',
       });
     }
@@ -73,10 +76,12 @@ export class Models {
     const entry = loadCatalog().find((c) => c.name === name);
     if (!entry) throw new PackError(`no model pack named ${name} in the catalog (see \`loupe models list\`)`);
     if (this.installing.has(name)) throw new PackError(`model pack ${name} is already being installed`);
-    this.installing.add(name);
+    const stop = new AbortController();
+    this.installing.set(name, stop);
     try {
       const m = await this.lib.packs.install(entry, {
         ...opts,
+        signal: opts.signal ? AbortSignal.any([opts.signal, stop.signal]) : stop.signal,
         onProgress: (p) => {
           opts.onProgress?.(p);
           this.emit({ type: 'install-progress', progress: { pack: name, ...p } });
@@ -87,11 +92,21 @@ export class Models {
       this.runs.whenIdle();
       return await this.info(name);
     } catch (err) {
-      this.emit({ type: 'installed', pack: name, error: errorMessage(err) });
-      throw err;
+      const failure = stop.signal.aborted
+        ? new PackError(`the download of ${name} was cancelled; what had arrived is kept, so installing it again goes on from there`)
+        : err;
+      this.emit({ type: 'installed', pack: name, error: errorMessage(failure) });
+      throw failure;
     } finally {
       this.installing.delete(name);
     }
+  }
+
+  /** Stops a download under way; false when there was none. */
+  cancelInstall(name: string): boolean {
+    const stop = this.installing.get(name);
+    stop?.abort();
+    return stop !== undefined;
   }
 
   /**

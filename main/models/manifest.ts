@@ -76,6 +76,8 @@ const catalogCommon = {
   repo: z.string().regex(/^[\w.-]+\/[\w.-]+$/),
   revision: z.string().min(1),
   description: z.string(),
+  /** The catalog's choice for its kind: what the app offers on first run. */
+  recommended: z.boolean().optional(),
   preprocessor: relPath,
   files: z.array(CatalogFile).min(1),
 };

@@ -23,6 +23,6 @@ export function requireSpace(ctx: SearchContext, kind: ModelKind, why: string): 
   const s = ctx.spaces.info(kind);
   if (s) return s;
   throw new SearchError(kind === 'clip'
-    ? `${why} needs a CLIP model pack and embedded photos: install one (\`loupe models install clip-vit-b32-q8\`) and run \`loupe index\``
-    : `${why} needs a CNN model pack (object and place descriptors): install one (\`loupe models install resnet50\`) and run \`loupe index\``);
+    ? `${why} needs a CLIP model pack and embedded photos: install one (in the app's Settings, or \`loupe models install clip-vit-b32-q8\`)`
+    : `${why} needs a CNN model pack (object and place descriptors): install one (in the app's Settings, or \`loupe models install resnet50\`)`);
 }

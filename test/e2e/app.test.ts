@@ -245,7 +245,7 @@ describe('the app in Chromium', () => {
     hub.behaviour = { delayMs: 400 };
     const row = page.getByTestId('pack-clip-vit-b32-q8');
     await row.getByRole('button', { name: 'Install' }).click();
-    await expect.poll(() => row.getByTestId('install-progress').textContent(), { timeout: 20_000 }).toMatch(/file \d of 5/);
+    await expect.poll(() => row.getByTestId('offer-progress').textContent(), { timeout: 20_000 }).toMatch(/file \d of 5/);
     await shot('10-installing');
     await expect.poll(() => row.textContent(), { timeout: 30_000 }).toContain('Use');
     expect((await lib.engine.listModels()).find((m) => m.name === 'clip-vit-b32-q8')).toMatchObject({ installed: true, active: false });
