@@ -33,7 +33,7 @@ export class ModelsState {
       return false;
     }
     if (e.type === 'installed') {
-      const { [e.pack]: _done, ...rest } = this.installs;
+      const rest = Object.fromEntries(Object.entries(this.installs).filter(([name]) => name !== e.pack));
       this.installs = e.error ? { ...rest, [e.pack]: { progress: null, error: e.error } } : rest;
       void this.reload();
       return true;
