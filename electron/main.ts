@@ -3,7 +3,7 @@
  * utility process) behind a checked IPC surface, and pictures on the loupe:// scheme by photo id.
  * No business logic lives here: calls are relayed, and the engine's process checks them.
  */
-import { app, BrowserWindow, dialog, ipcMain, protocol, shell, utilityProcess, type UtilityProcess } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, protocol, session, utilityProcess, type Session, type UtilityProcess, type WebContents } from 'electron';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,7 +11,7 @@ import type { EngineEvent } from '../main/contract/api.js';
 import { EngineClient, HostError, type HostChannel } from '../main/host/client.js';
 import { errorMessage } from '../main/util/errors.js';
 import type { FromHost } from '../main/host/protocol.js';
-import { APP_ORIGIN, appFile, isTrustedSender, mayNavigate, mediaPath, webPreferences, WINDOW_CSP } from './policy.js';
+import { APP_ORIGIN, appFile, isTrustedSender, mayGrant, mayLoad, mayNavigate, mediaPath, webPreferences, WINDOW_CSP } from './policy.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const RENDERER = join(here, '..', 'renderer');
@@ -97,24 +97,52 @@ function wireIpc(): void {
   });
 }
 
-function createWindow(): BrowserWindow {
-  const win = new BrowserWindow({ width: 1360, height: 880, minWidth: 900, minHeight: 560, title: 'Loupe', show: false, webPreferences: webPreferences(PRELOAD) });
-  win.webContents.setWindowOpenHandler(({ url }) => {
-    // Links to the web open in the browser, never in a new app window.
-    if (/^https:\/\//.test(url)) void shell.openExternal(url);
-    return { action: 'deny' };
-  });
-  win.webContents.on('will-navigate', (e, url) => {
+/** Every permission a page asks for is refused, and nothing but the app's own scheme and in-memory data loads (checklist 1, 5). */
+function hardenSession(s: Session): void {
+  s.setPermissionRequestHandler((_contents, permission, grant) => grant(mayGrant(permission)));
+  s.setPermissionCheckHandler((_contents, permission) => mayGrant(permission));
+  s.setDevicePermissionHandler(() => false);
+  s.setDisplayMediaRequestHandler((_request, answer) => answer({}));
+  s.webRequest.onBeforeRequest((details, answer) => answer({ cancel: !mayLoad(details.url, !app.isPackaged) }));
+}
+
+/** Any web contents, this window's or one made later: no new windows, no navigation away, no webviews (checklist 11–14). */
+function hardenContents(contents: WebContents): void {
+  // The app has no links to the web: nothing opens, not even in the user's browser (checklist 15).
+  contents.setWindowOpenHandler(() => ({ action: 'deny' }));
+  contents.on('will-navigate', (e, url) => {
     if (!mayNavigate(url)) e.preventDefault();
   });
-  win.webContents.on('will-attach-webview', (e) => e.preventDefault());
+  contents.on('will-redirect', (e, url) => {
+    if (!mayNavigate(url)) e.preventDefault();
+  });
+  contents.on('will-attach-webview', (e) => e.preventDefault());
+}
+
+function createWindow(): BrowserWindow {
+  const win = new BrowserWindow({
+    width: 1360, height: 880, minWidth: 900, minHeight: 560, title: 'Loupe', show: false, webPreferences: webPreferences(PRELOAD, app.isPackaged),
+  });
   win.once('ready-to-show', () => win.show());
   void win.loadURL(`${APP_ORIGIN}/index.html`);
   return win;
 }
 
 async function main(): Promise<void> {
+  // One app per library: a second start brings the open window forward instead of opening the database twice.
+  if (!app.requestSingleInstanceLock()) {
+    app.quit();
+    return;
+  }
+  app.on('second-instance', () => {
+    if (!window || window.isDestroyed()) return;
+    if (window.isMinimized()) window.restore();
+    window.focus();
+  });
+  app.enableSandbox();
+  app.on('web-contents-created', (_e, contents) => hardenContents(contents));
   await app.whenReady();
+  hardenSession(session.defaultSession);
   engine = startEngine();
   protocol.handle('loupe', serve);
   wireIpc();

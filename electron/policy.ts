@@ -21,15 +21,45 @@ export interface SecureWebPreferences {
   readonly webSecurity: true;
   readonly allowRunningInsecureContent: false;
   readonly webviewTag: false;
+  readonly experimentalFeatures: false;
+  readonly navigateOnDragDrop: false;
   readonly spellcheck: boolean;
+  readonly devTools: boolean;
   readonly preload: string;
 }
 
-export function webPreferences(preload: string): SecureWebPreferences {
+/** The window's preferences (Electron security checklist items 2–4, 6, 8–12); devtools only in a clone, not an installed app. */
+export function webPreferences(preload: string, packaged = true): SecureWebPreferences {
   return {
     contextIsolation: true, sandbox: true, nodeIntegration: false, nodeIntegrationInWorker: false, nodeIntegrationInSubFrames: false,
-    webSecurity: true, allowRunningInsecureContent: false, webviewTag: false, spellcheck: true, preload,
+    webSecurity: true, allowRunningInsecureContent: false, webviewTag: false, experimentalFeatures: false, navigateOnDragDrop: false,
+    spellcheck: true, devTools: !packaged, preload,
   };
+}
+
+/**
+ * Permissions the app grants a page: none. The window needs no camera, microphone, location,
+ * notifications, clipboard reading, MIDI, HID, USB or serial (checklist item 5).
+ */
+export const GRANTED_PERMISSIONS: ReadonlySet<string> = new Set();
+
+export function mayGrant(permission: string): boolean {
+  return GRANTED_PERMISSIONS.has(permission);
+}
+
+/**
+ * What the window may load: its own files and pictures (loupe:), and in-memory data (blob:,
+ * data:). No http(s), ws(s), file: or ftp: — nothing remote, nothing off the disk by path
+ * (checklist items 1 and 18); devtools: only where devtools are allowed.
+ */
+export function mayLoad(url: string, devTools = false): boolean {
+  let scheme: string;
+  try {
+    scheme = new URL(url).protocol;
+  } catch {
+    return false;
+  }
+  return scheme === 'loupe:' || scheme === 'blob:' || scheme === 'data:' || (devTools && scheme === 'devtools:');
 }
 
 /** Only the app's own pages: every other navigation (links, drops, redirects) is refused. */

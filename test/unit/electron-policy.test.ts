@@ -1,15 +1,46 @@
 /** The desktop shell's security decisions (electron/policy.ts), checked without the Electron binary. */
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { appFile, isTrustedSender, mayNavigate, mediaPath, webPreferences, WINDOW_CSP } from '../../electron/policy.js';
+import { readFileSync } from 'node:fs';
+import { appFile, isTrustedSender, mayGrant, mayLoad, mayNavigate, mediaPath, webPreferences, WINDOW_CSP } from '../../electron/policy.js';
 import { parseMediaPath } from '../../main/contract/media.js';
 
 describe('electron window policy', () => {
   it('isolates the window: context isolation, sandbox, no Node anywhere, no webviews', () => {
     expect(webPreferences('/app/preload.cjs')).toMatchObject({
       contextIsolation: true, sandbox: true, nodeIntegration: false, nodeIntegrationInWorker: false, nodeIntegrationInSubFrames: false,
-      webSecurity: true, allowRunningInsecureContent: false, webviewTag: false, preload: '/app/preload.cjs',
+      webSecurity: true, allowRunningInsecureContent: false, webviewTag: false, experimentalFeatures: false, navigateOnDragDrop: false,
+      preload: '/app/preload.cjs',
     });
+    // Devtools in a clone (npm run app), never in an installed app.
+    expect(webPreferences('/p', true).devTools).toBe(false);
+    expect(webPreferences('/p', false).devTools).toBe(true);
+  });
+
+  it('grants a page no permission at all', () => {
+    for (const p of ['media', 'geolocation', 'notifications', 'clipboard-read', 'clipboard-sanitized-write', 'midi', 'hid', 'usb', 'serial', 'openExternal', 'fullscreen', 'pointerLock']) {
+      expect(mayGrant(p), p).toBe(false);
+    }
+  });
+
+  it('loads nothing remote and nothing from the disk by path: only loupe:, blob: and data:', () => {
+    for (const url of ['loupe://app/index.html', 'loupe://media/thumb/1/256', 'blob:loupe://app/1234', 'data:image/png;base64,AAAA']) expect(mayLoad(url), url).toBe(true);
+    for (const url of ['https://example.com/x.js', 'http://127.0.0.1:8080/', 'ws://localhost/', 'file:///etc/passwd', 'ftp://h/', 'devtools://devtools/x', 'nonsense']) {
+      expect(mayLoad(url), url).toBe(false);
+    }
+    expect(mayLoad('devtools://devtools/bundled/inspector.html', true)).toBe(true);
+  });
+
+  it('the shell wires every decision (checked in its source, since Electron\'s binary is absent here)', () => {
+    const main = readFileSync(new URL('../../electron/main.ts', import.meta.url), 'utf8');
+    for (const call of [
+      'app.requestSingleInstanceLock()', 'app.enableSandbox()', "app.on('web-contents-created'", 'hardenSession(session.defaultSession)',
+      'setPermissionRequestHandler', 'setPermissionCheckHandler', 'setDevicePermissionHandler', 'webRequest.onBeforeRequest',
+      "setWindowOpenHandler(() => ({ action: 'deny' }))", "'will-navigate'", "'will-redirect'", "'will-attach-webview'",
+      'isTrustedSender(event.senderFrame?.url)', "'Content-Security-Policy': WINDOW_CSP", 'webPreferences(PRELOAD, app.isPackaged)',
+    ]) expect(main, call).toContain(call);
+    // No way out to the user's browser or the shell from the window.
+    expect(main).not.toMatch(/shell\.openExternal|nodeIntegration:\s*true|contextIsolation:\s*false/);
   });
 
   it('has a strict content security policy: own scripts only, no inline code, pictures from loupe://media', () => {

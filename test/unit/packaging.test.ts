@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parse } from 'yaml';
 
@@ -57,12 +57,18 @@ describe('native addons', () => {
   });
 });
 
+interface PlatformConfig {
+  files?: string[];
+}
 interface BuilderConfig {
   npmRebuild?: boolean;
   asar?: boolean;
   asarUnpack?: string[];
   files?: string[];
   electronFuses?: Record<string, boolean>;
+  linux?: PlatformConfig;
+  win?: PlatformConfig;
+  mac?: PlatformConfig;
 }
 
 describe('electron-builder configuration', () => {
@@ -83,6 +89,20 @@ describe('electron-builder configuration', () => {
     expect(config.asar).toBe(true);
     expect(config.npmRebuild).toBe(false);
     for (const pkg of ['better-sqlite3', 'sharp', '@img', 'onnxruntime-node']) expect(config.asarUnpack).toContain(`node_modules/${pkg}/**`);
-    expect(config.files).toEqual(['dist/**', 'package.json']);
+  });
+
+  it('ships what the engine reads at run time, which exists in a built clone', () => {
+    expect(config.files).toEqual(expect.arrayContaining(['dist/**', 'package.json', 'models/catalog.json', 'resources/taxonomies/**']));
+    expect(existsSync(join(ROOT, 'models', 'catalog.json'))).toBe(true);
+    expect(readdirSync(join(ROOT, 'resources', 'taxonomies')).length).toBeGreaterThan(0);
+  });
+
+  it('leaves out the other operating systems\' native binaries', () => {
+    const others: Record<'linux' | 'win' | 'mac', string[]> = { linux: ['darwin', 'win32'], win: ['darwin', 'linux'], mac: ['linux', 'win32'] };
+    for (const [os, excluded] of Object.entries(others) as ['linux' | 'win' | 'mac', string[]][]) {
+      const files = config[os]?.files ?? [];
+      expect(files, os).toContain(`!node_modules/onnxruntime-node/bin/napi-v6/{${excluded.join(',')}}/**`);
+      expect(files.some((f) => f.startsWith('!node_modules/better-sqlite3/prebuilds/')), os).toBe(true);
+    }
   });
 });
