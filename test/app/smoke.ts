@@ -4,6 +4,8 @@
  * reports ready; a folder of generated photos is added and indexed; a search answers; a thumbnail
  * is served on loupe://media; the window's console shows no error; closing leaves a whole database
  * with its WAL checkpointed. Where Electron's binary is absent it says so and why, and exits 0.
+ * LOUPE_APP_BINARY=<the packaged app's executable> runs the same checks on an installed build
+ * (`npm run dist`, e.g. release/linux-unpacked/loupe) instead of the clone.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
@@ -40,31 +42,37 @@ async function writePhotos(dir: string): Promise<void> {
   }
 }
 
-/** Resolves at the first engine event of this type, or fails at the deadline. */
-async function waitForEvent(page: Page, type: EngineEvent['type']): Promise<void> {
-  await page.evaluate(([t, ms]) => new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ${t} event within ${ms} ms`)), ms);
-    const off = window.loupe.onEvent((e: EngineEvent) => {
-      if (e.type === t) {
+/**
+ * Resolves once `photos` photos are indexed: checked now and again at every `indexed` event (a run
+ * for an earlier catch-up may end first), or fails at the deadline.
+ */
+async function indexedCount(page: Page, photos: number): Promise<void> {
+  await page.evaluate(([want, ms]) => new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`fewer than ${want} photos indexed after ${ms} ms`)), ms);
+    const check = (): void => {
+      void window.loupe.call('status', []).then((s) => {
+        if ((s as LibraryStatus).counts.ok < want) return;
         clearTimeout(timer);
         off();
         resolve();
-      }
-    });
-  }), [type, DEADLINE_MS] as const);
+      });
+    };
+    const off = window.loupe.onEvent((e: EngineEvent) => { if (e.type === 'indexed') check(); });
+    check();
+  }), [photos, DEADLINE_MS] as const);
 }
 
 async function call<T>(page: Page, method: string, args: unknown[]): Promise<T> {
   return page.evaluate(([m, a]) => window.loupe.call(m, a), [method, args] as const) as Promise<T>;
 }
 
-async function run(binary: string, work: string): Promise<void> {
+async function run(binary: string, args: string[], work: string): Promise<void> {
   const library = join(work, 'library');
   const photos = join(work, 'photos');
   await writePhotos(photos);
   const consoleErrors: string[] = [];
   const app: ElectronApplication = await _electron.launch({
-    executablePath: binary, args: [ROOT], env: { ...process.env, LOUPE_HOME: library }, timeout: DEADLINE_MS,
+    executablePath: binary, args, env: { ...process.env, LOUPE_HOME: library }, timeout: DEADLINE_MS,
   });
   try {
     const page = await app.firstWindow({ timeout: DEADLINE_MS });
@@ -76,9 +84,8 @@ async function run(binary: string, work: string): Promise<void> {
     if (status.library !== library) fail(`the engine opened ${status.library}, not ${library}`);
     console.log(`  window open, engine ready (library ${status.library}, schema v${status.schemaVersion})`);
 
-    const indexed = waitForEvent(page, 'indexed');
     await call(page, 'addFolder', [photos]);
-    await indexed;
+    await indexedCount(page, PHOTOS);
     const after = await call<LibraryStatus>(page, 'status', []);
     if (after.counts.ok !== PHOTOS) fail(`${after.counts.ok} of ${PHOTOS} photos indexed`);
     console.log(`  folder added and indexed: ${after.counts.ok} photos`);
@@ -109,7 +116,8 @@ async function run(binary: string, work: string): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const electron = findElectron(false);
+  const packaged = process.env['LOUPE_APP_BINARY'];
+  const electron = packaged ? { ok: true as const, path: packaged, version: 'packaged' } : findElectron(false);
   if (!electron.ok) {
     console.log(`test:app skipped: ${electron.reason}\n${howToGetElectron(electron.version)}`);
     return;
@@ -119,13 +127,13 @@ async function main(): Promise<void> {
     if (xvfb.error) fail('this Linux machine has no display and no xvfb-run: install it with sudo apt-get install -y xvfb');
     process.exit(xvfb.status ?? 1);
   }
-  // The shell runs the compiled app (package.json "main"), so build it first.
-  const build = spawnSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'inherit', shell: process.platform === 'win32' });
+  // From a clone the shell runs the compiled app (package.json "main"), so build it first.
+  const build = packaged ? { status: 0 } : spawnSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'inherit', shell: process.platform === 'win32' });
   if (build.status !== 0) fail('npm run build failed');
   const work = mkdtempSync(join(tmpdir(), 'loupe-app-'));
   try {
     console.log(`test:app: Electron ${electron.version} at ${electron.path}`);
-    await run(electron.path, work);
+    await run(electron.path, packaged ? [] : [ROOT], work);
     console.log('test:app passed');
   } finally {
     rmSync(work, { recursive: true, force: true });
