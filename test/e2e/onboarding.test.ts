@@ -78,7 +78,7 @@ describe('first run', () => {
   });
 
   it('adds a folder from the panel; the model step stays until it is put off', async () => {
-    await page.getByLabel('Photo folder path').fill(lib.photos);
+    await page.getByLabel('Photos folder').fill(lib.photos);
     await page.getByRole('button', { name: 'Add this folder' }).click();
     await expect.poll(() => page.getByTestId('library-counts').textContent(), { timeout: 60_000 }).toContain(`${PHOTOS} photos indexed`);
     await expect.poll(() => page.getByTestId('step-folder').textContent()).toContain('1 folder');
