@@ -1,6 +1,5 @@
 import Database from 'better-sqlite3';
-import { createHash } from 'node:crypto';
-import { accessSync, constants, copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { accessSync, constants, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { StorageError, UserError } from '../contract/errors.js';
@@ -77,6 +76,8 @@ export interface LibraryDatabase {
   readonly db: Db;
   /** Null when writable; else the library folder, which is open read-only. */
   readonly readOnly: string | null;
+  /** Closes the database (and deletes the temporary copy a read-only library was opened from). */
+  close(): void;
 }
 
 /**
@@ -117,26 +118,32 @@ export function openLibraryDatabase(dir: string, backups: Backups): LibraryDatab
   }
   if (writable(dir) || !existsSync(file)) {
     try {
-      return { db: openDatabase(file, { backups }), readOnly: null };
+      const db = openDatabase(file, { backups });
+      return { db, readOnly: null, close: () => db.close() };
     } catch (err) {
       if (err instanceof SchemaTooNewError || existsSync(file) || writable(dir)) throw err;
       throw new StorageError(dir, err, 'Choose a library folder on a disk Loupe can write to (--library DIR, or LOUPE_HOME)');
     }
   }
-  const copyDir = join(tmpdir(), `loupe-read-only-${createHash('sha256').update(file).digest('hex').slice(0, 16)}`);
-  mkdirSync(copyDir, { recursive: true });
+  // A folder of its own: two apps may read the same library, and each deletes its copy on close.
+  const copyDir = mkdtempSync(join(tmpdir(), 'loupe-read-only-'));
+  const discard = (): void => rmSync(copyDir, { recursive: true, force: true });
   const copy = join(copyDir, 'loupe.db');
-  copyFileSync(file, copy);
-  for (const side of ['-wal', '-shm']) {
-    if (existsSync(file + side)) copyFileSync(file + side, copy + side);
-    else rmSync(copy + side, { force: true });
+  let db: Db;
+  try {
+    copyFileSync(file, copy);
+    for (const side of ['-wal', '-shm']) if (existsSync(file + side)) copyFileSync(file + side, copy + side);
+    db = openDatabase(copy, { readonly: true });
+  } catch (err) {
+    discard();
+    throw err;
   }
-  const db = openDatabase(copy, { readonly: true });
   const version = schemaVersion(db);
   if (version < LATEST_VERSION) {
     db.close();
+    discard();
     throw new UserError(`the library at ${dir} is on a read-only disk and was written by an earlier Loupe (schema ${version}); ` +
       'copy it to a writable disk to open it (it is upgraded there)');
   }
-  return { db, readOnly: dir };
+  return { db, readOnly: dir, close: () => { db.close(); discard(); } };
 }

@@ -33,6 +33,7 @@ export class Library {
   readonly file: string;
   /** Null when the library can be changed; else its folder, open read-only (on a read-only disk). */
   readonly readOnly: string | null;
+  private readonly closeDb: () => void;
   readonly backups: Backups;
   /** quick_check's findings, run in a worker as the library opens ([] when whole). */
   readonly integrity: Promise<string[]>;
@@ -53,6 +54,7 @@ export class Library {
     this.file = join(dir, 'loupe.db');
     const opened = openLibraryDatabase(dir, this.backups);
     this.db = opened.db;
+    this.closeDb = opened.close;
     this.readOnly = opened.readOnly;
     this.repos = new Repos(this.db, this.readOnly);
     this.thumbs = new ThumbnailStore(join(dir, 'thumbs'), this.repos.thumbnails);
@@ -98,6 +100,6 @@ export class Library {
     await this.dailyCopy;
     await this.encoders.close();
     await this.indexes.close();
-    this.db.close();
+    this.closeDb();
   }
 }

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ReadOnlyLibraryError, StorageError } from '../../main/contract/errors.js';
@@ -50,7 +50,11 @@ describe('a library on a read-only disk', () => {
   it('opens read-only and says so; browsing and sentence search work; changes are refused with its path', async (ctx) => {
     if (!mounted) ctx.skip(`cannot mount a read-only file system here: ${why}`);
     const dir = join(mount, 'library');
+    const copies = (): string[] => readdirSync(tmpdir()).filter((n) => n.startsWith('loupe-read-only-'));
+    const before = copies();
     const e = Engine.open({ libraryDir: dir });
+    // Read from a copy in the temporary folder (SQLite's WAL needs to write beside the file)…
+    expect(copies().length).toBe(before.length + 1);
     try {
       const status = await e.status();
       expect(status.readOnly).toContain(dir);
@@ -70,6 +74,8 @@ describe('a library on a read-only disk', () => {
     } finally {
       await e.close();
     }
+    // …which goes when the library closes.
+    expect(copies()).toEqual(before);
   });
 
   it('refuses to make a new library there, naming the place', async (ctx) => {
