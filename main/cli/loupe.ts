@@ -180,7 +180,10 @@ export function buildProgram(io: Io = defaultIo): Command {
         `${summary.moved} moved, ${summary.failed} unreadable, ${summary.missing} gone.` +
         (summary.failed ? ' See `loupe status` for reasons.' : ''));
       if (!json && !e.activeModel('clip')) {
-        io.out('No model pack is active, so photos are not searchable by content yet: `loupe models install clip-vit-b32-q8` (or `loupe models list`).');
+        const offer = (await e.listModels()).find((m) => m.kind === 'clip' && m.recommended && !m.installed);
+        io.out('No model pack is active, so photos are not searchable by content yet: ' + (offer && offer.problem === null
+          ? `\`loupe models install ${offer.name}\` (or \`loupe models list\`).`
+          : '`loupe models import DIR` adds a pack folder in the Hugging Face ONNX layout (`loupe models list` shows the catalog).'));
       }
       if (!cmd.watch) return;
       const off = e.on((ev: EngineEvent) => {
