@@ -1,4 +1,6 @@
+import { crc32, deflateSync } from 'node:zlib';
 import sharp, { type Metadata, type OutputInfo } from 'sharp';
+import { decodeHeif } from './heif.js';
 import type { Rendition } from './thumbnails.js';
 import { errorMessage } from '../util/errors.js';
 
@@ -29,6 +31,8 @@ export interface DecodedPhoto {
   /** The raw EXIF block, or for TIFF the whole file (its tags live in the file itself). */
   readonly exif: Buffer | null;
   readonly thumbnails: readonly Encoded[];
+  /** Which decoder read the pixels: libvips (sharp), or libheif for HEVC-coded HEIF. */
+  readonly decodedBy: 'libvips' | 'libheif';
 }
 
 /**
@@ -53,9 +57,50 @@ function describeSharpError(err: unknown): string {
     return `the file is truncated or corrupt (${msg.split('\n')[0]!.trim()})`;
   }
   if (/hevc|unsupported (?:codec|compression)|no decoder|heif/i.test(msg)) {
-    return `this HEIF/HEIC photo uses a codec this build cannot decode (${msg.split('\n')[0]!.trim()})`;
+    return `the HEIF/HEIC file could not be read (${msg.split('\n')[0]!.trim()}): it may be truncated, or not a HEIF file`;
   }
   return `could not decode the image (${msg.split('\n')[0]!.trim()})`;
+}
+
+/** A PNG with an ICC profile chunk (iCCP) added after its header, so libvips converts from that profile. */
+export function pngWithIcc(png: Buffer, icc: Buffer): Buffer {
+  const IHDR_END = 8 + 25; // signature, then the IHDR chunk (length, type, 13 bytes, CRC)
+  const body = Buffer.concat([Buffer.from('icc\0\0', 'latin1'), deflateSync(icc)]);
+  const chunk = Buffer.alloc(12 + body.length);
+  chunk.writeUInt32BE(body.length, 0);
+  chunk.write('iCCP', 4, 'latin1');
+  body.copy(chunk, 8);
+  chunk.writeUInt32BE(crc32(chunk.subarray(4, 8 + body.length)), 8 + body.length);
+  return Buffer.concat([png.subarray(0, IHDR_END), chunk, png.subarray(IHDR_END)]);
+}
+
+type RawPicture = { data: Buffer; info: OutputInfo };
+
+/**
+ * A HEIC/HEIF photo libvips cannot decode (HEVC-coded), through libheif in a worker: already
+ * turned as displayed, shrunk to `largest`, then converted from its ICC profile (iPhones record
+ * Display P3) to sRGB as every other photo is.
+ */
+async function decodeWithLibheif(buf: Buffer, meta: Metadata, largest: number): Promise<{ raw: RawPicture; width: number; height: number }> {
+  let px;
+  try {
+    px = await decodeHeif(buf);
+  } catch (err) {
+    throw new DecodeError(`the HEIC/HEIF file could not be decoded: ${errorMessage(err)}`);
+  }
+  let img = sharp(px.data, { raw: { width: px.width, height: px.height, channels: 4 } })
+    .resize({ width: largest, height: largest, fit: 'inside', withoutEnlargement: true });
+  if (meta.icc) {
+    // Raw pixels carry no profile: a lossless, uncompressed PNG of the shrunk picture does.
+    const png = await img.png({ compressionLevel: 0 }).toBuffer();
+    img = sharp(pngWithIcc(png, meta.icc));
+  }
+  return { raw: await img.toColourspace('srgb').raw().toBuffer({ resolveWithObject: true }), width: px.width, height: px.height };
+}
+
+/** HEVC-coded HEIF: libvips reads its header, EXIF and profile, but has no decoder for its pixels. */
+function needsLibheif(meta: Metadata): boolean {
+  return meta.format === 'heif' && meta.compression === 'hevc';
 }
 
 /**
@@ -78,10 +123,16 @@ export async function decodePhoto(buf: Buffer, renditions: readonly Rendition[])
     throw new DecodeError(`image is too large to decode safely: ${w} × ${h} pixels ` +
       `(${Math.round((w * h) / 1e6)} megapixels; the limit is ${MAX_PIXELS / 1e6}) — possibly a decompression bomb`);
   }
+  const largest = Math.max(...renditions.map((r) => r.size));
+  if (needsLibheif(meta)) {
+    // libheif applies the file's own rotation (irot/imir), which is how HEIF orients a picture.
+    const { raw, width, height } = await decodeWithLibheif(buf, meta, largest);
+    const thumbnails = await encodeThumbnails(raw, renditions);
+    return { format: 'heif', width, height, orientation: 1, exif: meta.exif ?? null, thumbnails, decodedBy: 'libheif' };
+  }
   const orientation = meta.orientation ?? 1;
   const swap = orientation >= 5 && orientation <= 8;
-  const largest = Math.max(...renditions.map((r) => r.size));
-  let raw: { data: Buffer; info: OutputInfo };
+  let raw: RawPicture;
   try {
     raw = await sharp(buf, { failOn: 'truncated', limitInputPixels: MAX_PIXELS, sequentialRead: true, animated: false })
       .autoOrient()
@@ -95,8 +146,21 @@ export async function decodePhoto(buf: Buffer, renditions: readonly Rendition[])
     }
     throw new DecodeError(describeSharpError(err));
   }
+  const thumbnails = await encodeThumbnails(raw, renditions);
+  return {
+    format: meta.format ?? 'unknown',
+    width: swap ? h : w,
+    height: swap ? w : h,
+    orientation,
+    exif: meta.exif ?? (meta.format === 'tiff' ? buf : null),
+    thumbnails,
+    decodedBy: 'libvips',
+  };
+}
+
+async function encodeThumbnails(raw: RawPicture, renditions: readonly Rendition[]): Promise<Encoded[]> {
   const input = { raw: { width: raw.info.width, height: raw.info.height, channels: raw.info.channels } } as const;
-  const thumbnails = await Promise.all(renditions.map(async ({ size, fit, quality }): Promise<Encoded> => {
+  return Promise.all(renditions.map(async ({ size, fit, quality }): Promise<Encoded> => {
     // Flattened onto white: thumbnails are JPEG, which encodes five to ten times faster than WebP
     // at these sizes; with two sizes per photo it took indexing of 12 MP JPEGs from 12 to ~21 photos/s.
     // The encoders' picture keeps full colour resolution (4:4:4): it is measured, not looked at.
@@ -107,12 +171,4 @@ export async function decodePhoto(buf: Buffer, renditions: readonly Rendition[])
       .toBuffer({ resolveWithObject: true });
     return { size, width: out.info.width, height: out.info.height, data: out.data, format: 'jpeg' };
   }));
-  return {
-    format: meta.format ?? 'unknown',
-    width: swap ? h : w,
-    height: swap ? w : h,
-    orientation,
-    exif: meta.exif ?? (meta.format === 'tiff' ? buf : null),
-    thumbnails,
-  };
 }
