@@ -1,7 +1,14 @@
 import { extname } from 'node:path';
 
+/** Camera RAW formats, read through the JPEG preview each embeds (main/ingest/raw.ts). */
+const RAW_EXTENSIONS: ReadonlyMap<string, string> = new Map([
+  ['.dng', 'dng'], ['.cr2', 'cr2'], ['.cr3', 'cr3'], ['.nef', 'nef'], ['.nrw', 'nef'], ['.arw', 'arw'], ['.orf', 'orf'],
+  ['.rw2', 'rw2'], ['.raf', 'raf'], ['.pef', 'pef'], ['.srw', 'srw'],
+]);
+
 /** File name extensions Loupe indexes, mapped to the format family libvips reports for them. */
 const EXTENSIONS: ReadonlyMap<string, string> = new Map([
+  ...RAW_EXTENSIONS,
   ['.jpg', 'jpeg'], ['.jpeg', 'jpeg'], ['.jpe', 'jpeg'], ['.jfif', 'jpeg'],
   ['.png', 'png'],
   ['.webp', 'webp'],
@@ -12,6 +19,11 @@ const EXTENSIONS: ReadonlyMap<string, string> = new Map([
 
 export function isSupportedName(name: string): boolean {
   return EXTENSIONS.has(extname(name).toLowerCase());
+}
+
+/** The RAW format a file name says (dng, cr2, …), or null for any other picture. */
+export function rawFormatOf(name: string): string | null {
+  return RAW_EXTENSIONS.get(extname(name).toLowerCase()) ?? null;
 }
 
 /** Folder names never descended into: hidden ones (leading dot) and OS/NAS system folders. */

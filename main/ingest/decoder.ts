@@ -1,6 +1,7 @@
 import { crc32, deflateSync } from 'node:zlib';
-import sharp, { type Metadata, type OutputInfo } from 'sharp';
+import sharp, { type Metadata, type OutputInfo, type Sharp } from 'sharp';
 import { decodeHeif } from './heif.js';
+import { RawError, rawPreview } from './raw.js';
 import type { Rendition } from './thumbnails.js';
 import { errorMessage } from '../util/errors.js';
 
@@ -31,8 +32,8 @@ export interface DecodedPhoto {
   /** The raw EXIF block, or for TIFF the whole file (its tags live in the file itself). */
   readonly exif: Buffer | null;
   readonly thumbnails: readonly Encoded[];
-  /** Which decoder read the pixels: libvips (sharp), or libheif for HEVC-coded HEIF. */
-  readonly decodedBy: 'libvips' | 'libheif';
+  /** Which decoder read the pixels: libvips (sharp), libheif for HEVC-coded HEIF, or a RAW's embedded preview (by libvips). */
+  readonly decodedBy: 'libvips' | 'libheif' | 'raw-preview';
 }
 
 /**
@@ -81,7 +82,9 @@ type RawPicture = { data: Buffer; info: OutputInfo };
  * turned as displayed, shrunk to `largest`, then converted from its ICC profile (iPhones record
  * Display P3) to sRGB as every other photo is.
  */
-async function decodeWithLibheif(buf: Buffer, meta: Metadata, largest: number): Promise<{ raw: RawPicture; width: number; height: number }> {
+async function decodeWithLibheif(
+  buf: Buffer, meta: Metadata, largest: number,
+): Promise<{ raw: RawPicture; width: number; height: number }> {
   let px;
   try {
     px = await decodeHeif(buf);
@@ -103,13 +106,50 @@ function needsLibheif(meta: Metadata): boolean {
   return meta.format === 'heif' && meta.compression === 'hevc';
 }
 
+/** Turns a picture as EXIF orientation `o` says (sharp rotates clockwise). */
+function orient(img: Sharp, o: number): Sharp {
+  switch (o) {
+    case 2: return img.flop();
+    case 3: return img.rotate(180);
+    case 4: return img.flip();
+    case 5: return img.rotate(90).flop();
+    case 6: return img.rotate(90);
+    case 7: return img.rotate(270).flop();
+    case 8: return img.rotate(270);
+    default: return img;
+  }
+}
+
+export interface DecodeOptions {
+  /** A camera RAW of this format (dng, cr2, …): decoded from its embedded JPEG preview. */
+  readonly raw?: string;
+}
+
 /**
  * Decodes a photo once and encodes its thumbnails. EXIF orientation is applied; colour is
  * converted to sRGB from any embedded profile; JPEGs are shrunk while loading, so a 12 MP photo
- * is never decoded at full size.
+ * is never decoded at full size. A camera RAW is read through its embedded preview, turned as the
+ * RAW says, with the RAW's own EXIF.
  */
-export async function decodePhoto(buf: Buffer, renditions: readonly Rendition[]): Promise<DecodedPhoto> {
+export async function decodePhoto(buf: Buffer, renditions: readonly Rendition[], opts: DecodeOptions = {}): Promise<DecodedPhoto> {
   if (buf.length === 0) throw new DecodeError('empty file (0 bytes)');
+  if (opts.raw) return decodeRaw(buf, renditions, opts.raw);
+  return decodeImage(buf, renditions, null);
+}
+
+async function decodeRaw(buf: Buffer, renditions: readonly Rendition[], format: string): Promise<DecodedPhoto> {
+  let preview;
+  try {
+    preview = rawPreview(buf);
+  } catch (err) {
+    throw new DecodeError(err instanceof RawError ? err.message : `the RAW file is damaged or cut short (${errorMessage(err)})`);
+  }
+  const picture = await decodeImage(preview.jpeg, renditions, preview.orientation || null);
+  return { ...picture, format, exif: preview.exif ?? picture.exif, decodedBy: 'raw-preview' };
+}
+
+/** `orientation`: apply this one instead of the picture's own EXIF (a RAW's preview carries none of its own). */
+async function decodeImage(buf: Buffer, renditions: readonly Rendition[], forced: number | null): Promise<DecodedPhoto> {
   let meta: Metadata;
   try {
     meta = await sharp(buf, { limitInputPixels: false }).metadata();
@@ -130,12 +170,12 @@ export async function decodePhoto(buf: Buffer, renditions: readonly Rendition[])
     const thumbnails = await encodeThumbnails(raw, renditions);
     return { format: 'heif', width, height, orientation: 1, exif: meta.exif ?? null, thumbnails, decodedBy: 'libheif' };
   }
-  const orientation = meta.orientation ?? 1;
+  const orientation = forced ?? meta.orientation ?? 1;
   const swap = orientation >= 5 && orientation <= 8;
   let raw: RawPicture;
   try {
-    raw = await sharp(buf, { failOn: 'truncated', limitInputPixels: MAX_PIXELS, sequentialRead: true, animated: false })
-      .autoOrient()
+    const img = sharp(buf, { failOn: 'truncated', limitInputPixels: MAX_PIXELS, sequentialRead: true, animated: false });
+    raw = await (forced === null ? img.autoOrient() : orient(img, forced))
       .resize({ width: largest, height: largest, fit: 'inside', withoutEnlargement: true })
       .toColourspace('srgb')
       .raw()

@@ -4,6 +4,7 @@ import type { IndexProgress, IndexSummary } from '../contract/api.js';
 import type { Repos } from '../db/repos/index.js';
 import { derivedFromRow, type DerivedColumns, type PhotoRow } from '../db/repos/photos.js';
 import { DecodeError, decodePhoto, type Encoded } from './decoder.js';
+import { rawFormatOf } from '../contract/formats.js';
 import { fsArg } from './fsnames.js';
 import { LibraryBusyError, startJob } from './jobs.js';
 import { readMeta } from './metadata.js';
@@ -72,7 +73,8 @@ async function processOne(ctx: IndexContext, row: PhotoRow): Promise<Outcome> {
   const donor = repos.photos.donor(hash);
   if (donor && haveThumbs) return { kind: 'ok', row, hash, derived: derivedFromRow(donor), thumbs: [] };
   try {
-    const decoded = await decodePhoto(file.buf, RENDITIONS);
+    const raw = rawFormatOf(row.path);
+    const decoded = await decodePhoto(file.buf, RENDITIONS, raw ? { raw } : {});
     // Files first, rows later (in commit): a crash in between leaves only files, which GC sweeps.
     await thumbs.write(hash, decoded.thumbnails);
     const meta = await readMeta(decoded.exif, file);

@@ -5,13 +5,16 @@ declare module 'libheif-js/wasm-bundle' {
     get_height(): number;
     is_primary(): boolean;
     /** Decodes into `target` (RGBA), applying the file's rotation and mirroring; calls back with null on failure. */
-    display(target: { data: Uint8ClampedArray; width: number; height: number }, done: (result: { data: Uint8ClampedArray } | null) => void): void;
+    display(
+      target: { data: Uint8ClampedArray; width: number; height: number },
+      done: (result: { data: Uint8ClampedArray } | null) => void,
+    ): void;
     free(): void;
   }
-  class HeifDecoder {
+  interface HeifDecoder {
     readonly decoder: { delete(): void };
     decode(data: Uint8Array): HeifImage[];
   }
-  const libheif: { readonly HeifDecoder: typeof HeifDecoder; readonly ready?: Promise<void> };
+  const libheif: { readonly HeifDecoder: new () => HeifDecoder; readonly ready?: Promise<void> };
   export default libheif;
 }
