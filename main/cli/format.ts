@@ -45,6 +45,8 @@ export function statusText(s: LibraryStatus): string {
   const d = s.database;
   lines.push(`Database: ${d.integrity === 'ok' ? 'whole' : d.integrity}${d.lastBackupAt ? ` · last copy ${new Date(d.lastBackupAt).toISOString()}` : ' · no copy yet'}`);
   if (d.advice) lines.push(`  ${d.advice}`);
+  lines.push('Formats:');
+  for (const f of s.formats) lines.push(`  ${f.supported ? '✓' : '✗'} ${f.name} (${f.extensions.join(', ')}): ${f.how}`);
   if (s.errors.length > 0) {
     lines.push(`Could not read (${num(c.error)}):`);
     for (const e of s.errors) lines.push(`  ${shown(e.path)}\n      ${shown(e.error)}`);

@@ -82,6 +82,17 @@ export interface LibraryStatus {
   readonly database: DatabaseHealth;
   /** Null when the library can be changed; else why it is open read-only (search works, changes do not). */
   readonly readOnly: string | null;
+  /** The kinds of file this installation reads, how, or why not. */
+  readonly formats: readonly FormatSupport[];
+}
+
+export interface FormatSupport {
+  readonly name: string;
+  /** File name extensions, lower case, without the dot. */
+  readonly extensions: readonly string[];
+  readonly supported: boolean;
+  /** How they are read, or why they are not. */
+  readonly how: string;
 }
 
 /** The library's database file: whether it is whole, and the copies kept of it. */

@@ -2,6 +2,7 @@
 import type { DatabaseHealth, IndexingState, LibraryStatus } from '../contract/api.js';
 import { ReadOnlyLibraryError } from '../contract/errors.js';
 import { schemaVersion } from '../db/database.js';
+import { formatSupport } from '../ingest/support.js';
 import type { Library } from './library.js';
 
 export class LibraryCare {
@@ -14,6 +15,7 @@ export class LibraryCare {
       counts: repos.photos.stateCounts(), thumbnails: thumbs.usage(), errors: repos.photos.errors(errorLimit),
       lastJob: repos.jobs.last(), indexing, database: this.health(),
       readOnly: this.lib.readOnly === null ? null : `${this.lib.readOnly} is on a disk that cannot be written: search works, changes do not`,
+      formats: formatSupport(),
     };
   }
 

@@ -38,6 +38,11 @@ describe('loupe CLI', () => {
     expect(text).toContain(`${photos}  [ok]  8 photos, 0 pending, 1 unreadable, 0 missing`);
     expect(text).toContain('Photos: 8 indexed · 0 pending · 1 unreadable · 0 missing');
     expect(text).toContain(`Could not read (1):\n  ${join(photos, 'broken.jpg')}\n      not a recognised image`);
+    // What this installation reads, and what not (and why).
+    expect(text).toMatch(/Formats:\n {2}✓ JPEG, PNG, WebP, AVIF, TIFF, GIF .*libvips \d/);
+    expect(text).toMatch(/✓ HEIC \/ HEIF .*libheif \(WebAssembly\)/);
+    expect(text).toMatch(/✓ Camera RAW \(dng, cr2, cr3, nef/);
+    expect(text).toMatch(/✗ Videos \(mp4.*\): not indexed/);
 
     const json = JSON.parse((await cli(...lib, '--json', 'status')).out[0]!) as LibraryStatus;
     expect(json.counts).toEqual({ ok: 8, pending: 0, error: 1, missing: 0 });
