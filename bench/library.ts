@@ -3,13 +3,20 @@
  *  - cold scan of a generated 100,000-file tree (target < 10 s)
  *  - warm re-scan of the same unchanged tree (target < 3 s)
  *  - thumbnails + metadata of 12-megapixel JPEGs (target ≥ 40 images/s on 2 cores)
+ *  - HEIC (libheif) and RAW (embedded preview) rates against JPEG of the same pictures
  * Generated inputs are cached under .bench/ (git-ignored); libraries are throw-away.
  */
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { Engine } from '../main/engine/engine.js';
+import { decodePhoto } from '../main/ingest/decoder.js';
+import { rawPreview } from '../main/ingest/raw.js';
+import { RENDITIONS } from '../main/ingest/thumbnails.js';
+import { buildTiff, T } from '../test/helpers/tiff.js';
 
 const ROOT = join(process.cwd(), '.bench');
 const TREE = join(ROOT, 'tree-100k');
@@ -44,6 +51,42 @@ async function makeBig(): Promise<void> {
       .withExif({ IFD0: { Make: 'Bench', Model: `Cam ${i}` }, IFD2: { DateTimeOriginal: '2024:06:01 12:00:00', OffsetTimeOriginal: '+01:00' } })
       .jpeg({ quality: 90 }).toFile(file);
   }
+}
+
+/** Photos decoded (thumbnails made) per second, one at a time, for the same pictures in each format. */
+async function rate(bufs: readonly Buffer[], raw?: string): Promise<number> {
+  const t = performance.now();
+  for (const b of bufs) await decodePhoto(b, RENDITIONS, raw ? { raw } : {});
+  return bufs.length / ((performance.now() - t) / 1000);
+}
+
+/** HEIC (libheif in WebAssembly) and RAW (embedded preview) against JPEG of the same 12 MP pictures. */
+async function formatRates(): Promise<string[]> {
+  const n = Math.min(BIG_COUNT, 8);
+  const jpegs = Array.from({ length: n }, (_, i) => readFileSync(join(BIG, `big-${i}.jpg`)));
+  const rows: string[] = [];
+  const jpegRate = await rate(jpegs);
+  rows.push(`| JPEG, 12 MP, one at a time (the reference for the two below) | ${fmt(jpegRate, 1)} images/s | |`);
+  if (spawnSync('heif-enc', ['--help']).error === undefined) {
+    const dir = join(ROOT, 'heic-12mp');
+    mkdirSync(dir, { recursive: true });
+    const heics = jpegs.map((_, i) => {
+      const f = join(dir, `big-${i}.heic`);
+      if (!existsSync(f)) execFileSync('heif-enc', ['-q', '80', join(BIG, `big-${i}.jpg`), '-o', f], { stdio: 'pipe' });
+      return readFileSync(f);
+    });
+    const heicRate = await rate(heics);
+    rows.push(`| HEIC (HEVC), 12 MP, decode + thumbnails through libheif (WebAssembly) | ${fmt(heicRate, 2)} images/s (${fmt(jpegRate / heicRate, 1)}× the JPEG time) | |`);
+  } else rows.push('| HEIC | skipped: no heif-enc to make test files (apt-get install libheif-examples) | |');
+  const dngs = jpegs.map((j) => buildTiff([[[T.make, { ascii: 'Bench' }], [T.orientation, { short: [1] }],
+    [T.subIfds, { ifds: [[[T.newSubfileType, { long: [1] }], [T.compression, { short: [7] }], [T.stripOffsets, { offsetOf: j }], [T.stripByteCounts, { lengthOf: j }]]] }]]]));
+  const t = performance.now();
+  for (let k = 0; k < 20; k++) for (const d of dngs) rawPreview(d);
+  const extract = (20 * dngs.length) / ((performance.now() - t) / 1000);
+  const rawRate = await rate(dngs, 'dng');
+  rows.push(`| RAW (DNG with a 12 MP preview): preview found | ${fmt(extract, 0)} files/s | |`);
+  rows.push(`| RAW (DNG with a 12 MP preview): preview decoded + thumbnails | ${fmt(rawRate, 1)} images/s | |`);
+  return rows;
 }
 
 function dropCaches(): boolean {
@@ -121,6 +164,8 @@ async function main(): Promise<void> {
   rmSync(burstLib, { recursive: true, force: true });
   rmSync(burstDir, { recursive: true, force: true });
 
+  const formats = await formatRates();
+
   console.log('');
   console.log('| measure | result | target |');
   console.log('| --- | --- | --- |');
@@ -131,6 +176,7 @@ async function main(): Promise<void> {
   }
   console.log(`| watcher: 5,000 photos copied in (${fmt(copyS, 1)} s) until all indexed | ${fmt(burstS, 1)} s in ${batches} index batches | batched |`);
   console.log(`| ceiling: JPEG decode alone at 1/8 scale, nothing written | ${fmt(ceiling, 1)} images/s | (for reference) |`);
+  for (const r of formats) console.log(r);
   rmSync(libDir, { recursive: true, force: true });
 }
 
