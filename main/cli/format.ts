@@ -45,6 +45,10 @@ export function statusText(s: LibraryStatus): string {
   const d = s.database;
   lines.push(`Database: ${d.integrity === 'ok' ? 'whole' : d.integrity}${d.lastBackupAt ? ` · last copy ${new Date(d.lastBackupAt).toISOString()}` : ' · no copy yet'}`);
   if (d.advice) lines.push(`  ${d.advice}`);
+  if (s.metadataProblems.length > 0) {
+    lines.push(`Metadata not read (${num(s.metadataProblems.length)}):`);
+    for (const m of s.metadataProblems) lines.push(`  ${shown(m.path)}\n      ${shown(m.problem)}`);
+  }
   lines.push('Formats:');
   for (const f of s.formats) lines.push(`  ${f.supported ? '✓' : '✗'} ${f.name} (${f.extensions.join(', ')}): ${f.how}`);
   if (s.errors.length > 0) {

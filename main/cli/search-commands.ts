@@ -43,6 +43,7 @@ interface SearchOpts {
   like?: string; same?: boolean; region?: { photoId: number; box: Box }; weight?: string; from?: number; to?: number;
   folder?: number[]; album?: number[]; camera?: string; location?: boolean; orientation?: 'landscape' | 'portrait' | 'square';
   format?: string[]; sort?: 'relevance' | 'newest' | 'oldest'; limit: number; offset: number; expand?: boolean; diffusion?: boolean;
+  rating?: number; keyword?: string[]; label?: string[];
 }
 
 function addFilterOptions(cmd: Command): Command {
@@ -55,7 +56,20 @@ function addFilterOptions(cmd: Command): Command {
     .option('--location', 'only photos with a location')
     .option('--no-location', 'only photos without a location')
     .addOption(new Option('--orientation <o>').choices(['landscape', 'portrait', 'square']))
-    .option('--format <list>', 'file formats, comma-separated (jpeg,png,heif…)', (v) => v.split(',').map((x) => x.trim()).filter(Boolean));
+    .option('--format <list>', 'file formats, comma-separated (jpeg,png,heif,dng…)', list)
+    .option('--rating <stars>', 'rated at least this many stars (XMP rating, 0–5)', stars)
+    .option('--keyword <list>', 'has every one of these keywords (from the files and their sidecars), comma-separated', list)
+    .option('--label <list>', 'has one of these colour labels, comma-separated', list);
+}
+
+function list(v: string): string[] {
+  return v.split(',').map((x) => x.trim()).filter(Boolean);
+}
+
+function stars(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < -1 || n > 5) throw new InvalidArgumentError('a rating is a whole number of stars from 0 to 5 (-1: rejected)');
+  return n;
 }
 
 function filtersOf(o: SearchOpts): SearchFilters {
@@ -68,6 +82,9 @@ function filtersOf(o: SearchOpts): SearchFilters {
     hasLocation: o.location,
     orientation: o.orientation,
     formats: o.format,
+    minRating: o.rating,
+    keywords: o.keyword,
+    labels: o.label,
   };
 }
 

@@ -84,6 +84,8 @@ export interface LibraryStatus {
   readonly readOnly: string | null;
   /** The kinds of file this installation reads, how, or why not. */
   readonly formats: readonly FormatSupport[];
+  /** Photos indexed whose sidecar could not be read, with why. */
+  readonly metadataProblems: readonly { readonly path: string; readonly problem: string }[];
 }
 
 export interface FormatSupport {
@@ -123,6 +125,12 @@ export interface PhotoRecord {
   readonly takenAtSource: 'exif' | 'file' | null;
   readonly cameraMake: string | null;
   readonly cameraModel: string | null;
+  /** What people wrote about it (XMP, IPTC, a sidecar). */
+  readonly title: string | null;
+  readonly description: string | null;
+  /** 0–5 stars; -1 rejected. */
+  readonly rating: number | null;
+  readonly label: string | null;
   readonly lens: string | null;
   readonly gpsLat: number | null;
   readonly gpsLon: number | null;
@@ -242,7 +250,8 @@ export interface LoupeApi {
   /** Lets indexing run again and starts a run for whatever is pending. */
   resumeIndexing(): Promise<IndexingState>;
   status(opts?: { readonly errorLimit?: number }): Promise<LibraryStatus>;
-  getPhoto(id: number): Promise<PhotoRecord | null>;
+  /** One photo, with its keywords (for the viewer). */
+  getPhoto(id: number): Promise<PhotoDetails | null>;
   listModels(): Promise<readonly ModelPackInfo[]>;
   /** Makes an installed pack the active one of its kind; its vectors are computed in the background. */
   useModel(name: string): Promise<ModelPackInfo>;
@@ -297,6 +306,11 @@ export interface Box {
 export type Orientation = 'landscape' | 'portrait' | 'square';
 
 /** Narrow any query (or, alone, browse the library). Every field is optional; all given must hold. */
+/** A photo with what needs a query of its own: its keywords (XMP, IPTC, sidecar). */
+export interface PhotoDetails extends PhotoRecord {
+  readonly keywords: readonly string[];
+}
+
 export interface SearchFilters {
   /** Taken at or after / before (epoch ms; the photo's date, local time read as UTC when it has no offset). */
   readonly from?: number;
@@ -308,6 +322,12 @@ export interface SearchFilters {
   readonly hasLocation?: boolean;
   readonly orientation?: Orientation;
   readonly formats?: readonly string[];
+  /** Rated at least this many stars (XMP rating). */
+  readonly minRating?: number;
+  /** Has every one of these keywords (case-insensitive; a hierarchical keyword matches by its full path or any level). */
+  readonly keywords?: readonly string[];
+  /** Has one of these colour labels. */
+  readonly labels?: readonly string[];
 }
 
 /** An example photo: one in the library, a file on this machine, or dropped-in bytes (base64). Never added to the library. */
@@ -344,7 +364,7 @@ export interface SearchHit {
   readonly score: number;
   /** Where the match is, for region and same-object queries. */
   readonly box: Box | null;
-  /** Why it matched, when not by its picture: a file or folder name. */
+  /** Why it matched, when not by its picture: a file or folder name, its title, description or a keyword. */
   readonly matchedName: boolean;
 }
 

@@ -21,6 +21,11 @@ export function isSupportedName(name: string): boolean {
   return EXTENSIONS.has(extname(name).toLowerCase());
 }
 
+/** An XMP sidecar (`IMG_1.CR2.xmp`, `IMG_1.xmp`): not a photo, but part of the one beside it. */
+export function isSidecarName(name: string): boolean {
+  return extname(name).toLowerCase() === '.xmp';
+}
+
 /** The RAW format a file name says (dng, cr2, …), or null for any other picture. */
 export function rawFormatOf(name: string): string | null {
   return RAW_EXTENSIONS.get(extname(name).toLowerCase()) ?? null;

@@ -336,6 +336,24 @@ export const MIGRATIONS: readonly Migration[] = [
       END;
     `,
   },
+  {
+    version: 7,
+    description: 'what people wrote about their photos (XMP, IPTC, sidecars): keywords, title, description, rating, label',
+    sql: `
+      ALTER TABLE photos ADD COLUMN title TEXT;
+      ALTER TABLE photos ADD COLUMN description TEXT;
+      ALTER TABLE photos ADD COLUMN rating INTEGER;
+      ALTER TABLE photos ADD COLUMN label TEXT;
+      -- Why the photo's sidecar could not be read (the photo itself is indexed all the same).
+      ALTER TABLE photos ADD COLUMN meta_problem TEXT;
+      CREATE TABLE photo_keywords (
+        photo_id INTEGER NOT NULL REFERENCES photos(id) ON DELETE CASCADE,
+        keyword  TEXT    NOT NULL COLLATE NOCASE,
+        PRIMARY KEY (photo_id, keyword)
+      ) WITHOUT ROWID;
+      CREATE INDEX photo_keywords_keyword ON photo_keywords(keyword);
+    `,
+  },
 ];
 
 export const LATEST_VERSION: number = MIGRATIONS.length === 0 ? 0 : MIGRATIONS[MIGRATIONS.length - 1]!.version;

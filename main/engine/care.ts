@@ -16,6 +16,7 @@ export class LibraryCare {
       lastJob: repos.jobs.last(), indexing, database: this.health(),
       readOnly: this.lib.readOnly === null ? null : `${this.lib.readOnly} is on a disk that cannot be written: search works, changes do not`,
       formats: formatSupport(),
+      metadataProblems: repos.photos.metaProblems(errorLimit).map(({ path, problem }) => ({ path, problem })),
     };
   }
 

@@ -6,7 +6,7 @@
 import { dirname } from 'node:path';
 import type {
   AlbumInfo, CategoryCount, DatabaseHealth, Device, DeviceInfo, DuplicateGroup, EngineEvent, FolderInfo, IndexingState, IndexSummary,
-  LibraryStatus, LoupeApi, ModelKind, ModelPackInfo, PhotoRecord, ScanSummary, SearchFilters, SearchRequest, SearchResponse,
+  LibraryStatus, LoupeApi, ModelKind, ModelPackInfo, PhotoDetails, ScanSummary, SearchFilters, SearchRequest, SearchResponse,
   TaxonomyInfo, TeachResult, UserCategoryInfo,
 } from '../contract/api.js';
 import { parseMediaPath, type Media } from '../contract/media.js';
@@ -172,9 +172,9 @@ export class Engine implements LoupeApi {
     return restoreDatabase(libraryDir, copy);
   }
 
-  async getPhoto(id: number): Promise<PhotoRecord | null> {
+  async getPhoto(id: number): Promise<PhotoDetails | null> {
     const row = this.lib.repos.photos.byId(id);
-    return row ? toRecord(row) : null;
+    return row ? { ...toRecord(row), keywords: this.lib.repos.photos.keywords(id) } : null;
   }
 
   /** A picture for the UI: `thumb/<id>/<size>` or `photo/<id>`, by photo id only. */

@@ -5,6 +5,7 @@ import type { Repos } from '../db/repos/index.js';
 import { derivedFromRow, type DerivedColumns, type PhotoRow } from '../db/repos/photos.js';
 import { DecodeError, decodePhoto, type Encoded } from './decoder.js';
 import { rawFormatOf } from '../contract/formats.js';
+import { NO_DESCRIPTORS, readDescriptors, type Descriptors } from './descriptors.js';
 import { fsArg } from './fsnames.js';
 import { LibraryBusyError, startJob } from './jobs.js';
 import { readMeta } from './metadata.js';
@@ -20,8 +21,14 @@ const UNEXPECTED = 'unexpected failure:';
 type Derived = DerivedColumns;
 
 type Outcome =
-  | { readonly kind: 'ok'; readonly row: PhotoRow; readonly hash: string; readonly derived: Derived; readonly thumbs: readonly Encoded[] }
-  | { readonly kind: 'moved'; readonly row: PhotoRow; readonly hash: string; readonly keepId: number; readonly thumbs: readonly Encoded[] }
+  | {
+    readonly kind: 'ok'; readonly row: PhotoRow; readonly hash: string; readonly derived: Derived; readonly thumbs: readonly Encoded[];
+    readonly descriptors: Descriptors;
+  }
+  | {
+    readonly kind: 'moved'; readonly row: PhotoRow; readonly hash: string; readonly keepId: number; readonly thumbs: readonly Encoded[];
+    readonly descriptors: Descriptors;
+  }
   | { readonly kind: 'error'; readonly row: PhotoRow; readonly hash: string | null; readonly reason: string }
   | { readonly kind: 'missing'; readonly row: PhotoRow };
 
@@ -67,11 +74,14 @@ async function processOne(ctx: IndexContext, row: PhotoRow): Promise<Outcome> {
   if (file.buf.length === 0) return { kind: 'error', row, hash: null, reason: 'empty file (0 bytes)' };
   const hash = await sha256(file.buf);
   const { repos, thumbs } = ctx;
+  // Read every time, even for known content: a sidecar beside the same bytes may say something new.
+  const descriptors = await readDescriptors(file.buf, row.path)
+    .catch((err: unknown): Descriptors => ({ ...NO_DESCRIPTORS, problem: errorMessage(err) }));
   const haveThumbs = thumbs.has(hash);
   const twin = repos.photos.missingTwin(hash, row.id, row.path);
-  if (twin && haveThumbs) return { kind: 'moved', row, hash, keepId: twin.id, thumbs: [] };
+  if (twin && haveThumbs) return { kind: 'moved', row, hash, keepId: twin.id, thumbs: [], descriptors };
   const donor = repos.photos.donor(hash);
-  if (donor && haveThumbs) return { kind: 'ok', row, hash, derived: derivedFromRow(donor), thumbs: [] };
+  if (donor && haveThumbs) return { kind: 'ok', row, hash, derived: derivedFromRow(donor), thumbs: [], descriptors };
   try {
     const raw = rawFormatOf(row.path);
     const decoded = await decodePhoto(file.buf, RENDITIONS, raw ? { raw } : {});
@@ -85,8 +95,8 @@ async function processOne(ctx: IndexContext, row: PhotoRow): Promise<Outcome> {
       height: decoded.height,
       orientation: decoded.orientation,
     };
-    if (twin) return { kind: 'moved', row, hash, keepId: twin.id, thumbs: decoded.thumbnails };
-    return { kind: 'ok', row, hash, derived, thumbs: decoded.thumbnails };
+    if (twin) return { kind: 'moved', row, hash, keepId: twin.id, thumbs: decoded.thumbnails, descriptors };
+    return { kind: 'ok', row, hash, derived, thumbs: decoded.thumbnails, descriptors };
   } catch (err) {
     if (err instanceof DecodeError) return { kind: 'error', row, hash, reason: err.message };
     // Loupe's storage failing is not the photo's fault: the run stops and the photo stays pending.
@@ -104,11 +114,17 @@ function commit(ctx: IndexContext, outcomes: readonly Outcome[], now: number): v
       switch (o.kind) {
         case 'ok':
           thumbs.record(o.hash, o.thumbs);
-          photos.setOk(r, o.hash, o.derived, now);
+          if (photos.stillPending(r)) {
+            photos.setOk(r, o.hash, o.derived, now);
+            photos.setDescriptors(r.id, o.descriptors);
+          }
           break;
         case 'moved':
           thumbs.record(o.hash, o.thumbs);
-          if (photos.stillPending(r) && photos.isMissing(o.keepId)) photos.mergeInto(o.keepId, r.id);
+          if (photos.stillPending(r) && photos.isMissing(o.keepId)) {
+            photos.mergeInto(o.keepId, r.id);
+            photos.setDescriptors(o.keepId, o.descriptors);
+          }
           break;
         case 'error':
           photos.setError(r, o.hash, o.reason, now);

@@ -1,6 +1,6 @@
 import { readdirSync, realpathSync, statSync, type Dirent, type Stats } from 'node:fs';
-import { sep } from 'node:path';
-import { isSkippedName, isSupportedName } from '../contract/formats.js';
+import { extname, sep } from 'node:path';
+import { isSidecarName, isSkippedName, isSupportedName } from '../contract/formats.js';
 import { displayName, fsArg, isValidUtf8, joinPath, REPLACEMENT_CHAR, type FsPath } from './fsnames.js';
 import { errorMessage } from '../util/errors.js';
 
@@ -104,6 +104,8 @@ export async function walk(root: FsPath, opts: WalkOptions): Promise<WalkResult>
       unreadableDirs.push({ path: dir.text, reason: describeFsError(err) });
       continue;
     }
+    const sidecars = sidecarsOf(entries);
+    const found = (p: FsPath, st: Stats, name: string): FoundFile => withSidecar(fileOf(p, st), dir, name, sidecars);
     for (const e of entries) {
       if (isSkippedName(e.name)) continue;
       const p = joinPath(dir, e.name, e.raw);
@@ -132,12 +134,12 @@ export async function walk(root: FsPath, opts: WalkOptions): Promise<WalkResult>
           if (opts.recursive && !visited.has(key) && !holds(p, rootReal)) { visited.add(key); stack.push(p); }
           continue;
         }
-        if (isSupportedName(e.name)) files.push(fileOf(p, st));
+        if (isSupportedName(e.name)) files.push(found(p, st, e.name));
         continue;
       }
       if (!isSupportedName(e.name)) continue;
       try {
-        files.push(fileOf(p, statSync(fsArg(p))));
+        files.push(found(p, statSync(fsArg(p)), e.name));
       } catch (err) {
         files.push({ path: p, size: 0, mtimeMs: 0, ctimeMs: 0, error: describeFsError(err) });
       }
@@ -155,6 +157,35 @@ function holds(link: FsPath, real: string): boolean {
     return false;
   }
   return real === target || real.startsWith(target.endsWith(sep) ? target : target + sep);
+}
+
+/** A folder's XMP sidecars, by lower-case name. */
+function sidecarsOf(entries: readonly Entry[]): Map<string, Entry> {
+  const out = new Map<string, Entry>();
+  for (const e of entries) if (isSidecarName(e.name)) out.set(e.name.toLowerCase(), e);
+  return out;
+}
+
+/**
+ * A photo with a sidecar beside it counts as changed when either changes: its modification time
+ * is the later of the two, so a rescan re-reads keywords a user edited in Lightroom or digiKam.
+ * Only sidecars the folder listing shows are looked at: no extra call for a photo without one.
+ */
+function withSidecar(file: FoundFile, dir: FsPath, name: string, sidecars: ReadonlyMap<string, Entry>): FoundFile {
+  if (sidecars.size === 0 || file.error) return file;
+  const lower = name.toLowerCase();
+  const stem = lower.slice(0, lower.length - extname(lower).length);
+  for (const candidate of [`${lower}.xmp`, `${stem}.xmp`]) {
+    const e = sidecars.get(candidate);
+    if (!e) continue;
+    try {
+      const st = statSync(fsArg(joinPath(dir, e.name, e.raw)));
+      return { ...file, mtimeMs: Math.max(file.mtimeMs, st.mtimeMs) };
+    } catch {
+      return file;
+    }
+  }
+  return file;
 }
 
 function fileOf(p: FsPath, st: Stats): FoundFile {

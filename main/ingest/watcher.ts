@@ -1,7 +1,7 @@
 import { watch, type FSWatcher } from 'chokidar';
 import { basename, dirname, sep } from 'node:path';
 import type { FolderRow } from './folders.js';
-import { isSkippedName, isSupportedName } from '../contract/formats.js';
+import { isSidecarName, isSkippedName, isSupportedName } from '../contract/formats.js';
 import { REPLACEMENT_CHAR } from './fsnames.js';
 import { rootAvailable } from './scanner.js';
 import { errorMessage } from '../util/errors.js';
@@ -80,7 +80,7 @@ export class LibraryWatcher {
         if (this.rootPaths.has(path)) return false;
         const name = basename(path);
         if (isSkippedName(name)) return true;
-        return stats?.isFile() === true && !isSupportedName(name);
+        return stats?.isFile() === true && !isSupportedName(name) && !isSidecarName(name);
       },
     });
     this.watcher = watcher;
@@ -108,7 +108,8 @@ export class LibraryWatcher {
       if (root) this.enqueue({ dir: root.path, recursive: true });
       return;
     }
-    if (!isSupportedName(path)) return;
+    // A sidecar's change makes its photo's rescan see it changed (walk.ts takes the later time of the two).
+    if (!isSupportedName(path) && !isSidecarName(path)) return;
     this.enqueue({ dir: dirname(path), recursive: false });
   }
 

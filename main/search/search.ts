@@ -155,10 +155,15 @@ export class Searcher {
   ): SearchResponse {
     const offset = req.offset ?? 0;
     const limit = req.limit ?? 100;
-    // File and folder names: quoted phrases, and the whole sentence.
+    // File and folder names, titles, descriptions, keywords: quoted phrases, and the whole sentence;
+    // and each word that is a keyword someone gave photos (a name typed into keywords is not found by its picture).
     const named = new Set<number>();
     for (const phrase of new Set([...parsed.phrases, parsed.text].filter((p) => p.length >= 3))) {
       for (const id of this.nameMatches(phrase, req.filters)) named.add(id);
+    }
+    for (const word of new Set(parsed.text.split(/\s+/).filter((w) => w.length >= 3))) {
+      const ids = this.ctx.repos.queries.withKeyword(word);
+      for (const id of hasFilters(req.filters) ? this.ctx.repos.queries.passing(ids, req.filters) : ids) named.add(id);
     }
     const done = (hits: SearchHit[], total: number): SearchResponse =>
       ({ hits: page(hits, offset, limit), total, offset, space: s.space, tookMs: performance.now() - started, notes });

@@ -62,6 +62,18 @@ export function filterSql(f: SearchFilters = {}): SqlFilter {
     where.push(`lower(p.format) IN (${placeholders(f.formats.length)})`);
     params.push(...f.formats.map((x) => x.toLowerCase().replace(/^jpg$/, 'jpeg')));
   }
+  if (f.minRating !== undefined) {
+    where.push('p.rating >= ?');
+    params.push(f.minRating);
+  }
+  for (const k of f.keywords ?? []) {
+    where.push('p.id IN (SELECT photo_id FROM photo_keywords WHERE keyword = ?)');
+    params.push(k.trim());
+  }
+  if (f.labels && f.labels.length > 0) {
+    where.push(`lower(p.label) IN (${placeholders(f.labels.length)})`);
+    params.push(...f.labels.map((l) => l.toLowerCase()));
+  }
   return { where: where.join(' AND '), params };
 }
 
@@ -96,13 +108,22 @@ export class LibraryQueries extends Repo {
   }
 
   /**
-   * Every indexed photo's path inside its library folder, lower-cased, for matching file and folder
-   * names ("IMG_2041", "Lisbon 2019") against what the user typed.
+   * Every indexed photo's path inside its library folder and what people wrote about it (title,
+   * description, keywords), lower-cased, for matching names ("IMG_2041", "Lisbon 2019") and words
+   * against what the user typed.
    */
   relativeNames(): { id: number; name: string }[] {
     return this.all(
-      `SELECT p.id, lower(substr(p.path, length(f.path) + 1)) AS name FROM photos p JOIN folders f ON f.id = p.folder_id
+      `SELECT p.id, lower(substr(p.path, length(f.path) + 1) || char(10) || coalesce(p.title, '') || char(10) || coalesce(p.description, '')
+         || char(10) || coalesce((SELECT group_concat(keyword, char(10)) FROM photo_keywords k WHERE k.photo_id = p.id), '')) AS name
+       FROM photos p JOIN folders f ON f.id = p.folder_id
        WHERE p.state = 'ok' AND p.hash IS NOT NULL ORDER BY p.id`);
+  }
+
+  /** Indexed photos with this keyword (case-insensitive, whole keyword). */
+  withKeyword(keyword: string): number[] {
+    return this.all<{ id: number }>(`SELECT p.id FROM photo_keywords k JOIN photos p ON p.id = k.photo_id
+      WHERE k.keyword = ? AND p.state = 'ok' AND p.hash IS NOT NULL ORDER BY p.id`, keyword).map((r) => r.id);
   }
 
   /** Of these photo ids, those passing the filters. */

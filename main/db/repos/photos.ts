@@ -6,6 +6,7 @@ import { basename } from 'node:path';
 import type { PhotoRecord, PhotoState } from '../../contract/api.js';
 import { Repo } from './repo.js';
 
+
 export interface PhotoRow {
   readonly id: number;
   readonly folder_id: number;
@@ -33,6 +34,11 @@ export interface PhotoRow {
   readonly missing_since: number | null;
   readonly added_at: number;
   readonly indexed_at: number | null;
+  readonly title: string | null;
+  readonly description: string | null;
+  readonly rating: number | null;
+  readonly label: string | null;
+  readonly meta_problem: string | null;
 }
 
 /** A photo row with the id of its content (the vector index's item). */
@@ -55,6 +61,19 @@ export type DerivedColumns = Pick<PhotoRecord,
   readonly orientation: number;
 };
 
+/** What people wrote about a photo (its XMP, IPTC, sidecar), as the indexer read it. */
+export interface Descriptors {
+  readonly title: string | null;
+  readonly description: string | null;
+  /** 0–5 stars; -1 is "rejected" in Lightroom. */
+  readonly rating: number | null;
+  readonly label: string | null;
+  /** Keywords, hierarchical ones as their full path ("Places|Portugal|Lisbon") and as each level, and people named on regions. */
+  readonly keywords: readonly string[];
+  /** Why the sidecar could not be read, when it could not (the photo is indexed all the same). */
+  readonly problem: string | null;
+}
+
 /** A file the scanner found, as the photos table stores it. */
 export interface FoundRow {
   readonly path: string;
@@ -73,6 +92,7 @@ export function toRecord(r: PhotoRow): PhotoRecord {
     takenAt: r.taken_at, takenAtMs: r.taken_at_ms, takenAtSource: r.taken_at_source,
     cameraMake: r.camera_make, cameraModel: r.camera_model, lens: r.lens,
     gpsLat: r.gps_lat, gpsLon: r.gps_lon, gpsAlt: r.gps_alt, state: r.state, error: r.error,
+    title: r.title ?? null, description: r.description ?? null, rating: r.rating ?? null, label: r.label ?? null,
   };
 }
 
@@ -161,6 +181,23 @@ export class PhotosRepo extends Repo {
       WHERE ${UNCHANGED}`,
     hash, d.format, d.width, d.height, d.orientation, d.takenAt, d.takenAtMs, d.takenAtSource,
     d.cameraMake, d.cameraModel, d.lens, d.gpsLat, d.gpsLon, d.gpsAlt, now, row.id, row.size, row.mtime_ms);
+  }
+
+  /** What the photo's file and sidecar say about it (keywords replaced as a whole). */
+  setDescriptors(id: number, d: Descriptors): void {
+    this.run('UPDATE photos SET title = ?, description = ?, rating = ?, label = ?, meta_problem = ? WHERE id = ?',
+      d.title, d.description, d.rating, d.label, d.problem, id);
+    this.run('DELETE FROM photo_keywords WHERE photo_id = ?', id);
+    for (const k of d.keywords) this.run('INSERT OR IGNORE INTO photo_keywords (photo_id, keyword) VALUES (?, ?)', id, k);
+  }
+
+  keywords(id: number): string[] {
+    return this.all<{ keyword: string }>('SELECT keyword FROM photo_keywords WHERE photo_id = ? ORDER BY keyword', id).map((r) => r.keyword);
+  }
+
+  /** Photos whose sidecar could not be read, with why. */
+  metaProblems(limit: number): { id: number; path: string; problem: string }[] {
+    return this.all(`SELECT id, path, meta_problem AS problem FROM photos WHERE meta_problem IS NOT NULL ORDER BY path LIMIT ?`, limit);
   }
 
   /** Records why a photo could not be indexed, unless the scanner changed its row meanwhile. */

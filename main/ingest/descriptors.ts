@@ -1,0 +1,125 @@
+/**
+ * What people already wrote about a photo, in Lightroom, digiKam, darktable, Apple Photos or a
+ * camera: keywords (flat and hierarchical), title, description, star rating, colour label, and the
+ * names on face regions (MWG and Microsoft schemas). Read from the file's embedded XMP and IPTC and
+ * from an `.xmp` sidecar, which wins where both say something (it is where editors write). Loupe
+ * never writes any of it back unless the user turns that on.
+ */
+import { readFile } from 'node:fs/promises';
+import { extname } from 'node:path';
+import exifr from 'exifr';
+import * as exifrModule from 'exifr';
+import type { Descriptors } from '../db/repos/photos.js';
+import { errorMessage } from '../util/errors.js';
+
+export type { Descriptors };
+
+export const NO_DESCRIPTORS: Descriptors = { title: null, description: null, rating: null, label: null, keywords: [], problem: null };
+
+type Tree = Record<string, unknown>;
+
+/**
+ * exifr's sidecar parser: Node loads exifr's CommonJS build, whose default export carries it;
+ * bundlers (vite, for the tests) load its ES build, which exports it by name only.
+ */
+const parseSidecar: typeof exifrModule.sidecar = (exifr as unknown as Partial<typeof exifrModule>).sidecar ?? exifrModule.sidecar;
+
+const asTree = (v: unknown): Tree => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Tree) : {});
+const list = (v: unknown): unknown[] => (v === undefined || v === null ? [] : Array.isArray(v) ? v : [v]);
+
+/** A text value: plain, or a language alternative ({ lang, value }, or several). */
+function text(v: unknown): string | null {
+  for (const item of list(v)) {
+    const s = typeof item === 'string' ? item : typeof item === 'number' ? String(item) : typeof asTree(item)['value'] === 'string' ? asTree(item)['value'] as string : null;
+    if (s && s.trim()) return s.trim();
+  }
+  return null;
+}
+
+const strings = (v: unknown): string[] => list(v).map(text).filter((s): s is string => s !== null);
+
+/** Names on face regions: MWG (mwg-rs:RegionInfo/RegionList) and Microsoft (MPRI:Regions). */
+function regionNames(t: Tree): string[] {
+  const mwg = list(asTree(asTree(t['mwg-rs'])['Regions'])['RegionList']).map((r) => text(asTree(r)['Name']));
+  const ms = list(asTree(asTree(t['MP'])['RegionInfo'])['Regions']).map((r) => text(asTree(r)['PersonDisplayName']));
+  return [...mwg, ...ms].filter((s): s is string => s !== null);
+}
+
+function fromTree(t: Tree): Omit<Descriptors, 'problem'> {
+  const dc = asTree(t['dc']);
+  const xmp = asTree(t['xmp']);
+  const iptc = asTree(t['iptc']);
+  const hierarchical = [...strings(asTree(t['lr'])['hierarchicalSubject']), ...strings(asTree(t['digiKam'])['TagsList']).map((s) => s.replace(/\//g, '|'))];
+  const keywords = new Map<string, string>();
+  const add = (k: string): void => {
+    const key = k.trim();
+    if (key && !keywords.has(key.toLowerCase())) keywords.set(key.toLowerCase(), key);
+  };
+  [...strings(dc['subject']), ...strings(iptc['Keywords']), ...regionNames(t)].forEach(add);
+  for (const h of hierarchical) {
+    add(h);
+    h.split('|').forEach(add);
+  }
+  const rating = Number(xmp['Rating']);
+  return {
+    title: text(dc['title']) ?? text(iptc['ObjectName']) ?? text(iptc['Headline']),
+    description: text(dc['description']) ?? text(iptc['Caption']),
+    rating: Number.isFinite(rating) && rating >= -1 && rating <= 5 ? Math.round(rating) : null,
+    label: text(xmp['Label']),
+    keywords: [...keywords.values()],
+  };
+}
+
+/** Sidecar wins field by field; keywords are the union. */
+function merge(embedded: Omit<Descriptors, 'problem'>, sidecar: Omit<Descriptors, 'problem'> | null, problem: string | null): Descriptors {
+  if (!sidecar) return { ...embedded, problem };
+  const keywords = new Map([...embedded.keywords, ...sidecar.keywords].map((k) => [k.toLowerCase(), k]));
+  return {
+    title: sidecar.title ?? embedded.title, description: sidecar.description ?? embedded.description,
+    rating: sidecar.rating ?? embedded.rating, label: sidecar.label ?? embedded.label, keywords: [...keywords.values()], problem,
+  };
+}
+
+/** The sidecar paths editors use: darktable and digiKam `IMG_1.CR2.xmp`, Lightroom `IMG_1.xmp`. */
+export function sidecarCandidates(path: string): string[] {
+  const stem = path.slice(0, path.length - extname(path).length);
+  return [`${path}.xmp`, `${path}.XMP`, `${stem}.xmp`, `${stem}.XMP`];
+}
+
+async function readSidecar(path: string): Promise<{ data: Buffer; path: string } | null> {
+  for (const p of sidecarCandidates(path)) {
+    try {
+      return { data: await readFile(p), path: p };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' && (err as NodeJS.ErrnoException).code !== 'ENOTDIR') throw err;
+    }
+  }
+  return null;
+}
+
+/** The descriptors of a photo from its bytes and its sidecar (if any). A damaged block or sidecar costs only itself. */
+export async function readDescriptors(photo: Buffer, path: string): Promise<Descriptors> {
+  let embedded: Omit<Descriptors, 'problem'> = NO_DESCRIPTORS;
+  try {
+    const t = await exifr.parse(photo, {
+      xmp: true, iptc: true, tiff: false, exif: false, gps: false, ifd1: false, icc: false, jfif: false, ihdr: false, mergeOutput: false,
+    }) as Tree | undefined;
+    embedded = fromTree(asTree(t));
+  } catch {
+    // No readable XMP or IPTC in the file: nothing was written there.
+  }
+  let side: { data: Buffer; path: string } | null;
+  try {
+    side = await readSidecar(path);
+  } catch (err) {
+    return merge(embedded, null, `its sidecar could not be read: ${errorMessage(err)}`);
+  }
+  if (!side) return merge(embedded, null, null);
+  const xml = side.data.toString('utf8');
+  if (!/<x:xmpmeta|<rdf:RDF/.test(xml)) return merge(embedded, null, `its sidecar ${side.path} is not XMP (no xmpmeta or RDF element)`);
+  try {
+    return merge(embedded, fromTree(asTree(await parseSidecar(side.data))), null);
+  } catch (err) {
+    return merge(embedded, null, `its sidecar ${side.path} could not be parsed: ${errorMessage(err)}`);
+  }
+}
