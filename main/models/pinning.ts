@@ -25,7 +25,8 @@ export function unpinnedMessage(entry: CatalogEntry): string {
 
 interface HubTreeEntry { type?: string; path?: string; size?: number; oid?: string; lfs?: { oid?: string; size?: number } }
 
-async function getJson(url: string, signal?: AbortSignal): Promise<unknown> {
+/** A successful answer from the hub, or a DownloadError that says why not. */
+async function fetchOk(url: string, signal?: AbortSignal): Promise<Response> {
   let res: Response;
   try {
     res = await fetch(url, { signal });
@@ -33,7 +34,11 @@ async function getJson(url: string, signal?: AbortSignal): Promise<unknown> {
     throw new DownloadError(url, `cannot reach the model hub (${errorMessage(err)})`);
   }
   if (!res.ok) throw new DownloadError(url, `HTTP ${res.status} ${res.statusText}`);
-  return res.json();
+  return res;
+}
+
+async function getJson(url: string, signal?: AbortSignal): Promise<unknown> {
+  return (await fetchOk(url, signal)).json();
 }
 
 /** The commit a branch or tag names now (the hub's model info carries it as `sha`). */
@@ -74,14 +79,7 @@ export async function pinEntry(hub: string, entry: CatalogEntry, signal?: AbortS
       continue;
     }
     const url = `${hub}/${entry.repo}/resolve/${commit}/${f.path}`;
-    let res: Response;
-    try {
-      res = await fetch(url, { signal });
-    } catch (err) {
-      throw new DownloadError(url, `cannot reach the model hub (${errorMessage(err)})`);
-    }
-    if (!res.ok) throw new DownloadError(url, `HTTP ${res.status} ${res.statusText}`);
-    const data = new Uint8Array(await res.arrayBuffer());
+    const data = new Uint8Array(await (await fetchOk(url, signal)).arrayBuffer());
     if (e.oid && gitBlobSha1(data) !== e.oid) throw new DownloadError(url, 'the bytes served do not match the git blob id the hub lists');
     files.push({ path: f.path, size: data.length, sha256: createHash('sha256').update(data).digest('hex') });
   }

@@ -6,15 +6,12 @@
  * server on 127.0.0.1 playing the model hub, through a catalog pinned against it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { startBridge, type Bridge } from '../../main/bridge/http.js';
-import { rendererDir } from '../../main/util/paths.js';
-import { findBrowser, HEADLESS_ARGS } from '../helpers/browser.js';
+import type { Page } from 'playwright-core';
+import type { Bridge } from '../../main/bridge/http.js';
+import { openApp, screenshot, type AppInBrowser } from '../helpers/browser.js';
 import { tempDir, writeImage } from '../helpers/fixtures.js';
-import { startHub, writeCatalogClipRepo, writePinnedCatalog, type Hub } from '../helpers/hub.js';
+import { serveCatalogHub, type Hub } from '../helpers/hub.js';
 import { testLibrary, type TestLibrary } from '../helpers/library.js';
 import { writeTinyPacks } from '../helpers/packs.js';
 
@@ -25,40 +22,25 @@ const PACK = 'clip-vit-b32-q8';
 let lib: TestLibrary;
 let hub: Hub;
 let bridge: Bridge;
-let browser: Browser;
+let app: AppInBrowser;
 let page: Page;
 const src = tempDir();
 
-async function shot(name: string): Promise<void> {
-  mkdirSync(SHOTS, { recursive: true });
-  await page.screenshot({ path: join(SHOTS, `${name}.png`) });
-}
+const shot = (name: string): Promise<void> => screenshot(page, SHOTS, name);
 
 beforeAll(async () => {
-  if (!existsSync(join(rendererDir(), 'index.html'))) {
-    const r = spawnSync('npx', ['vite', 'build', '--config', 'renderer/vite.config.ts', '--logLevel', 'warn'], { stdio: 'inherit' });
-    if (r.status !== 0) throw new Error('building the renderer failed');
-  }
   const packs = writeTinyPacks(src.dir, 5);
-  hub = await startHub(writeCatalogClipRepo(join(src.dir, 'hub'), packs.clip));
-  process.env['LOUPE_HUB_URL'] = hub.url;
-  process.env['LOUPE_CATALOG'] = await writePinnedCatalog(hub.url, join(src.dir, 'catalog'));
+  hub = await serveCatalogHub(src.dir, packs.clip);
   lib = testLibrary({ autoIndex: true });
   for (let i = 0; i < PHOTOS; i++) await writeImage(join(lib.photos, `beach-${i}.jpg`), { width: 400, height: 300, seed: i + 40 });
-  bridge = await startBridge(lib.engine, { rendererDir: rendererDir() });
-  const found = await findBrowser();
-  browser = await chromium.launch({ executablePath: found.executablePath, args: HEADLESS_ARGS, env: { ...process.env, ...found.env } });
-  page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-  page.on('pageerror', (err) => { throw err; });
+  app = await openApp(lib.engine);
+  ({ bridge, page } = app);
 }, 120_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await bridge?.close();
+  await app?.close();
   await lib?.close();
   await hub?.close();
-  delete process.env['LOUPE_HUB_URL'];
-  delete process.env['LOUPE_CATALOG'];
   src.cleanup();
 });
 

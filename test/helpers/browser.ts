@@ -5,9 +5,14 @@
  * `npm ci && npm test` needs no browser installed beforehand. With none, it fails with the one
  * command that installs one.
  */
-import { existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { startBridge, type Bridge } from '../../main/bridge/http.js';
+import type { Engine } from '../../main/engine/engine.js';
+import { rendererDir } from '../../main/util/paths.js';
 
 export interface FoundBrowser {
   executablePath: string;
@@ -102,3 +107,41 @@ export const HEADLESS_ARGS = [
   '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync',
 ];
+
+/** Builds the renderer the bridge serves, when no build is there yet. */
+export function ensureRendererBuilt(): void {
+  if (existsSync(join(rendererDir(), 'index.html'))) return;
+  const r = spawnSync('npx', ['vite', 'build', '--config', 'renderer/vite.config.ts', '--logLevel', 'warn'], { stdio: 'inherit' });
+  if (r.status !== 0) throw new Error('building the renderer failed');
+}
+
+/** A headless browser and a page whose script errors fail the test. */
+export async function launchPage(): Promise<{ browser: Browser; page: Page }> {
+  const found = await findBrowser();
+  console.log(`browser: ${found.executablePath} (${found.source})`);
+  const browser = await chromium.launch({ executablePath: found.executablePath, args: HEADLESS_ARGS, env: { ...process.env, ...found.env } });
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  page.on('pageerror', (err) => { throw err; });
+  return { browser, page };
+}
+
+/** Saves a screenshot of the page as `<dir>/<name>.png`. */
+export async function screenshot(page: Page, dir: string, name: string): Promise<void> {
+  mkdirSync(dir, { recursive: true });
+  await page.screenshot({ path: join(dir, `${name}.png`) });
+}
+
+export interface AppInBrowser {
+  readonly bridge: Bridge;
+  readonly browser: Browser;
+  readonly page: Page;
+  close(): Promise<void>;
+}
+
+/** The built renderer served by the engine's HTTP bridge, and a browser page to drive it. */
+export async function openApp(engine: Engine): Promise<AppInBrowser> {
+  ensureRendererBuilt();
+  const bridge = await startBridge(engine, { rendererDir: rendererDir() });
+  const { browser, page } = await launchPage();
+  return { bridge, browser, page, close: async () => { await browser.close(); await bridge.close(); } };
+}

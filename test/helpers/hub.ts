@@ -28,7 +28,7 @@ export interface Hub {
   readonly url: string;
   readonly requests: { path: string; range: string | undefined }[];
   behaviour: HubBehaviour;
-  close(): Promise<void>;
+  close: () => Promise<void>;
 }
 
 function listFiles(dir: string): string[] {
@@ -139,4 +139,22 @@ export async function writePinnedCatalog(hub: string, dir: string): Promise<stri
   const path = join(dir, 'catalog.json');
   writeFileSync(path, JSON.stringify({ format: 1, packs }, null, 2));
   return path;
+}
+
+/**
+ * A hub serving the catalog's default CLIP repository with a tiny pack's bytes, and the engines of
+ * this process pointed at it (LOUPE_HUB_URL) through a catalog pinned against it (LOUPE_CATALOG);
+ * closing it puts both back.
+ */
+export async function serveCatalogHub(dir: string, tinyClip: string): Promise<Hub> {
+  const hub = await startHub(writeCatalogClipRepo(join(dir, 'hub'), tinyClip));
+  process.env['LOUPE_HUB_URL'] = hub.url;
+  process.env['LOUPE_CATALOG'] = await writePinnedCatalog(hub.url, join(dir, 'catalog'));
+  const close = hub.close;
+  hub.close = async (): Promise<void> => {
+    delete process.env['LOUPE_HUB_URL'];
+    delete process.env['LOUPE_CATALOG'];
+    await close();
+  };
+  return hub;
 }
