@@ -1,0 +1,74 @@
+/**
+ * What people wrote about their photos, in a real browser: a JPEG with embedded XMP (title,
+ * description, rating, label, keywords) beside one with a Lightroom sidecar and one with nothing.
+ * The Filters panel narrows to four stars or more and to a keyword; the viewer shows the title,
+ * the description, the stars and the keywords.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import sharp, { type Sharp } from 'sharp';
+import type { Bridge } from '../../main/bridge/http.js';
+import { openApp, type AppInBrowser } from '../helpers/browser.js';
+import { testLibrary, type TestLibrary } from '../helpers/library.js';
+
+const xmp = (attrs: string, inner: string): string => `<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
+<rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:xmp="http://ns.adobe.com/xap/1.0/" ${attrs}>${inner}</rdf:Description></rdf:RDF></x:xmpmeta>`;
+
+let lib: TestLibrary;
+let app: AppInBrowser;
+let bridge: Bridge;
+let page: Page;
+const tiles = (): ReturnType<Page['locator']> => page.locator('.tile[data-photo-id]');
+
+beforeAll(async () => {
+  lib = testLibrary({ autoIndex: true });
+  mkdirSync(lib.photos, { recursive: true });
+  const picture = (g: number): Sharp => sharp({ create: { width: 300, height: 200, channels: 3, background: { r: 60, g, b: 90 } } });
+  await picture(50).withXmp(xmp('xmp:Rating="5" xmp:Label="Red"',
+    '<dc:title><rdf:Alt><rdf:li xml:lang="x-default">Grandma\'s garden</rdf:li></rdf:Alt></dc:title>'
+    + '<dc:description><rdf:Alt><rdf:li xml:lang="x-default">The roses in June</rdf:li></rdf:Alt></dc:description>'
+    + '<dc:subject><rdf:Bag><rdf:li>Grandma</rdf:li><rdf:li>roses</rdf:li></rdf:Bag></dc:subject>')).jpeg().toFile(join(lib.photos, 'a.jpg'));
+  await picture(120).jpeg().toFile(join(lib.photos, 'b.jpg'));
+  writeFileSync(join(lib.photos, 'b.xmp'), xmp('xmp:Rating="2"', '<dc:subject><rdf:Bag><rdf:li>roses</rdf:li></rdf:Bag></dc:subject>'));
+  await picture(200).jpeg().toFile(join(lib.photos, 'c.jpg'));
+  await lib.engine.addFolder(lib.photos);
+  await lib.engine.scan();
+  await lib.engine.index();
+  app = await openApp(lib.engine);
+  ({ bridge, page } = app);
+}, 120_000);
+
+afterAll(async () => {
+  await app?.close();
+  await lib?.close();
+});
+
+describe('metadata people wrote, in the app', () => {
+  it('filters by stars and by keyword', async () => {
+    await page.goto(bridge.openUrl);
+    await expect.poll(() => tiles().count(), { timeout: 30_000 }).toBe(3);
+    await page.getByRole('button', { name: 'Filters' }).click();
+    await page.getByLabel('Rating').selectOption({ label: '★★★★ or more' });
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await expect.poll(() => tiles().count()).toBe(1);
+    await page.getByLabel('Rating').selectOption({ label: 'Any' });
+    await page.getByLabel('Keyword').fill('roses');
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await expect.poll(() => tiles().count()).toBe(2);
+  });
+
+  it('shows the title, description, stars and keywords in the viewer', async () => {
+    await page.getByLabel('Keyword').fill('grandma');
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await expect.poll(() => tiles().count()).toBe(1);
+    await tiles().first().dblclick();
+    const viewer = page.getByRole('dialog');
+    await expect.poll(() => viewer.getByRole('heading', { level: 2 }).textContent()).toBe('Grandma\'s garden');
+    expect(await viewer.getByTestId('description').textContent()).toBe('The roses in June');
+    expect(await viewer.getByTestId('rating').textContent()).toBe('★★★★★');
+    await expect.poll(() => viewer.getByTestId('keywords').textContent()).toBe('Grandma, roses');
+    await page.keyboard.press('Escape');
+  });
+});
