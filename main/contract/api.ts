@@ -309,6 +309,8 @@ export type Orientation = 'landscape' | 'portrait' | 'square';
 /** A photo with what needs a query of its own: its keywords (XMP, IPTC, sidecar). */
 export interface PhotoDetails extends PhotoRecord {
   readonly keywords: readonly string[];
+  /** Other files that are this photo (the RAW beside a JPEG). */
+  readonly companions: readonly { readonly id: number; readonly path: string; readonly format: string | null }[];
 }
 
 export interface SearchFilters {

@@ -338,7 +338,7 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 7,
-    description: 'what people wrote about their photos (XMP, IPTC, sidecars): keywords, title, description, rating, label',
+    description: 'what people wrote about their photos (XMP, IPTC, sidecars): keywords, title, description, rating, label; RAW+JPEG pairs',
     sql: `
       ALTER TABLE photos ADD COLUMN title TEXT;
       ALTER TABLE photos ADD COLUMN description TEXT;
@@ -352,6 +352,10 @@ export const MIGRATIONS: readonly Migration[] = [
         PRIMARY KEY (photo_id, keyword)
       ) WITHOUT ROWID;
       CREATE INDEX photo_keywords_keyword ON photo_keywords(keyword);
+      -- A RAW shot with a JPEG or HEIC beside it (same folder, same name) is one photo: the RAW
+      -- is the companion of the picture the camera rendered, and results show that one only.
+      ALTER TABLE photos ADD COLUMN companion_of INTEGER REFERENCES photos(id) ON DELETE SET NULL;
+      CREATE INDEX photos_companion ON photos(companion_of) WHERE companion_of IS NOT NULL;
     `,
   },
 ];

@@ -174,7 +174,8 @@ export class Engine implements LoupeApi {
 
   async getPhoto(id: number): Promise<PhotoDetails | null> {
     const row = this.lib.repos.photos.byId(id);
-    return row ? { ...toRecord(row), keywords: this.lib.repos.photos.keywords(id) } : null;
+    const { photos } = this.lib.repos;
+    return row ? { ...toRecord(row), keywords: photos.keywords(id), companions: photos.companions(id) } : null;
   }
 
   /** A picture for the UI: `thumb/<id>/<size>` or `photo/<id>`, by photo id only. */

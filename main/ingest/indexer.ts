@@ -6,6 +6,7 @@ import { derivedFromRow, type DerivedColumns, type PhotoRow } from '../db/repos/
 import { DecodeError, decodePhoto, type Encoded } from './decoder.js';
 import { rawFormatOf } from '../contract/formats.js';
 import { NO_DESCRIPTORS, readDescriptors, type Descriptors } from './descriptors.js';
+import { linkPairs } from './pairs.js';
 import { fsArg } from './fsnames.js';
 import { LibraryBusyError, startJob } from './jobs.js';
 import { readMeta } from './metadata.js';
@@ -241,6 +242,7 @@ export async function indexPending(ctx: IndexContext, opts: IndexOptions = {}): 
     await Promise.all(inflight);
     flush();
     collectGarbage(ctx, true);
+    linkPairs(repos);
     jobs.finish(jobId, opts.signal?.aborted ? 'interrupted' : 'done', opts.signal?.aborted ? 'paused' : null, Date.now());
   } catch (err) {
     await Promise.allSettled(inflight);

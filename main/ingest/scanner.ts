@@ -1,5 +1,6 @@
 import { readdirSync, statSync } from 'node:fs';
 import { sep } from 'node:path';
+import { linkPairs } from './pairs.js';
 import type { Repos } from '../db/repos/index.js';
 import { pathKey, type FoundRow, type KnownFile } from '../db/repos/photos.js';
 import type { FolderRow } from './folders.js';
@@ -126,5 +127,7 @@ export async function scanFolder(repos: Repos, folder: FolderRow, opts: ScanOpti
     }
     if (dir === folder.path) folders.markScanned(folder.id, now, String(statSync(folder.path).dev));
   });
+  // A pair's picture that went makes its RAW the photo again (and one that came back, the reverse).
+  linkPairs(repos);
   return { counts, skippedDirs, offline: false };
 }

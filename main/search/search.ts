@@ -162,8 +162,7 @@ export class Searcher {
       for (const id of this.nameMatches(phrase, req.filters)) named.add(id);
     }
     for (const word of new Set(parsed.text.split(/\s+/).filter((w) => w.length >= 3))) {
-      const ids = this.ctx.repos.queries.withKeyword(word);
-      for (const id of hasFilters(req.filters) ? this.ctx.repos.queries.passing(ids, req.filters) : ids) named.add(id);
+      for (const id of this.ctx.repos.queries.passing(this.ctx.repos.queries.withKeyword(word), req.filters)) named.add(id);
     }
     const done = (hits: SearchHit[], total: number): SearchResponse =>
       ({ hits: page(hits, offset, limit), total, offset, space: s.space, tookMs: performance.now() - started, notes });
@@ -242,7 +241,8 @@ export class Searcher {
     // A phrase in more names than a page of candidates is not a name (".jpg", "img"): it would bury the ranking.
     const ids = this.names.rows.filter((r) => r.name.includes(term)).map((r) => r.id);
     if (ids.length > POOL) return [];
-    return hasFilters(filters) ? queries.passing(ids, filters) : ids;
+    // Always through the filters: they also leave out a RAW that is one photo with its JPEG.
+    return queries.passing(ids, filters);
   }
 
   /** No query: the filtered library by date (newest first unless asked otherwise). */

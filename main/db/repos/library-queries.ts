@@ -33,7 +33,8 @@ function placeholders(n: number): string {
 export function filterSql(f: SearchFilters = {}): SqlFilter {
   // Unary + keeps SQLite from driving a join through the state index (it would scan every
   // indexed photo per candidate); joins come in by id or hash.
-  const where = [`+p.state = 'ok'`, '+p.hash IS NOT NULL'];
+  // A RAW that is the companion of a JPEG beside it is not a photo of its own.
+  const where = [`+p.state = 'ok'`, '+p.hash IS NOT NULL', 'p.companion_of IS NULL'];
   const params: (string | number)[] = [];
   if (f.from !== undefined) {
     where.push('p.taken_at_ms >= ?');

@@ -39,6 +39,7 @@ export interface PhotoRow {
   readonly rating: number | null;
   readonly label: string | null;
   readonly meta_problem: string | null;
+  readonly companion_of: number | null;
 }
 
 /** A photo row with the id of its content (the vector index's item). */
@@ -193,6 +194,26 @@ export class PhotosRepo extends Repo {
 
   keywords(id: number): string[] {
     return this.all<{ keyword: string }>('SELECT keyword FROM photo_keywords WHERE photo_id = ? ORDER BY keyword', id).map((r) => r.keyword);
+  }
+
+  /** Every photo's place and state, for finding pairs (pairs.ts). */
+  pairCandidates(): { id: number; path: string; state: PhotoState; companion_of: number | null }[] {
+    return this.all('SELECT id, path, state, companion_of FROM photos');
+  }
+
+  setCompanion(id: number, of: number | null): void {
+    this.run('UPDATE photos SET companion_of = ? WHERE id = ?', of, id);
+  }
+
+  /** A pair's picture is gone: its companion takes its places in albums, so the photo stays in them. */
+  takeAlbumPlaces(from: number, to: number): void {
+    this.run(`INSERT OR IGNORE INTO album_items (album_id, photo_id, position, added_at)
+              SELECT album_id, ?, position, added_at FROM album_items WHERE photo_id = ?`, to, from);
+  }
+
+  /** The files that are one photo with this one (a RAW beside its JPEG). */
+  companions(id: number): { id: number; path: string; format: string | null }[] {
+    return this.all(`SELECT id, path, format FROM photos WHERE companion_of = ? AND state != 'missing' ORDER BY path`, id);
   }
 
   /** Photos whose sidecar could not be read, with why. */

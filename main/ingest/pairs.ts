@@ -1,0 +1,49 @@
+/**
+ * RAW+JPEG pairs: a camera set to save both writes IMG_0001.CR2 and IMG_0001.JPG side by side.
+ * They are one photo: the JPEG (or HEIC) the camera rendered is the one results show, and the RAW
+ * is its companion, listed with it in the viewer. When the JPEG goes (deleted, or moved away) the
+ * RAW becomes the photo again and takes its places in albums; when the RAW goes the JPEG simply
+ * stays. Worked out again after each scan and indexing run, from names alone.
+ */
+import { extname } from 'node:path';
+import type { PhotoState } from '../contract/api.js';
+import { rawFormatOf } from '../contract/formats.js';
+import type { Repos } from '../db/repos/index.js';
+
+interface Candidate { readonly id: number; readonly path: string; readonly state: PhotoState; readonly companion_of: number | null }
+
+/** The key two files of a pair share: their folder and name without extension, case-folded (cameras write IMG_1.JPG, editors img_1.jpg). */
+const pairKey = (path: string): string => path.slice(0, path.length - extname(path).length).toLowerCase();
+
+/** Which file of a group is the photo: a rendered picture (JPEG first, then HEIC/other) that is indexed. */
+function coverOf(group: readonly Candidate[]): Candidate | null {
+  const rendered = group.filter((c) => c.state === 'ok' && rawFormatOf(c.path) === null);
+  const jpeg = rendered.find((c) => /\.(jpe?g)$/i.test(c.path));
+  return jpeg ?? rendered[0] ?? null;
+}
+
+/** Sets every RAW's companion link from the names as they are now; returns how many links changed. */
+export function linkPairs(repos: Repos): number {
+  const groups = new Map<string, Candidate[]>();
+  for (const c of repos.photos.pairCandidates()) {
+    const key = pairKey(c.path);
+    const g = groups.get(key);
+    if (g) g.push(c);
+    else groups.set(key, [c]);
+  }
+  let changed = 0;
+  repos.transaction(() => {
+    for (const group of groups.values()) {
+      const cover = group.length > 1 ? coverOf(group) : null;
+      for (const c of group) {
+        const want = cover && c.id !== cover.id && c.state !== 'missing' && rawFormatOf(c.path) !== null ? cover.id : null;
+        if (c.companion_of === want) continue;
+        // The RAW was the companion of a picture that is gone: the photo lives on as the RAW.
+        if (want === null && c.companion_of !== null && c.state === 'ok') repos.photos.takeAlbumPlaces(c.companion_of, c.id);
+        repos.photos.setCompanion(c.id, want);
+        changed++;
+      }
+    }
+  });
+  return changed;
+}
