@@ -22,6 +22,20 @@ const xmp = (inner: string, attrs = ''): string => `<?xpacket begin="" id="W5M0M
 const bag = (tag: string, items: string[]): string => `<${tag}><rdf:Bag>${items.map((i) => `<rdf:li>${i}</rdf:li>`).join('')}</rdf:Bag></${tag}>`;
 const alt = (tag: string, value: string): string => `<${tag}><rdf:Alt><rdf:li xml:lang="x-default">${value}</rdf:li></rdf:Alt></${tag}>`;
 
+/** A JPEG with an IPTC block (APP13, Photoshop's resource 0x0404), as older tools and newsrooms write it. */
+function withIptc(jpeg: Buffer, fields: [number, string][]): Buffer {
+  const dataset = (tag: number, value: string): Buffer => {
+    const v = Buffer.from(value, 'utf8');
+    return Buffer.concat([Buffer.from([0x1c, 2, tag, v.length >> 8, v.length & 255]), v]);
+  };
+  const iptc = Buffer.concat([Buffer.from([0x1c, 1, 90, 0, 3, 0x1b, 0x25, 0x47]), ...fields.map(([t, v]) => dataset(t, v))]);
+  const resource = Buffer.concat([Buffer.from('8BIM', 'latin1'), Buffer.from([0x04, 0x04, 0, 0]), Buffer.alloc(4), iptc, Buffer.alloc(iptc.length % 2)]);
+  resource.writeUInt32BE(iptc.length, 8);
+  const payload = Buffer.concat([Buffer.from('Photoshop 3.0\0', 'latin1'), resource]);
+  const app13 = Buffer.concat([Buffer.from([0xff, 0xed, (payload.length + 2) >> 8, (payload.length + 2) & 255]), payload]);
+  return Buffer.concat([jpeg.subarray(0, 2), app13, jpeg.subarray(2)]);
+}
+
 let lib: TestLibrary;
 const path = (name: string): string => join(lib.photos, name);
 const id = (name: string): number => lib.row(path(name))!.id;
@@ -50,6 +64,7 @@ beforeAll(async () => {
   await picture(4).jpeg().toFile(path('IMG_0004.jpg'));
   writeFileSync(path('IMG_0004.xmp'), 'this is not XMP at all');
   await picture(5).jpeg().toFile(path('IMG_0005.jpg'));
+  writeFileSync(path('IMG_0006.jpg'), withIptc(await picture(6).jpeg().toBuffer(), [[5, 'Old tram'], [25, 'Lisbon'], [25, 'tram'], [120, 'Tram 28 in Alfama']]));
   await lib.engine.importModel(writeTinyPacks(join(lib.root, 'packs')).clip, { name: 'clip-a' });
   await lib.engine.addFolder(lib.photos);
   await lib.engine.scan();
@@ -65,6 +80,12 @@ describe('metadata people wrote', () => {
     const p = (await lib.engine.getPhoto(id('IMG_0001.jpg')))!;
     expect(p).toMatchObject({ title: 'Sunset at Cabo', description: 'Anna and Tom on the cliffs', rating: 4, label: 'Red' });
     expect([...p.keywords].sort()).toEqual(['Anna', 'Cabo da Roca', 'holiday', 'Places', 'Places|Portugal|Cabo da Roca', 'Portugal'].sort());
+  });
+
+  it('reads IPTC keywords, object name and caption', async () => {
+    const p = (await lib.engine.getPhoto(id('IMG_0006.jpg')))!;
+    expect(p).toMatchObject({ title: 'Old tram', description: 'Tram 28 in Alfama' });
+    expect([...p.keywords].sort()).toEqual(['Lisbon', 'tram'].sort());
   });
 
   it('takes a sidecar over the embedded values (Lightroom IMG.xmp), and a RAW\'s darktable sidecar with a face region\'s name', async () => {
