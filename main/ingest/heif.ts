@@ -52,6 +52,8 @@ class HeifPool {
     // A copy of its own to hand over: the file's buffer may be a view into a larger one.
     const data = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.length) as ArrayBuffer;
     slot.busy++;
+    // Held while it has work (an answer is awaited: the process must not end before it), let go when idle.
+    slot.worker.ref();
     return new Promise<HeifPixels>((resolve, reject) => {
       this.pending.set(id, { resolve, reject, worker: slot });
       slot.worker.postMessage({ id, data } satisfies HeifRequest, [data]);
@@ -77,6 +79,7 @@ class HeifPool {
     if (!p) return;
     this.pending.delete(reply.id);
     p.worker.busy--;
+    if (p.worker.busy === 0) p.worker.worker.unref();
     if ('error' in reply) p.reject(new Error(reply.error));
     else p.resolve({ width: reply.width, height: reply.height, data: Buffer.from(reply.pixels) });
     if (this.pending.size === 0) this.idle = setTimeout(() => this.stop(), IDLE_MS).unref();

@@ -209,6 +209,8 @@ export async function indexPending(ctx: IndexContext, opts: IndexOptions = {}): 
 
   let lastId = 0;
   const inflight = new Set<Promise<void>>();
+  /** Folders whose photos this run indexed: their RAW+JPEG pairs are worked out again at the end. */
+  const touched = new Set<number>();
   try {
     for (;;) {
       if (opts.signal?.aborted) break;
@@ -226,6 +228,7 @@ export async function indexPending(ctx: IndexContext, opts: IndexOptions = {}): 
         if (opts.signal?.aborted) break;
         while (inflight.size >= concurrency) await Promise.race(inflight);
         current = row.path;
+        touched.add(row.folder_id);
         const p = processOne(ctx, row).then((o) => {
           summary.processed++;
           if (o.kind === 'ok') summary.ok++;
@@ -242,7 +245,7 @@ export async function indexPending(ctx: IndexContext, opts: IndexOptions = {}): 
     await Promise.all(inflight);
     flush();
     collectGarbage(ctx, true);
-    linkPairs(repos);
+    linkPairs(repos, touched);
     jobs.finish(jobId, opts.signal?.aborted ? 'interrupted' : 'done', opts.signal?.aborted ? 'paused' : null, Date.now());
   } catch (err) {
     await Promise.allSettled(inflight);

@@ -3,7 +3,8 @@
  * They are one photo: the JPEG (or HEIC) the camera rendered is the one results show, and the RAW
  * is its companion, listed with it in the viewer. When the JPEG goes (deleted, or moved away) the
  * RAW becomes the photo again and takes its places in albums; when the RAW goes the JPEG simply
- * stays. Worked out again after each scan and indexing run, from names alone.
+ * stays. Worked out again for a folder after it is scanned and after its photos are indexed, from
+ * names alone (the two files of a pair are in one folder).
  */
 import { extname } from 'node:path';
 import type { PhotoState } from '../contract/api.js';
@@ -22,10 +23,16 @@ function coverOf(group: readonly Candidate[]): Candidate | null {
   return jpeg ?? rendered[0] ?? null;
 }
 
-/** Sets every RAW's companion link from the names as they are now; returns how many links changed. */
-export function linkPairs(repos: Repos): number {
+/** Sets the companion link of every RAW in these library folders from the names as they are now; returns how many changed. */
+export function linkPairs(repos: Repos, folderIds: Iterable<number>): number {
+  let changed = 0;
+  for (const id of new Set(folderIds)) changed += linkFolder(repos, id);
+  return changed;
+}
+
+function linkFolder(repos: Repos, folderId: number): number {
   const groups = new Map<string, Candidate[]>();
-  for (const c of repos.photos.pairCandidates()) {
+  for (const c of repos.photos.pairCandidates(folderId)) {
     const key = pairKey(c.path);
     const g = groups.get(key);
     if (g) g.push(c);

@@ -196,9 +196,9 @@ export class PhotosRepo extends Repo {
     return this.all<{ keyword: string }>('SELECT keyword FROM photo_keywords WHERE photo_id = ? ORDER BY keyword', id).map((r) => r.keyword);
   }
 
-  /** Every photo's place and state, for finding pairs (pairs.ts). */
-  pairCandidates(): { id: number; path: string; state: PhotoState; companion_of: number | null }[] {
-    return this.all('SELECT id, path, state, companion_of FROM photos');
+  /** The places and states of a folder's photos, for finding pairs (pairs.ts). */
+  pairCandidates(folderId: number): { id: number; path: string; state: PhotoState; companion_of: number | null }[] {
+    return this.all('SELECT id, path, state, companion_of FROM photos WHERE folder_id = ?', folderId);
   }
 
   setCompanion(id: number, of: number | null): void {
