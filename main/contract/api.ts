@@ -131,6 +131,8 @@ export interface PhotoRecord {
   /** 0–5 stars; -1 rejected. */
   readonly rating: number | null;
   readonly label: string | null;
+  /** A video's length (its poster frame is its picture); null for a photo. */
+  readonly durationMs: number | null;
   readonly lens: string | null;
   readonly gpsLat: number | null;
   readonly gpsLon: number | null;

@@ -6,9 +6,15 @@ const RAW_EXTENSIONS: ReadonlyMap<string, string> = new Map([
   ['.rw2', 'rw2'], ['.raf', 'raf'], ['.pef', 'pef'], ['.srw', 'srw'],
 ]);
 
+/** Videos, read through ffmpeg (main/ingest/video.ts). */
+const VIDEO_EXTENSIONS: ReadonlyMap<string, string> = new Map([
+  ['.mp4', 'mp4'], ['.mov', 'mov'], ['.m4v', 'm4v'], ['.3gp', '3gp'], ['.mkv', 'mkv'], ['.webm', 'webm'], ['.avi', 'avi'],
+]);
+
 /** File name extensions Loupe indexes, mapped to the format family libvips reports for them. */
 const EXTENSIONS: ReadonlyMap<string, string> = new Map([
   ...RAW_EXTENSIONS,
+  ...VIDEO_EXTENSIONS,
   ['.jpg', 'jpeg'], ['.jpeg', 'jpeg'], ['.jpe', 'jpeg'], ['.jfif', 'jpeg'],
   ['.png', 'png'],
   ['.webp', 'webp'],
@@ -24,6 +30,11 @@ export function isSupportedName(name: string): boolean {
 /** An XMP sidecar (`IMG_1.CR2.xmp`, `IMG_1.xmp`): not a photo, but part of the one beside it. */
 export function isSidecarName(name: string): boolean {
   return extname(name).toLowerCase() === '.xmp';
+}
+
+/** The video format a file name says (mp4, mov, …), or null for a picture. */
+export function videoFormatOf(name: string): string | null {
+  return VIDEO_EXTENSIONS.get(extname(name).toLowerCase()) ?? null;
 }
 
 /** The RAW format a file name says (dng, cr2, …), or null for any other picture. */

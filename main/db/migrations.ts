@@ -338,7 +338,7 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 7,
-    description: 'what people wrote about their photos (XMP, IPTC, sidecars): keywords, title, description, rating, label; RAW+JPEG pairs',
+    description: 'what people wrote about their photos (XMP, IPTC, sidecars): keywords, title, description, rating, label; RAW+JPEG pairs; videos',
     sql: `
       ALTER TABLE photos ADD COLUMN title TEXT;
       ALTER TABLE photos ADD COLUMN description TEXT;
@@ -356,6 +356,8 @@ export const MIGRATIONS: readonly Migration[] = [
       -- is the companion of the picture the camera rendered, and results show that one only.
       ALTER TABLE photos ADD COLUMN companion_of INTEGER REFERENCES photos(id) ON DELETE SET NULL;
       CREATE INDEX photos_companion ON photos(companion_of) WHERE companion_of IS NOT NULL;
+      -- A video's length (its poster frame is the picture).
+      ALTER TABLE photos ADD COLUMN duration_ms INTEGER;
     `,
   },
 ];

@@ -8,8 +8,9 @@
 import { constants } from 'node:fs';
 import { open, realpath } from 'node:fs/promises';
 import { sep } from 'node:path';
-import sharp from 'sharp';
+import { rawFormatOf, videoFormatOf } from '../contract/formats.js';
 import { MediaError, type Media, type MediaRequest } from '../contract/media.js';
+import { decodePhoto } from '../ingest/decoder.js';
 import type { FoldersRepo } from '../db/repos/folders.js';
 import type { PhotoRow, PhotosRepo } from '../db/repos/photos.js';
 import { fsArg } from '../ingest/fsnames.js';
@@ -61,6 +62,11 @@ export async function resolveMedia(src: MediaSources, req: MediaRequest): Promis
     if (!src.thumbs.hasFile(row.hash, req.size)) throw new MediaError(404, `photo ${req.id} has no ${req.size}-px thumbnail yet`);
     return { kind: 'file', path, type: 'image/jpeg' };
   }
+  // A video's picture is its poster frame (served large); the video itself is not played yet.
+  if (videoFormatOf(row.path)) {
+    if (!src.thumbs.hasFile(row.hash, 1024)) throw new MediaError(404, `video ${req.id} has no poster yet`);
+    return { kind: 'file', path: src.thumbs.pathFor(row.hash, 1024), type: 'image/jpeg' };
+  }
   const original = await indexedOriginal(src, row);
   if (!original) {
     src.stale(row);
@@ -69,9 +75,10 @@ export async function resolveMedia(src: MediaSources, req: MediaRequest): Promis
   const type = SHOWN_AS_IS[row.format ?? ''];
   if (type) return { kind: 'bytes', data: original, type };
   try {
-    const data = await sharp(original, { failOn: 'error' }).autoOrient().resize(LARGE, LARGE, { fit: 'inside', withoutEnlargement: true })
-      .jpeg({ quality: 88 }).toBuffer();
-    return { kind: 'bytes', data, type: 'image/jpeg' };
+    // Through the indexer's decoder: HEVC-coded HEIC needs libheif, a RAW its embedded preview.
+    const raw = rawFormatOf(row.path);
+    const decoded = await decodePhoto(original, [{ size: LARGE, fit: 'inside', quality: 88 }], raw ? { raw } : {});
+    return { kind: 'bytes', data: decoded.thumbnails[0]!.data, type: 'image/jpeg' };
   } catch {
     throw new MediaError(404, `photo ${req.id} cannot be read right now (the file is unreadable)`);
   }

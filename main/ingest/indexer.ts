@@ -1,15 +1,17 @@
-import { open } from 'node:fs/promises';
-import { webcrypto } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { open, stat } from 'node:fs/promises';
+import { createHash, webcrypto } from 'node:crypto';
 import type { IndexProgress, IndexSummary } from '../contract/api.js';
 import type { Repos } from '../db/repos/index.js';
 import { derivedFromRow, type DerivedColumns, type PhotoRow } from '../db/repos/photos.js';
 import { DecodeError, decodePhoto, type Encoded } from './decoder.js';
-import { rawFormatOf } from '../contract/formats.js';
+import { rawFormatOf, videoFormatOf } from '../contract/formats.js';
+import { readVideo, VideoError } from './video.js';
 import { NO_DESCRIPTORS, readDescriptors, type Descriptors } from './descriptors.js';
 import { linkPairs } from './pairs.js';
 import { fsArg } from './fsnames.js';
 import { LibraryBusyError, startJob } from './jobs.js';
-import { readMeta } from './metadata.js';
+import { fileDate, readMeta } from './metadata.js';
 import { RENDITIONS, type ThumbnailStore } from './thumbnails.js';
 import { describeFsError } from './walk.js';
 import { errorMessage } from '../util/errors.js';
@@ -63,8 +65,55 @@ async function readFile(row: PhotoRow): Promise<{ buf: Buffer; mtimeMs: number; 
   }
 }
 
+/** A video's bytes are never held whole: they are hashed as they stream past. */
+async function hashFileStream(row: PhotoRow): Promise<{ hash: string; size: number; mtimeMs: number; birthtimeMs: number }> {
+  const path = fsArg({ text: row.path, raw: row.path_raw });
+  const st = await stat(path);
+  if (!st.isFile()) throw Object.assign(new Error('not a regular file'), { code: 'EISDIR' });
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) h.update(chunk as Buffer);
+  return { hash: h.digest('hex'), size: st.size, mtimeMs: st.mtimeMs, birthtimeMs: st.birthtimeMs };
+}
+
+/** A video: hashed as a stream, described and given a poster frame by ffmpeg; the poster is its picture. */
+async function processVideo(ctx: IndexContext, row: PhotoRow, format: string): Promise<Outcome> {
+  let file: Awaited<ReturnType<typeof hashFileStream>>;
+  try {
+    file = await hashFileStream(row);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'missing', row };
+    return { kind: 'error', row, hash: null, reason: describeFsError(err) };
+  }
+  if (file.size === 0) return { kind: 'error', row, hash: null, reason: 'empty file (0 bytes)' };
+  const { hash } = file;
+  const { repos, thumbs } = ctx;
+  const descriptors = await readDescriptors(Buffer.alloc(0), row.path)
+    .catch((err: unknown): Descriptors => ({ ...NO_DESCRIPTORS, problem: errorMessage(err) }));
+  const twin = repos.photos.missingTwin(hash, row.id, row.path);
+  if (twin && thumbs.has(hash)) return { kind: 'moved', row, hash, keepId: twin.id, thumbs: [], descriptors };
+  try {
+    const { info, poster } = await readVideo(row.path);
+    const decoded = await decodePhoto(poster, RENDITIONS);
+    await thumbs.write(hash, decoded.thumbnails);
+    const fallback = fileDate(file.mtimeMs, file.birthtimeMs);
+    const derived: Derived = {
+      format, width: info.width, height: info.height, orientation: 1, durationMs: info.durationMs,
+      takenAt: info.createdAt ?? fallback.iso, takenAtMs: info.createdAtMs ?? fallback.ms, takenAtSource: info.createdAt ? 'exif' : 'file',
+      cameraMake: null, cameraModel: null, lens: null, gpsLat: info.gpsLat, gpsLon: info.gpsLon, gpsAlt: null,
+    };
+    if (twin) return { kind: 'moved', row, hash, keepId: twin.id, thumbs: decoded.thumbnails, descriptors };
+    return { kind: 'ok', row, hash, derived, thumbs: decoded.thumbnails, descriptors };
+  } catch (err) {
+    if (err instanceof VideoError || err instanceof DecodeError) return { kind: 'error', row, hash, reason: err.message };
+    if (err instanceof StorageError) throw err;
+    return { kind: 'error', row, hash, reason: `${UNEXPECTED} ${errorMessage(err)}` };
+  }
+}
+
 /** Reads, hashes and (unless its content is already known) decodes one photo. Throws only when Loupe's own storage fails. */
 async function processOne(ctx: IndexContext, row: PhotoRow): Promise<Outcome> {
+  const video = videoFormatOf(row.path);
+  if (video) return processVideo(ctx, row, video);
   let file: Awaited<ReturnType<typeof readFile>>;
   try {
     file = await readFile(row);
@@ -95,6 +144,7 @@ async function processOne(ctx: IndexContext, row: PhotoRow): Promise<Outcome> {
       width: decoded.width,
       height: decoded.height,
       orientation: decoded.orientation,
+      durationMs: null,
     };
     if (twin) return { kind: 'moved', row, hash, keepId: twin.id, thumbs: decoded.thumbnails, descriptors };
     return { kind: 'ok', row, hash, derived, thumbs: decoded.thumbnails, descriptors };

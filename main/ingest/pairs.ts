@@ -1,14 +1,15 @@
 /**
- * RAW+JPEG pairs: a camera set to save both writes IMG_0001.CR2 and IMG_0001.JPG side by side.
- * They are one photo: the JPEG (or HEIC) the camera rendered is the one results show, and the RAW
- * is its companion, listed with it in the viewer. When the JPEG goes (deleted, or moved away) the
+ * RAW+JPEG pairs and Live Photos: a camera set to save both writes IMG_0001.CR2 and IMG_0001.JPG
+ * side by side; an iPhone's Live Photo is IMG_0001.HEIC and IMG_0001.MOV. Each is one photo: the
+ * JPEG (or HEIC) is the one results show, and the RAW or the MOV is its companion, listed with it
+ * in the viewer. When the JPEG goes (deleted, or moved away) the
  * RAW becomes the photo again and takes its places in albums; when the RAW goes the JPEG simply
  * stays. Worked out again for a folder after it is scanned and after its photos are indexed, from
  * names alone (the two files of a pair are in one folder).
  */
 import { extname } from 'node:path';
 import type { PhotoState } from '../contract/api.js';
-import { rawFormatOf } from '../contract/formats.js';
+import { rawFormatOf, videoFormatOf } from '../contract/formats.js';
 import type { Repos } from '../db/repos/index.js';
 
 interface Candidate { readonly id: number; readonly path: string; readonly state: PhotoState; readonly companion_of: number | null }
@@ -16,9 +17,12 @@ interface Candidate { readonly id: number; readonly path: string; readonly state
 /** The key two files of a pair share: their folder and name without extension, case-folded (cameras write IMG_1.JPG, editors img_1.jpg). */
 const pairKey = (path: string): string => path.slice(0, path.length - extname(path).length).toLowerCase();
 
+/** A RAW, or the MOV of a Live Photo: a file that is the companion of a picture of the same name. */
+const companionKind = (path: string): boolean => rawFormatOf(path) !== null || videoFormatOf(path) === 'mov';
+
 /** Which file of a group is the photo: a rendered picture (JPEG first, then HEIC/other) that is indexed. */
 function coverOf(group: readonly Candidate[]): Candidate | null {
-  const rendered = group.filter((c) => c.state === 'ok' && rawFormatOf(c.path) === null);
+  const rendered = group.filter((c) => c.state === 'ok' && !companionKind(c.path) && videoFormatOf(c.path) === null);
   const jpeg = rendered.find((c) => /\.(jpe?g)$/i.test(c.path));
   return jpeg ?? rendered[0] ?? null;
 }
@@ -43,9 +47,9 @@ function linkFolder(repos: Repos, folderId: number): number {
     for (const group of groups.values()) {
       const cover = group.length > 1 ? coverOf(group) : null;
       for (const c of group) {
-        const want = cover && c.id !== cover.id && c.state !== 'missing' && rawFormatOf(c.path) !== null ? cover.id : null;
+        const want = cover && c.id !== cover.id && c.state !== 'missing' && companionKind(c.path) ? cover.id : null;
         if (c.companion_of === want) continue;
-        // The RAW was the companion of a picture that is gone: the photo lives on as the RAW.
+        // The RAW (or MOV) was the companion of a picture that is gone: the photo lives on as it.
         if (want === null && c.companion_of !== null && c.state === 'ok') repos.photos.takeAlbumPlaces(c.companion_of, c.id);
         repos.photos.setCompanion(c.id, want);
         changed++;

@@ -5,6 +5,7 @@
 import { createRequire } from 'node:module';
 import sharp from 'sharp';
 import type { FormatSupport } from '../contract/api.js';
+import { FFMPEG_MISSING, findFfmpeg } from './video.js';
 
 function resolvable(specifier: string): boolean {
   try {
@@ -21,6 +22,7 @@ export function formatSupport(): readonly FormatSupport[] {
   if (cached) return cached;
   const vips = `libvips ${sharp.versions.vips}`;
   const libheif = resolvable('libheif-js/wasm-bundle');
+  const ffmpeg = findFfmpeg();
   cached = [
     { name: 'JPEG, PNG, WebP, AVIF, TIFF, GIF', extensions: ['jpg', 'jpeg', 'png', 'webp', 'avif', 'tif', 'tiff', 'gif'], supported: true, how: vips },
     {
@@ -32,8 +34,8 @@ export function formatSupport(): readonly FormatSupport[] {
       how: 'from the full-size JPEG preview the camera embeds, with the RAW\'s own EXIF',
     },
     {
-      name: 'Videos', extensions: ['mp4', 'mov', 'm4v', '3gp', 'mkv', 'webm', 'avi'], supported: false,
-      how: 'not indexed by this version of Loupe yet',
+      name: 'Videos', extensions: ['mp4', 'mov', 'm4v', '3gp', 'mkv', 'webm', 'avi'], supported: ffmpeg !== null,
+      how: ffmpeg ? `ffmpeg ${ffmpeg.version} (${ffmpeg.path}): length, date, place and a poster frame` : FFMPEG_MISSING,
     },
   ];
   return cached;

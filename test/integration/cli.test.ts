@@ -42,7 +42,7 @@ describe('loupe CLI', () => {
     expect(text).toMatch(/Formats:\n {2}✓ JPEG, PNG, WebP, AVIF, TIFF, GIF .*libvips \d/);
     expect(text).toMatch(/✓ HEIC \/ HEIF .*libheif \(WebAssembly\)/);
     expect(text).toMatch(/✓ Camera RAW \(dng, cr2, cr3, nef/);
-    expect(text).toMatch(/✗ Videos \(mp4.*\): not indexed/);
+    expect(text).toMatch(/[✓✗] Videos \(mp4.*\): (ffmpeg \S+ \(.*\): length|videos need ffmpeg)/);
 
     const json = JSON.parse((await cli(...lib, '--json', 'status')).out[0]!) as LibraryStatus;
     expect(json.counts).toEqual({ ok: 8, pending: 0, error: 1, missing: 0 });

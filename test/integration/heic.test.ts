@@ -114,5 +114,9 @@ describe.skipIf(!HEIF_ENC)('HEIC photos (heif-enc from libheif-examples: apt-get
     }
     const status = await lib.engine.status();
     expect(status.thumbnails.files).toBeGreaterThanOrEqual(4);
+    // The viewer's large picture: browsers cannot show HEIC, so it is made through libheif.
+    const large = await lib.engine.media(`photo/${ok.id}`);
+    expect(large.type).toBe('image/jpeg');
+    expect((await sharp(large.kind === 'bytes' ? large.data : readFileSync(large.path)).metadata()).width).toBe(640);
   });
 });

@@ -137,6 +137,9 @@ describe('camera RAW', () => {
     expect(lib.row(join(lib.photos, 'DSCF0001.RAF'))).toMatchObject({ format: 'raf', width: 900, camera_make: 'FUJIFILM', taken_at: '2021-03-04T05:06:07' });
     expect(lib.row(join(lib.photos, 'DSC_0001.NEF'))).toMatchObject({ state: 'error', error: expect.stringMatching(/no embedded JPEG preview/) });
     expect(lib.row(join(lib.photos, 'cut.dng'))).toMatchObject({ state: 'error', error: expect.stringMatching(/preview|damaged|cut short/) });
+    // The viewer's large picture is the preview, turned.
+    const large = await lib.engine.media(`photo/${lib.row(join(lib.photos, 'L1000001.DNG'))!.id}`);
+    expect(large.kind === 'bytes' ? (await sharp(large.data).metadata()).height : 0).toBe(1200);
     // Found by format, as any other photo.
     expect((await lib.engine.search({ filters: { formats: ['dng', 'raf'] } })).total).toBe(2);
   });

@@ -40,6 +40,7 @@ export interface PhotoRow {
   readonly label: string | null;
   readonly meta_problem: string | null;
   readonly companion_of: number | null;
+  readonly duration_ms: number | null;
 }
 
 /** A photo row with the id of its content (the vector index's item). */
@@ -60,6 +61,8 @@ export type DerivedColumns = Pick<PhotoRecord,
   readonly width: number;
   readonly height: number;
   readonly orientation: number;
+  /** A video's length; null for a picture. */
+  readonly durationMs: number | null;
 };
 
 /** What people wrote about a photo (its XMP, IPTC, sidecar), as the indexer read it. */
@@ -94,6 +97,7 @@ export function toRecord(r: PhotoRow): PhotoRecord {
     cameraMake: r.camera_make, cameraModel: r.camera_model, lens: r.lens,
     gpsLat: r.gps_lat, gpsLon: r.gps_lon, gpsAlt: r.gps_alt, state: r.state, error: r.error,
     title: r.title ?? null, description: r.description ?? null, rating: r.rating ?? null, label: r.label ?? null,
+    durationMs: r.duration_ms ?? null,
   };
 }
 
@@ -102,6 +106,7 @@ export function derivedFromRow(r: PhotoRow): DerivedColumns {
     format: r.format ?? 'unknown', width: r.width ?? 0, height: r.height ?? 0, orientation: r.orientation ?? 1,
     takenAt: r.taken_at, takenAtMs: r.taken_at_ms, takenAtSource: r.taken_at_source,
     cameraMake: r.camera_make, cameraModel: r.camera_model, lens: r.lens, gpsLat: r.gps_lat, gpsLon: r.gps_lon, gpsAlt: r.gps_alt,
+    durationMs: r.duration_ms ?? null,
   };
 }
 
@@ -177,11 +182,11 @@ export class PhotosRepo extends Repo {
   /** Records an indexed photo, unless the scanner changed its row meanwhile. */
   setOk(row: Pick<PhotoRow, 'id' | 'size' | 'mtime_ms'>, hash: string, d: DerivedColumns, now: number): void {
     this.run(`UPDATE photos SET hash = ?, (format, width, height, orientation, taken_at, taken_at_ms, taken_at_source,
-        camera_make, camera_model, lens, gps_lat, gps_lon, gps_alt) = (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),
+        camera_make, camera_model, lens, gps_lat, gps_lon, gps_alt, duration_ms) = (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),
         state = 'ok', error = NULL, missing_since = NULL, indexed_at = ?
       WHERE ${UNCHANGED}`,
     hash, d.format, d.width, d.height, d.orientation, d.takenAt, d.takenAtMs, d.takenAtSource,
-    d.cameraMake, d.cameraModel, d.lens, d.gpsLat, d.gpsLon, d.gpsAlt, now, row.id, row.size, row.mtime_ms);
+    d.cameraMake, d.cameraModel, d.lens, d.gpsLat, d.gpsLon, d.gpsAlt, d.durationMs, now, row.id, row.size, row.mtime_ms);
   }
 
   /** What the photo's file and sidecar say about it (keywords replaced as a whole). */
