@@ -75,20 +75,37 @@ async function hashFileStream(row: PhotoRow): Promise<{ hash: string; size: numb
   return { hash: h.digest('hex'), size: st.size, mtimeMs: st.mtimeMs, birthtimeMs: st.birthtimeMs };
 }
 
+/** The outcome for a file that could not be read: gone, or unreadable with the reason. */
+function unreadable(row: PhotoRow, err: unknown): Outcome {
+  if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'missing', row };
+  return { kind: 'error', row, hash: null, reason: describeFsError(err) };
+}
+
+/** What people wrote about it; read every time, even for known content (a sidecar beside the same bytes may say something new). */
+function descriptorsOf(buf: Buffer, row: PhotoRow): Promise<Descriptors> {
+  return readDescriptors(buf, row.path).catch((err: unknown): Descriptors => ({ ...NO_DESCRIPTORS, problem: errorMessage(err) }));
+}
+
+/** The outcome for a file that was read but could not be decoded; Loupe's own storage failing stops the run instead. */
+function undecodable(row: PhotoRow, hash: string, err: unknown): Outcome {
+  if (err instanceof VideoError || err instanceof DecodeError) return { kind: 'error', row, hash, reason: err.message };
+  // Loupe's storage failing is not the photo's fault: the run stops and the photo stays pending.
+  if (err instanceof StorageError) throw err;
+  return { kind: 'error', row, hash, reason: `${UNEXPECTED} ${errorMessage(err)}` };
+}
+
 /** A video: hashed as a stream, described and given a poster frame by ffmpeg; the poster is its picture. */
 async function processVideo(ctx: IndexContext, row: PhotoRow, format: string): Promise<Outcome> {
   let file: Awaited<ReturnType<typeof hashFileStream>>;
   try {
     file = await hashFileStream(row);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'missing', row };
-    return { kind: 'error', row, hash: null, reason: describeFsError(err) };
+    return unreadable(row, err);
   }
   if (file.size === 0) return { kind: 'error', row, hash: null, reason: 'empty file (0 bytes)' };
   const { hash } = file;
   const { repos, thumbs } = ctx;
-  const descriptors = await readDescriptors(Buffer.alloc(0), row.path)
-    .catch((err: unknown): Descriptors => ({ ...NO_DESCRIPTORS, problem: errorMessage(err) }));
+  const descriptors = await descriptorsOf(Buffer.alloc(0), row);
   const twin = repos.photos.missingTwin(hash, row.id, row.path);
   if (twin && thumbs.has(hash)) return { kind: 'moved', row, hash, keepId: twin.id, thumbs: [], descriptors };
   try {
@@ -104,9 +121,7 @@ async function processVideo(ctx: IndexContext, row: PhotoRow, format: string): P
     if (twin) return { kind: 'moved', row, hash, keepId: twin.id, thumbs: decoded.thumbnails, descriptors };
     return { kind: 'ok', row, hash, derived, thumbs: decoded.thumbnails, descriptors };
   } catch (err) {
-    if (err instanceof VideoError || err instanceof DecodeError) return { kind: 'error', row, hash, reason: err.message };
-    if (err instanceof StorageError) throw err;
-    return { kind: 'error', row, hash, reason: `${UNEXPECTED} ${errorMessage(err)}` };
+    return undecodable(row, hash, err);
   }
 }
 
@@ -118,15 +133,12 @@ async function processOne(ctx: IndexContext, row: PhotoRow): Promise<Outcome> {
   try {
     file = await readFile(row);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'missing', row };
-    return { kind: 'error', row, hash: null, reason: describeFsError(err) };
+    return unreadable(row, err);
   }
   if (file.buf.length === 0) return { kind: 'error', row, hash: null, reason: 'empty file (0 bytes)' };
   const hash = await sha256(file.buf);
   const { repos, thumbs } = ctx;
-  // Read every time, even for known content: a sidecar beside the same bytes may say something new.
-  const descriptors = await readDescriptors(file.buf, row.path)
-    .catch((err: unknown): Descriptors => ({ ...NO_DESCRIPTORS, problem: errorMessage(err) }));
+  const descriptors = await descriptorsOf(file.buf, row);
   const haveThumbs = thumbs.has(hash);
   const twin = repos.photos.missingTwin(hash, row.id, row.path);
   if (twin && haveThumbs) return { kind: 'moved', row, hash, keepId: twin.id, thumbs: [], descriptors };
@@ -149,10 +161,7 @@ async function processOne(ctx: IndexContext, row: PhotoRow): Promise<Outcome> {
     if (twin) return { kind: 'moved', row, hash, keepId: twin.id, thumbs: decoded.thumbnails, descriptors };
     return { kind: 'ok', row, hash, derived, thumbs: decoded.thumbnails, descriptors };
   } catch (err) {
-    if (err instanceof DecodeError) return { kind: 'error', row, hash, reason: err.message };
-    // Loupe's storage failing is not the photo's fault: the run stops and the photo stays pending.
-    if (err instanceof StorageError) throw err;
-    return { kind: 'error', row, hash, reason: `${UNEXPECTED} ${errorMessage(err)}` };
+    return undecodable(row, hash, err);
   }
 }
 
