@@ -15,6 +15,7 @@ import { readFileSync } from 'node:fs';
 import { Engine } from '../main/engine/engine.js';
 import { decodePhoto } from '../main/ingest/decoder.js';
 import { rawPreview } from '../main/ingest/raw.js';
+import { findFfmpeg } from '../main/ingest/video.js';
 import { RENDITIONS } from '../main/ingest/thumbnails.js';
 import { buildTiff, T } from '../test/helpers/tiff.js';
 
@@ -86,7 +87,38 @@ async function formatRates(): Promise<string[]> {
   const rawRate = await rate(dngs, 'dng');
   rows.push(`| RAW (DNG with a 12 MP preview): preview found | ${fmt(extract, 0)} files/s | |`);
   rows.push(`| RAW (DNG with a 12 MP preview): preview decoded + thumbnails | ${fmt(rawRate, 1)} images/s | |`);
+  rows.push(await videoRate());
   return rows;
+}
+
+/** Seconds of video indexed per second: read and hashed as a stream, described and given a poster by ffmpeg, thumbnails. */
+async function videoRate(): Promise<string> {
+  if (!findFfmpeg()) return '| video | skipped: no ffmpeg (apt-get install ffmpeg) | |';
+  const dir = join(ROOT, 'video-1080p');
+  mkdirSync(dir, { recursive: true });
+  const files = Array.from({ length: 4 }, (_, i) => {
+    const f = join(dir, `clip-${i}.mp4`);
+    if (!existsSync(f)) {
+      execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', `testsrc2=duration=30:size=1920x1080:rate=30,hue=h=${i * 40}`,
+        '-c:v', 'libx264', '-preset', 'veryfast', '-pix_fmt', 'yuv420p', '-y', f], { stdio: 'pipe' });
+    }
+    return f;
+  });
+  const lib = join(ROOT, 'lib-video');
+  rmSync(lib, { recursive: true, force: true });
+  const e = Engine.open({ libraryDir: lib });
+  try {
+    await e.addFolder(dir);
+    await e.scan();
+    const t = performance.now();
+    const s = await e.index();
+    const seconds = (performance.now() - t) / 1000;
+    if (s.ok !== files.length) throw new Error(`expected ${files.length} videos indexed, got ${JSON.stringify(s)}`);
+    return `| video, 1080p H.264: read + hash + describe + poster + thumbnails (${files.length} × 30 s) | ${fmt((files.length * 30) / seconds, 0)} s of video per second | |`;
+  } finally {
+    await e.close();
+    rmSync(lib, { recursive: true, force: true });
+  }
 }
 
 function dropCaches(): boolean {
