@@ -8,7 +8,7 @@ import { DecodeError, decodePhoto, type Encoded } from './decoder.js';
 import { rawFormatOf, videoFormatOf } from '../contract/formats.js';
 import { readVideo, VideoError } from './video.js';
 import { NO_DESCRIPTORS, readDescriptors, type Descriptors } from './descriptors.js';
-import { linkPairs } from './pairs.js';
+import { linkPairs, PairScopes } from './pairs.js';
 import { fsArg } from './fsnames.js';
 import { LibraryBusyError, startJob } from './jobs.js';
 import { fileDate, readMeta } from './metadata.js';
@@ -268,8 +268,8 @@ export async function indexPending(ctx: IndexContext, opts: IndexOptions = {}): 
 
   let lastId = 0;
   const inflight = new Set<Promise<void>>();
-  /** Folders whose photos this run indexed: their RAW+JPEG pairs are worked out again at the end. */
-  const touched = new Set<number>();
+  /** Directories whose photos this run indexed: their pairs are worked out again at the end. */
+  const touched = new PairScopes();
   try {
     for (;;) {
       if (opts.signal?.aborted) break;
@@ -287,7 +287,7 @@ export async function indexPending(ctx: IndexContext, opts: IndexOptions = {}): 
         if (opts.signal?.aborted) break;
         while (inflight.size >= concurrency) await Promise.race(inflight);
         current = row.path;
-        touched.add(row.folder_id);
+        touched.addPhoto(row.folder_id, row.path);
         const p = processOne(ctx, row).then((o) => {
           summary.processed++;
           if (o.kind === 'ok') summary.ok++;
@@ -304,7 +304,7 @@ export async function indexPending(ctx: IndexContext, opts: IndexOptions = {}): 
     await Promise.all(inflight);
     flush();
     collectGarbage(ctx, true);
-    linkPairs(repos, touched);
+    linkPairs(repos, touched.values());
     jobs.finish(jobId, opts.signal?.aborted ? 'interrupted' : 'done', opts.signal?.aborted ? 'paused' : null, Date.now());
   } catch (err) {
     await Promise.allSettled(inflight);

@@ -2,12 +2,12 @@
  * RAW+JPEG pairs and Live Photos: a camera set to save both writes IMG_0001.CR2 and IMG_0001.JPG
  * side by side; an iPhone's Live Photo is IMG_0001.HEIC and IMG_0001.MOV. Each is one photo: the
  * JPEG (or HEIC) is the one results show, and the RAW or the MOV is its companion, listed with it
- * in the viewer. When the JPEG goes (deleted, or moved away) the
- * RAW becomes the photo again and takes its places in albums; when the RAW goes the JPEG simply
- * stays. Worked out again for a folder after it is scanned and after its photos are indexed, from
- * names alone (the two files of a pair are in one folder).
+ * in the viewer. When the JPEG goes (deleted, or moved away) the RAW becomes the photo again and
+ * takes its places in albums; when the RAW goes the JPEG simply stays. Worked out again, from names
+ * alone, for what a scan looked at and for the directories whose photos a run indexed: the two
+ * files of a pair are in one directory, so a watcher's rescan of one directory reads that one.
  */
-import { extname } from 'node:path';
+import { dirname, extname, sep } from 'node:path';
 import type { PhotoState } from '../contract/api.js';
 import { rawFormatOf, videoFormatOf } from '../contract/formats.js';
 import type { Repos } from '../db/repos/index.js';
@@ -20,23 +20,51 @@ const pairKey = (path: string): string => path.slice(0, path.length - extname(pa
 /** A RAW, or the MOV of a Live Photo: a file that is the companion of a picture of the same name. */
 const companionKind = (path: string): boolean => rawFormatOf(path) !== null || videoFormatOf(path) === 'mov';
 
-/** Which file of a group is the photo: a rendered picture (JPEG first, then HEIC/other) that is indexed. */
+/** Which file of a group is the photo: a rendered picture, neither RAW nor video (JPEG first, then HEIC/other), that is indexed. */
 function coverOf(group: readonly Candidate[]): Candidate | null {
-  const rendered = group.filter((c) => c.state === 'ok' && !companionKind(c.path) && videoFormatOf(c.path) === null);
+  const rendered = group.filter((c) => c.state === 'ok' && rawFormatOf(c.path) === null && videoFormatOf(c.path) === null);
   const jpeg = rendered.find((c) => /\.(jpe?g)$/i.test(c.path));
   return jpeg ?? rendered[0] ?? null;
 }
 
-/** Sets the companion link of every RAW in these library folders from the names as they are now; returns how many changed. */
-export function linkPairs(repos: Repos, folderIds: Iterable<number>): number {
+/** Where to work pairs out: a directory of a library folder, alone or with everything under it. */
+export interface PairScope {
+  readonly folderId: number;
+  readonly dir: string;
+  readonly recursive: boolean;
+}
+
+/** The directory a photo is in, as a scope of its own. */
+const dirScope = (folderId: number, path: string): PairScope => ({ folderId, dir: dirname(path), recursive: false });
+
+const scopeKey = (s: PairScope): string => `${s.folderId}\0${s.dir}\0${s.recursive}`;
+
+/** Scopes collected as photos go by, each directory once. */
+export class PairScopes {
+  private readonly scopes = new Map<string, PairScope>();
+
+  addPhoto(folderId: number, path: string): void {
+    const scope = dirScope(folderId, path);
+    this.scopes.set(scopeKey(scope), scope);
+  }
+
+  values(): Iterable<PairScope> {
+    return this.scopes.values();
+  }
+}
+
+/** Sets the companion link of every RAW or MOV in these scopes from the names as they are now; returns how many changed. */
+export function linkPairs(repos: Repos, scopes: Iterable<PairScope>): number {
   let changed = 0;
-  for (const id of new Set(folderIds)) changed += linkFolder(repos, id);
+  for (const scope of scopes) changed += linkScope(repos, scope);
   return changed;
 }
 
-function linkFolder(repos: Repos, folderId: number): number {
+function linkScope(repos: Repos, { folderId, dir, recursive }: PairScope): number {
+  const prefix = dir.endsWith(sep) ? dir : dir + sep;
+  const rows = repos.photos.pairCandidates(folderId, prefix);
   const groups = new Map<string, Candidate[]>();
-  for (const c of repos.photos.pairCandidates(folderId)) {
+  for (const c of recursive ? rows : rows.filter((r) => !r.path.slice(prefix.length).includes(sep))) {
     const key = pairKey(c.path);
     const g = groups.get(key);
     if (g) g.push(c);

@@ -128,6 +128,6 @@ export async function scanFolder(repos: Repos, folder: FolderRow, opts: ScanOpti
     if (dir === folder.path) folders.markScanned(folder.id, now, String(statSync(folder.path).dev));
   });
   // A pair's picture that went makes its RAW the photo again (and one that came back, the reverse).
-  linkPairs(repos, [folder.id]);
+  linkPairs(repos, [{ folderId: folder.id, dir, recursive }]);
   return { counts, skippedDirs, offline: false };
 }

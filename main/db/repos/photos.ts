@@ -201,9 +201,11 @@ export class PhotosRepo extends Repo {
     return this.all<{ keyword: string }>('SELECT keyword FROM photo_keywords WHERE photo_id = ? ORDER BY keyword', id).map((r) => r.keyword);
   }
 
-  /** The places and states of a folder's photos, for finding pairs (pairs.ts). */
-  pairCandidates(folderId: number): { id: number; path: string; state: PhotoState; companion_of: number | null }[] {
-    return this.all('SELECT id, path, state, companion_of FROM photos WHERE folder_id = ?', folderId);
+  /** The places and states of a folder's photos whose path starts with `prefix`, for finding pairs (pairs.ts). */
+  pairCandidates(folderId: number, prefix: string): { id: number; path: string; state: PhotoState; companion_of: number | null }[] {
+    // The same range on the path index as `under`.
+    return this.all('SELECT id, path, state, companion_of FROM photos WHERE folder_id = ? AND path >= ? AND path < ?',
+      folderId, prefix, prefix + '\u{10FFFF}');
   }
 
   setCompanion(id: number, of: number | null): void {
