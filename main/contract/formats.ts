@@ -32,6 +32,15 @@ export function isSidecarName(name: string): boolean {
   return extname(name).toLowerCase() === '.xmp';
 }
 
+/**
+ * The names a photo's sidecar has, in the order they are looked for: darktable and digiKam add
+ * `.xmp` to the whole name (`IMG_1.CR2.xmp`), Lightroom puts it in place of the extension (`IMG_1.xmp`).
+ * Works on a name or a whole path.
+ */
+export function sidecarNames(photo: string, ext = '.xmp'): [string, string] {
+  return [`${photo}${ext}`, `${photo.slice(0, photo.length - extname(photo).length)}${ext}`];
+}
+
 /** The video format a file name says (mp4, mov, …), or null for a picture. */
 export function videoFormatOf(name: string): string | null {
   return VIDEO_EXTENSIONS.get(extname(name).toLowerCase()) ?? null;

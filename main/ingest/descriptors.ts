@@ -6,8 +6,8 @@
  * never writes any of it back unless the user turns that on.
  */
 import { readFile } from 'node:fs/promises';
-import { extname } from 'node:path';
 import exifr from 'exifr';
+import { sidecarNames } from '../contract/formats.js';
 import * as exifrModule from 'exifr';
 import type { Descriptors } from '../db/repos/photos.js';
 import { errorMessage } from '../util/errors.js';
@@ -80,10 +80,11 @@ function merge(embedded: Omit<Descriptors, 'problem'>, sidecar: Omit<Descriptors
   };
 }
 
-/** The sidecar paths editors use: darktable and digiKam `IMG_1.CR2.xmp`, Lightroom `IMG_1.xmp`. */
-export function sidecarCandidates(path: string): string[] {
-  const stem = path.slice(0, path.length - extname(path).length);
-  return [`${path}.xmp`, `${path}.XMP`, `${stem}.xmp`, `${stem}.XMP`];
+/** The sidecar paths editors use (`sidecarNames`), with the extension in either case. */
+function sidecarCandidates(path: string): string[] {
+  const [whole, stem] = sidecarNames(path);
+  const [wholeUpper, stemUpper] = sidecarNames(path, '.XMP');
+  return [whole, wholeUpper, stem, stemUpper];
 }
 
 async function readSidecar(path: string): Promise<{ data: Buffer; path: string } | null> {
@@ -97,16 +98,21 @@ async function readSidecar(path: string): Promise<{ data: Buffer; path: string }
   return null;
 }
 
-/** The descriptors of a photo from its bytes and its sidecar (if any). A damaged block or sidecar costs only itself. */
-export async function readDescriptors(photo: Buffer, path: string): Promise<Descriptors> {
+/**
+ * The descriptors of a photo from its bytes (null: a file whose own metadata is not read, such as a
+ * video) and its sidecar, if any. A damaged block or sidecar costs only itself.
+ */
+export async function readDescriptors(photo: Buffer | null, path: string): Promise<Descriptors> {
   let embedded: Omit<Descriptors, 'problem'> = NO_DESCRIPTORS;
-  try {
-    const t = await exifr.parse(photo, {
-      xmp: true, iptc: true, tiff: false, exif: false, gps: false, ifd1: false, icc: false, jfif: false, ihdr: false, mergeOutput: false,
-    }) as Tree | undefined;
-    embedded = fromTree(asTree(t));
-  } catch {
-    // No readable XMP or IPTC in the file: nothing was written there.
+  if (photo) {
+    try {
+      const t = await exifr.parse(photo, {
+        xmp: true, iptc: true, tiff: false, exif: false, gps: false, ifd1: false, icc: false, jfif: false, ihdr: false, mergeOutput: false,
+      }) as Tree | undefined;
+      embedded = fromTree(asTree(t));
+    } catch {
+      // No readable XMP or IPTC in the file: nothing was written there.
+    }
   }
   let side: { data: Buffer; path: string } | null;
   try {

@@ -82,7 +82,7 @@ function unreadable(row: PhotoRow, err: unknown): Outcome {
 }
 
 /** What people wrote about it; read every time, even for known content (a sidecar beside the same bytes may say something new). */
-function descriptorsOf(buf: Buffer, row: PhotoRow): Promise<Descriptors> {
+function descriptorsOf(buf: Buffer | null, row: PhotoRow): Promise<Descriptors> {
   return readDescriptors(buf, row.path).catch((err: unknown): Descriptors => ({ ...NO_DESCRIPTORS, problem: errorMessage(err) }));
 }
 
@@ -105,7 +105,8 @@ async function processVideo(ctx: IndexContext, row: PhotoRow, format: string): P
   if (file.size === 0) return { kind: 'error', row, hash: null, reason: 'empty file (0 bytes)' };
   const { hash } = file;
   const { repos, thumbs } = ctx;
-  const descriptors = await descriptorsOf(Buffer.alloc(0), row);
+  // Its own metadata is ffmpeg's to read; a sidecar beside it is read as for a photo.
+  const descriptors = await descriptorsOf(null, row);
   const twin = repos.photos.missingTwin(hash, row.id, row.path);
   if (twin && thumbs.has(hash)) return { kind: 'moved', row, hash, keepId: twin.id, thumbs: [], descriptors };
   try {
@@ -174,10 +175,7 @@ function commit(ctx: IndexContext, outcomes: readonly Outcome[], now: number): v
       switch (o.kind) {
         case 'ok':
           thumbs.record(o.hash, o.thumbs);
-          if (photos.stillPending(r)) {
-            photos.setOk(r, o.hash, o.derived, now);
-            photos.setDescriptors(r.id, o.descriptors);
-          }
+          if (photos.setOk(r, o.hash, o.derived, now)) photos.setDescriptors(r.id, o.descriptors);
           break;
         case 'moved':
           thumbs.record(o.hash, o.thumbs);

@@ -1,6 +1,6 @@
 import { readdirSync, realpathSync, statSync, type Dirent, type Stats } from 'node:fs';
-import { extname, sep } from 'node:path';
-import { isSidecarName, isSkippedName, isSupportedName } from '../contract/formats.js';
+import { sep } from 'node:path';
+import { isSidecarName, isSkippedName, isSupportedName, sidecarNames } from '../contract/formats.js';
 import { displayName, fsArg, isValidUtf8, joinPath, REPLACEMENT_CHAR, type FsPath } from './fsnames.js';
 import { errorMessage } from '../util/errors.js';
 
@@ -173,9 +173,7 @@ function sidecarsOf(entries: readonly Entry[]): Map<string, Entry> {
  */
 function withSidecar(file: FoundFile, dir: FsPath, name: string, sidecars: ReadonlyMap<string, Entry>): FoundFile {
   if (sidecars.size === 0 || file.error) return file;
-  const lower = name.toLowerCase();
-  const stem = lower.slice(0, lower.length - extname(lower).length);
-  for (const candidate of [`${lower}.xmp`, `${stem}.xmp`]) {
+  for (const candidate of sidecarNames(name.toLowerCase())) {
     const e = sidecars.get(candidate);
     if (!e) continue;
     try {

@@ -179,14 +179,14 @@ export class PhotosRepo extends Repo {
     return this.one<PhotoRow>(`SELECT * FROM photos WHERE hash = ? AND width IS NOT NULL AND state != 'error' LIMIT 1`, hash);
   }
 
-  /** Records an indexed photo, unless the scanner changed its row meanwhile. */
-  setOk(row: Pick<PhotoRow, 'id' | 'size' | 'mtime_ms'>, hash: string, d: DerivedColumns, now: number): void {
-    this.run(`UPDATE photos SET hash = ?, (format, width, height, orientation, taken_at, taken_at_ms, taken_at_source,
+  /** Records an indexed photo, unless the scanner changed its row meanwhile: false then, and nothing is written. */
+  setOk(row: Pick<PhotoRow, 'id' | 'size' | 'mtime_ms'>, hash: string, d: DerivedColumns, now: number): boolean {
+    return this.run(`UPDATE photos SET hash = ?, (format, width, height, orientation, taken_at, taken_at_ms, taken_at_source,
         camera_make, camera_model, lens, gps_lat, gps_lon, gps_alt, duration_ms) = (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),
         state = 'ok', error = NULL, missing_since = NULL, indexed_at = ?
       WHERE ${UNCHANGED}`,
     hash, d.format, d.width, d.height, d.orientation, d.takenAt, d.takenAtMs, d.takenAtSource,
-    d.cameraMake, d.cameraModel, d.lens, d.gpsLat, d.gpsLon, d.gpsAlt, d.durationMs, now, row.id, row.size, row.mtime_ms);
+    d.cameraMake, d.cameraModel, d.lens, d.gpsLat, d.gpsLon, d.gpsAlt, d.durationMs, now, row.id, row.size, row.mtime_ms).changes > 0;
   }
 
   /** What the photo's file and sidecar say about it (keywords replaced as a whole). */
