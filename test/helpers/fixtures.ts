@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { crc32 } from 'node:zlib';
 import sharp from 'sharp';
 
 /** A fresh temporary folder, removed by the returned cleanup. */
@@ -49,15 +50,6 @@ export async function writeImage(path: string, spec: ImageSpec = {}): Promise<Bu
   mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, buf);
   return buf;
-}
-
-function crc32(buf: Uint8Array): number {
-  let c = ~0;
-  for (const b of buf) {
-    c ^= b;
-    for (let k = 0; k < 8; k++) c = (c >>> 1) ^ (0xedb88320 & -(c & 1));
-  }
-  return ~c >>> 0;
 }
 
 /** A real PNG made by sharp whose header is then rewritten to claim `width` × `height` pixels. */
