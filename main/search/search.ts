@@ -161,9 +161,8 @@ export class Searcher {
     for (const phrase of new Set([...parsed.phrases, parsed.text].filter((p) => p.length >= 3))) {
       for (const id of this.nameMatches(phrase, req.filters)) named.add(id);
     }
-    for (const word of new Set(parsed.text.split(/\s+/).filter((w) => w.length >= 3))) {
-      for (const id of this.ctx.repos.queries.passing(this.ctx.repos.queries.withKeyword(word), req.filters)) named.add(id);
-    }
+    const words = [...new Set(parsed.text.split(/\s+/).filter((w) => w.length >= 3))];
+    for (const id of this.ctx.repos.queries.passing(this.ctx.repos.queries.withKeywords(words), req.filters)) named.add(id);
     const done = (hits: SearchHit[], total: number): SearchResponse =>
       ({ hits: page(hits, offset, limit), total, offset, space: s.space, tookMs: performance.now() - started, notes });
     const sort = req.sort ?? 'relevance';

@@ -121,10 +121,12 @@ export class LibraryQueries extends Repo {
        WHERE p.state = 'ok' AND p.hash IS NOT NULL ORDER BY p.id`);
   }
 
-  /** Indexed photos with this keyword (case-insensitive, whole keyword). */
-  withKeyword(keyword: string): number[] {
-    return this.all<{ id: number }>(`SELECT p.id FROM photo_keywords k JOIN photos p ON p.id = k.photo_id
-      WHERE k.keyword = ? AND p.state = 'ok' AND p.hash IS NOT NULL ORDER BY p.id`, keyword).map((r) => r.id);
+  /** Indexed photos with any of these keywords (case-insensitive, whole keywords). */
+  withKeywords(keywords: readonly string[]): number[] {
+    if (keywords.length === 0) return [];
+    return this.all<{ id: number }>(`SELECT DISTINCT p.id FROM photo_keywords k JOIN photos p ON p.id = k.photo_id
+      WHERE k.keyword IN (SELECT value FROM json_each(?)) AND p.state = 'ok' AND p.hash IS NOT NULL ORDER BY p.id`, JSON.stringify(keywords))
+      .map((r) => r.id);
   }
 
   /** Of these photo ids, those passing the filters. */
