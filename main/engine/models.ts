@@ -49,7 +49,7 @@ export class Models {
         name: c.name, kind: c.kind, title: c.title, installed: false, active: false, serving: false, embeddingDim: null,
         bytes: c.files.every((f) => f.size !== undefined) ? c.files.reduce((a, f) => a + (f.size ?? 0), 0) : null,
         licence: c.licence, source: `https://huggingface.co/${c.repo}`, description: c.description, recommended: c.recommended === true,
-        problem: isPinned(c) ? null : 'not pinned in this catalog (no exact commit and checksums), so it cannot be installed',
+        problem: isPinned(c) ? null : 'not pinned in this catalog (no exact commit and checksums)',
       });
     }
     return out;

@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import sharp, { type Sharp } from 'sharp';
 import type { Bridge } from '../../main/bridge/http.js';
-import { openApp, type AppInBrowser } from '../helpers/browser.js';
+import { openApp, screenshot, type AppInBrowser } from '../helpers/browser.js';
+import { tempDir } from '../helpers/fixtures.js';
 import { testLibrary, type TestLibrary } from '../helpers/library.js';
 
 const xmp = (attrs: string, inner: string): string => `<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
@@ -21,6 +22,8 @@ let app: AppInBrowser;
 let bridge: Bridge;
 let page: Page;
 const tiles = (): ReturnType<Page['locator']> => page.locator('.tile[data-photo-id]');
+const SHOTS = process.env['LOUPE_SCREENSHOTS'] ?? tempDir('loupe-shots-').dir;
+const shot = (name: string): Promise<void> => screenshot(page, SHOTS, name);
 
 beforeAll(async () => {
   lib = testLibrary({ autoIndex: true });
@@ -57,6 +60,7 @@ describe('metadata people wrote, in the app', () => {
     await page.getByLabel('Keyword').fill('roses');
     await page.getByRole('button', { name: 'Apply' }).click();
     await expect.poll(() => tiles().count()).toBe(2);
+    await shot('14-filters-keyword');
   });
 
   it('shows the title, description, stars and keywords in the viewer', async () => {
@@ -69,6 +73,15 @@ describe('metadata people wrote, in the app', () => {
     expect(await viewer.getByTestId('description').textContent()).toBe('The roses in June');
     expect(await viewer.getByTestId('rating').textContent()).toBe('★★★★★');
     await expect.poll(() => viewer.getByTestId('keywords').textContent()).toBe('Grandma, roses');
+    await shot('15-viewer-metadata');
+    await page.keyboard.press('Escape');
+    // Settings lists the formats this installation reads.
+    await page.getByRole('button', { name: 'Settings' }).click();
+    const settings = page.getByRole('dialog', { name: 'Settings' });
+    await expect.poll(() => settings.getByTestId('format').count()).toBe(4);
+    await settings.getByTestId('format').last().scrollIntoViewIfNeeded();
+    expect(await settings.getByTestId('format').first().textContent()).toContain('JPEG, PNG, WebP');
+    await shot('16-settings-formats');
     await page.keyboard.press('Escape');
   });
 });
