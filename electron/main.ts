@@ -10,7 +10,9 @@ import { fileURLToPath } from 'node:url';
 import type { EngineEvent } from '../main/contract/api.js';
 import { EngineClient, HostError, type HostChannel } from '../main/host/client.js';
 import { errorMessage } from '../main/util/errors.js';
-import type { FromHost } from '../main/host/protocol.js';
+import type { FromHost, MediaReply } from '../main/host/protocol.js';
+import { openServedFile, parseRange, ServedFileError } from '../main/util/served-file.js';
+import { Readable } from 'node:stream';
 import { APP_ORIGIN, appFile, isTrustedSender, mayGrant, mayLoad, mayNavigate, mediaPath, webPreferences, WINDOW_CSP } from './policy.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -56,14 +58,41 @@ function refuse(status: number, message: string): Response {
   return new Response(message, { status, headers: { 'Content-Type': 'text/plain; charset=utf-8' } });
 }
 
+/** A file the engine named, by byte range when asked (a video element seeks so), opened as util/served-file.ts says. */
+async function servedFile(request: Request, path: string, expect: MediaReply['expect'], headers: Record<string, string>): Promise<Response> {
+  let opened: Awaited<ReturnType<typeof openServedFile>>;
+  try {
+    opened = await openServedFile(path, expect);
+  } catch (err) {
+    if (err instanceof ServedFileError) return refuse(404, `not served: ${err.message}`);
+    throw err;
+  }
+  const { handle, size } = opened;
+  const range = parseRange(request.headers.get('range'), size);
+  if (range === 'unsatisfiable' || size === 0) {
+    await handle.close();
+    return range === 'unsatisfiable'
+      ? new Response(null, { status: 416, headers: { ...headers, 'Content-Range': `bytes */${size}` } })
+      : new Response(new Uint8Array(), { headers });
+  }
+  const { start, end } = range ?? { start: 0, end: size - 1 };
+  // Streamed: a video is never read whole into memory; the stream closes the handle at its end.
+  const body = Readable.toWeb(handle.createReadStream({ start, end })) as ReadableStream<Uint8Array>;
+  return new Response(body, {
+    status: range ? 206 : 200,
+    headers: { ...headers, 'Accept-Ranges': 'bytes', 'Content-Length': String(end - start + 1), ...(range ? { 'Content-Range': `bytes ${start}-${end}/${size}` } : {}) },
+  });
+}
+
 async function serve(request: Request): Promise<Response> {
   const media = mediaPath(request.url);
   if (media !== null) {
     if (!engine) return refuse(503, 'the library is not open');
     try {
       const m = await engine.media(media);
-      const data = m.data ?? (m.path ? await readFile(m.path) : new Uint8Array());
-      return new Response(new Uint8Array(data), { headers: { 'Content-Type': m.type, 'Cache-Control': 'private, max-age=3600' } });
+      const headers = { 'Content-Type': m.type, 'Cache-Control': 'private, max-age=3600' };
+      if (m.data || !m.path) return new Response(new Uint8Array(m.data ?? new Uint8Array()), { headers });
+      return await servedFile(request, m.path, m.expect, headers);
     } catch (err) {
       return err instanceof HostError && err.kind !== 'internal' ? refuse(err.status, err.message) : refuse(500, 'could not read the picture');
     }

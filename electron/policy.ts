@@ -10,7 +10,7 @@ import { contentSecurityPolicy, hasUnsafeSegments, RENDERER_TYPES } from '../mai
 export const APP_ORIGIN = 'loupe://app';
 export const MEDIA_PREFIX = 'loupe://media/';
 
-export const WINDOW_CSP = contentSecurityPolicy('blob: data: loupe://media');
+export const WINDOW_CSP = contentSecurityPolicy('blob: data: loupe://media', 'loupe://media');
 
 export interface SecureWebPreferences {
   readonly contextIsolation: true;

@@ -19,6 +19,7 @@ import { asError, errorMessage } from '../util/errors.js';
 import { dispatch, parseCall } from '../contract/calls.js';
 import { CallError, failureOf, UserError } from '../contract/errors.js';
 import type { Media } from '../contract/media.js';
+import { openServedFile, parseRange, ServedFileError } from '../util/served-file.js';
 import { contentSecurityPolicy, hasUnsafeSegments, RENDERER_TYPES } from './web.js';
 
 /** What the bridge needs of the engine. */
@@ -78,6 +79,39 @@ function cookieKey(req: IncomingMessage): string | undefined {
 function send(res: ServerResponse, status: number, body: string | Buffer, type: string, headers: Record<string, string> = {}): void {
   res.writeHead(status, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body), ...headers });
   res.end(body);
+}
+
+/**
+ * A file the engine named (a thumbnail, a frame, a video to play), by byte range when asked: a
+ * video element seeks with Range requests. Opened as util/served-file.ts says (no link, still the
+ * checked file).
+ */
+async function sendFile(req: IncomingMessage, res: ServerResponse, m: Extract<Media, { kind: 'file' }>, headers: Record<string, string>): Promise<void> {
+  let opened: Awaited<ReturnType<typeof openServedFile>>;
+  try {
+    opened = await openServedFile(m.path, m.expect);
+  } catch (err) {
+    if (err instanceof ServedFileError) return json(res, 404, { error: `not served: ${err.message}` });
+    throw err;
+  }
+  const { handle, size } = opened;
+  const range = parseRange(req.headers.range, size);
+  if (range === 'unsatisfiable') {
+    await handle.close();
+    res.writeHead(416, { ...headers, 'Content-Range': `bytes */${size}`, 'Accept-Ranges': 'bytes' });
+    return void res.end();
+  }
+  const { start, end } = range ?? { start: 0, end: size - 1 };
+  res.writeHead(range ? 206 : 200, {
+    ...headers, 'Accept-Ranges': 'bytes', 'Content-Length': String(Math.max(0, end - start + 1)),
+    ...(range ? { 'Content-Range': `bytes ${start}-${end}/${size}` } : {}),
+  });
+  if (size === 0) {
+    await handle.close();
+    return void res.end();
+  }
+  // The stream closes the handle when it ends or fails.
+  handle.createReadStream({ start, end }).on('error', () => res.destroy()).pipe(res);
 }
 
 function json(res: ServerResponse, status: number, value: unknown): void {
@@ -201,13 +235,12 @@ export async function startBridge(engine: BridgeEngine, opts: BridgeOptions = {}
     });
   };
 
-  const media = async (res: ServerResponse, rest: string): Promise<void> => {
+  const media = async (req: IncomingMessage, res: ServerResponse, rest: string): Promise<void> => {
     try {
       const m = await engine.media(rest);
       const headers = { 'Content-Type': m.type, 'Cache-Control': 'private, max-age=3600', 'X-Content-Type-Options': 'nosniff' };
       if (m.kind === 'bytes') return send(res, 200, m.data, m.type, headers);
-      res.writeHead(200, { ...headers, 'Content-Length': statSync(m.path).size });
-      createReadStream(m.path).on('error', () => res.destroy()).pipe(res);
+      await sendFile(req, res, m, headers);
     } catch (err) {
       const failure = failureOf(err);
       json(res, failure.status, { error: failure.message });
@@ -263,7 +296,7 @@ export async function startBridge(engine: BridgeEngine, opts: BridgeOptions = {}
     }
     if (url.pathname.startsWith('/media/')) {
       if (req.method !== 'GET' && req.method !== 'HEAD') return json(res, 405, { error: 'pictures are read with GET' });
-      return media(res, url.pathname.slice('/media/'.length));
+      return media(req, res, url.pathname.slice('/media/'.length));
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'method not allowed', 'text/plain; charset=utf-8');
     page(res, url.pathname);

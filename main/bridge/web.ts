@@ -11,9 +11,9 @@ export const RENDERER_TYPES: Readonly<Record<string, string>> = {
 };
 
 /** The renderer's policy: its own scripts and styles only; pictures also from `imgSources`. */
-export function contentSecurityPolicy(imgSources: string): string {
+export function contentSecurityPolicy(imgSources: string, mediaSources = ''): string {
   return [
-    "default-src 'none'", "script-src 'self'", "style-src 'self'", `img-src 'self' ${imgSources}`, "connect-src 'self'",
+    "default-src 'none'", "script-src 'self'", "style-src 'self'", `img-src 'self' ${imgSources}`, `media-src 'self'${mediaSources ? ` ${mediaSources}` : ''}`, "connect-src 'self'",
     "font-src 'self'", "base-uri 'none'", "form-action 'none'", "frame-ancestors 'none'",
   ].join('; ');
 }

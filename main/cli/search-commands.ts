@@ -88,10 +88,17 @@ function filtersOf(o: SearchOpts): SearchFilters {
   };
 }
 
+/** A moment of a video as m:ss.s (a tenth of a second: frames are found to that). */
+function moment(ms: number): string {
+  const s = ms / 1000;
+  return `${Math.floor(s / 60)}:${(s % 60).toFixed(1).padStart(4, '0')}`;
+}
+
 function formatHits(r: SearchResponse): string {
   const lines = r.hits.map((h, i) => {
     const box = h.box ? `  box ${[h.box.x, h.box.y, h.box.w, h.box.h].map((x) => x.toFixed(2)).join(',')}` : '';
-    return `${String(r.offset + i + 1).padStart(4)}. ${h.score.toFixed(3)}  #${h.photo.id}  ${shown(h.photo.path)}${h.matchedName ? '  (name)' : ''}${box}`;
+    const at = h.atMs !== null ? `  at ${moment(h.atMs)}` : '';
+    return `${String(r.offset + i + 1).padStart(4)}. ${h.score.toFixed(3)}  #${h.photo.id}  ${shown(h.photo.path)}${h.matchedName ? '  (name)' : ''}${box}${at}`;
   });
   const footer = `${r.total} result(s)${r.space ? ` from ${r.space}` : ''} in ${r.tookMs.toFixed(0)} ms`;
   return [...lines, ...r.notes.map((n) => `note: ${n}`), footer].join('\n');

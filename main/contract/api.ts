@@ -368,6 +368,8 @@ export interface SearchHit {
   readonly score: number;
   /** Where the match is, for region and same-object queries. */
   readonly box: Box | null;
+  /** For a video: the moment whose frame matched (ms from its start); null for a picture or the poster. */
+  readonly atMs: number | null;
   /** Why it matched, when not by its picture: a file or folder name, its title, description or a keyword. */
   readonly matchedName: boolean;
 }

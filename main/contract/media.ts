@@ -17,20 +17,30 @@ export class MediaError extends UserError {
 }
 
 export type Media =
-  | { readonly kind: 'file'; readonly path: string; readonly type: string }
+  /** A file to read; `expect`: what it must still be when read (an original the engine checked). */
+  | { readonly kind: 'file'; readonly path: string; readonly type: string; readonly expect?: { readonly size: number; readonly mtimeMs: number } }
   | { readonly kind: 'bytes'; readonly data: Buffer; readonly type: string };
 
 const ID = /^[1-9][0-9]{0,14}$/;
 
-export type MediaRequest = { readonly what: 'thumb'; readonly id: number; readonly size: number } | { readonly what: 'photo'; readonly id: number };
+const MS = /^(0|[1-9][0-9]{0,9})$/;
 
-/** Parses `thumb/<id>/<size>` or `photo/<id>` (the part of the URL after the media prefix). */
+export type MediaRequest =
+  | { readonly what: 'thumb'; readonly id: number; readonly size: number }
+  | { readonly what: 'photo'; readonly id: number }
+  /** A video's frame sampled nearest this moment (what a hit at that moment shows). */
+  | { readonly what: 'frame'; readonly id: number; readonly atMs: number }
+  /** A video itself, to play (served by byte range). */
+  | { readonly what: 'video'; readonly id: number };
+
+/** Parses `thumb/<id>/<size>`, `photo/<id>`, `frame/<id>/<ms>` or `video/<id>` (the part of the URL after the media prefix). */
 export function parseMediaPath(rest: string): MediaRequest {
   const parts = rest.split('/');
   if (parts[0] === 'thumb' && parts.length === 3 && ID.test(parts[1]!) && THUMBNAIL_SIZES.some((s) => String(s) === parts[2])) {
     return { what: 'thumb', id: Number(parts[1]), size: Number(parts[2]) };
   }
-  if (parts[0] === 'photo' && parts.length === 2 && ID.test(parts[1]!)) return { what: 'photo', id: Number(parts[1]) };
-  throw new MediaError(400, 'not a picture address: pictures are asked for by photo id (thumb/<id>/<256|1024> or photo/<id>)');
+  if (parts[0] === 'frame' && parts.length === 3 && ID.test(parts[1]!) && MS.test(parts[2]!)) return { what: 'frame', id: Number(parts[1]), atMs: Number(parts[2]) };
+  if ((parts[0] === 'photo' || parts[0] === 'video') && parts.length === 2 && ID.test(parts[1]!)) return { what: parts[0], id: Number(parts[1]) };
+  throw new MediaError(400, 'not a picture address: pictures are asked for by photo id (thumb/<id>/<256|1024>, photo/<id>, frame/<id>/<ms> or video/<id>)');
 }
 

@@ -360,6 +360,25 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE photos ADD COLUMN duration_ms INTEGER;
     `,
   },
+  {
+    version: 8,
+    description: 'frames sampled through videos, embedded with the time they show',
+    sql: `
+      -- Frames sampled through a video (files beside its thumbnails: <hash>-f<idx>.jpg).
+      CREATE TABLE video_frames (
+        hash   TEXT    NOT NULL,
+        idx    INTEGER NOT NULL,
+        at_ms  INTEGER NOT NULL,
+        scene  INTEGER NOT NULL,   -- 1: taken at a cut; 0: the interval came round
+        width  INTEGER NOT NULL,
+        height INTEGER NOT NULL,
+        bytes  INTEGER NOT NULL,
+        PRIMARY KEY (hash, idx)
+      ) WITHOUT ROWID;
+      -- Where in a video a vector's frame is (null: a picture, or a video's poster).
+      ALTER TABLE vectors ADD COLUMN at_ms INTEGER;
+    `,
+  },
 ];
 
 export const LATEST_VERSION: number = MIGRATIONS.length === 0 ? 0 : MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -1,10 +1,10 @@
 /**
  * The embedding stage: every indexed picture gets vectors from the active model of each kind
- * (a CLIP pack: one cross-modal embedding; a CNN pack: a global GeM descriptor and regional ones
- * with boxes). Pictures are read from a stored rendition (already oriented and in sRGB: the
- * model-input picture for CLIP, the 1024-px thumbnail for CNN descriptors),
- * preprocessed on libuv's threads a few batches ahead of the inference worker (a bounded queue),
- * embedded in batches, and committed to SQLite and the space's index batch by batch.
+ * (a CLIP pack: one cross-modal embedding, and for a video one more per frame sampled through
+ * it, with the frame's time; a CNN pack: a global GeM descriptor and regional ones with boxes).
+ * Pictures are read from a stored rendition (already oriented and in sRGB: the model-input
+ * picture for CLIP, the 1024-px thumbnail for CNN descriptors), preprocessed on libuv's threads
+ * a few batches ahead of the inference worker (a bounded queue), embedded in batches, and committed to SQLite and the space's index batch by batch.
  *
  * Spaces (embed/spaces.ts) are named by kind and pack (`clip.<pack>`, `cnn.<pack>`). Changing the
  * active pack starts a new space; search keeps serving the previous one until the new one covers
@@ -147,35 +147,53 @@ export async function embedPending(ctx: EmbedContext, kind: ModelKind, opts: Emb
     const enc = await ctx.encoders.clip(pack);
     const p = enc.preprocessing;
     const need = Math.max(p.doResize ? p.shortestEdge : 0, p.cropWidth, p.cropHeight);
-    type Item = Prepared<Float32Array>;
+    // A picture is one input; a video is its poster and then its frames, each found by time.
+    type Pictures = { readonly pixels: Float32Array[]; readonly atMs: (number | null)[] };
+    type Item = Prepared<Pictures>;
+    const prepare = async (t: Todo): Promise<Pictures> => {
+      const frames = ctx.thumbs.frames(t.hash);
+      const pixels = await Promise.all([input(t, need), ...frames.map((f) => f.path)].map((path) => enc.pixels(path)));
+      return { pixels, atMs: [null, ...frames.map((f) => f.atMs)] };
+    };
+    // In model batches of batchSize, however many pictures the items hold between them.
+    const embedChunked = async (pixels: readonly Float32Array[]): Promise<Float32Array[]> => {
+      const out: Float32Array[] = [];
+      for (let i = 0; i < pixels.length; i += batchSize) out.push(...await enc.embedPixels(pixels.slice(i, i + batchSize)));
+      return out;
+    };
+    const vectorsOf = (p: Pictures, vs: readonly Float32Array[]): Omit<StoredVector, 'hash'>[] =>
+      vs.map((vector, i) => ({ region: i, box: null, atMs: p.atMs[i] ?? null, vector }));
     const embedBatch = async (batch: Item[]): Promise<void> => {
-      const ok = batch.filter((b): b is Extract<Item, { value: Float32Array }> => 'value' in b);
+      const ok = batch.filter((b): b is Extract<Item, { value: Pictures }> => 'value' in b);
       const failures: { todo: Todo; error: string }[] = batch.filter((b): b is Extract<Item, { error: string }> => 'error' in b);
       const items: { todo: Todo; vectors: Omit<StoredVector, 'hash'>[] }[] = [];
       let vectors: Float32Array[] | null = null;
       try {
-        vectors = await enc.embedPixels(ok.map((b) => b.value));
+        vectors = await embedChunked(ok.flatMap((b) => b.value.pixels));
       } catch {
         // One bad input must not fail the batch: retry one by one to find it.
         vectors = null;
       }
-      for (const [i, b] of ok.entries()) {
-        let v = vectors?.[i];
-        if (!v) {
+      let at = 0;
+      for (const b of ok) {
+        const n = b.value.pixels.length;
+        let vs = vectors?.slice(at, at + n);
+        at += n;
+        if (!vs || vs.length !== n) {
           try {
-            [v] = await enc.embedPixels([b.value]);
+            vs = await embedChunked(b.value.pixels);
           } catch (err) {
             failures.push({ todo: b.todo, error: errorMessage(err) });
             continue;
           }
         }
-        items.push({ todo: b.todo, vectors: [{ region: 0, box: null, vector: v! }] });
+        items.push({ todo: b.todo, vectors: vectorsOf(b.value, vs) });
       }
       commit(items, failures);
     };
     // As many batches in flight as the encoder runs side by side; each commits when it is done.
     const inflight = new Set<Promise<void>>();
-    for await (const batch of pipelined(source(), (t) => enc.pixels(input(t, need)), batchSize, batchSize * (prefetch + enc.parallelism))) {
+    for await (const batch of pipelined(source(), prepare, batchSize, batchSize * (prefetch + enc.parallelism))) {
       const p: Promise<void> = embedBatch(batch).finally(() => inflight.delete(p));
       inflight.add(p);
       if (inflight.size >= enc.parallelism) await Promise.race(inflight);

@@ -22,7 +22,8 @@ export class AlbumViews {
     if (album.query) return this.lib.searcher.search({ ...album.query, offset, limit });
     const ids = this.lib.albums.photoIds(id);
     const hits = ids.slice(offset, offset + limit).map((pid) => this.lib.repos.photos.byId(pid))
-      .filter((r): r is PhotoRow => r !== undefined).map((r) => ({ photo: toRecord(r), score: 0, box: null, matchedName: false }));
+      .filter((r): r is PhotoRow => r !== undefined)
+      .map((r) => ({ photo: toRecord(r), score: 0, box: null, atMs: null, matchedName: false }));
     return { hits, total: ids.length, offset, space: null, tookMs: performance.now() - started, notes: [] };
   }
 

@@ -29,8 +29,11 @@ export interface MediaSources {
   readonly stale: (row: PhotoRow) => void;
 }
 
-/** The original's bytes, read through one open file that was checked to be the indexed one; null when it is not. */
-async function indexedOriginal(src: MediaSources, row: PhotoRow): Promise<Buffer | null> {
+/** Browser types of the video containers a video element plays (others show their poster and frames). */
+const PLAYABLE: Readonly<Record<string, string>> = { mp4: 'video/mp4', m4v: 'video/mp4', mov: 'video/mp4', webm: 'video/webm', mkv: 'video/webm' };
+
+/** The original's real path when it lies inside the folder it was found in (no link followed out of it); else null. */
+async function realPathInside(src: MediaSources, row: PhotoRow): Promise<Buffer | null> {
   const folder = src.folders.byId(row.folder_id);
   if (!folder) return null;
   // As bytes: a name that is not UTF-8 must come back as the same name.
@@ -41,7 +44,13 @@ async function indexedOriginal(src: MediaSources, row: PhotoRow): Promise<Buffer
     return null;
   }
   const root = Buffer.from(folder.path.endsWith(sep) ? folder.path : folder.path + sep);
-  if (real.length <= root.length || !real.subarray(0, root.length).equals(root)) return null;
+  return real.length > root.length && real.subarray(0, root.length).equals(root) ? real : null;
+}
+
+/** The original's bytes, read through one open file that was checked to be the indexed one; null when it is not. */
+async function indexedOriginal(src: MediaSources, row: PhotoRow): Promise<Buffer | null> {
+  const real = await realPathInside(src, row);
+  if (!real) return null;
   // O_NOFOLLOW: the checked real path is opened itself, never a link swapped in since.
   const handle = await open(real, constants.O_RDONLY | constants.O_NOFOLLOW).catch(() => null);
   if (!handle) return null;
@@ -54,6 +63,30 @@ async function indexedOriginal(src: MediaSources, row: PhotoRow): Promise<Buffer
   }
 }
 
+/**
+ * A video to play: too large to hold, so the server opens it (util/served-file.ts: no link
+ * followed, and only while it is still of the recorded size and time) and reads it by range.
+ */
+async function playableVideo(src: MediaSources, row: PhotoRow): Promise<Media> {
+  const type = PLAYABLE[row.format ?? ''];
+  if (!type) throw new MediaError(404, `video ${row.id} is a ${row.format} file, which cannot be played here: its frames are shown instead`);
+  const real = await realPathInside(src, row);
+  if (!real) {
+    src.stale(row);
+    throw new MediaError(404, `video ${row.id} is not the file that was indexed any more (moved, changed or replaced); Loupe is looking at it again`);
+  }
+  return { kind: 'file', path: real.toString(), type, expect: { size: row.size, mtimeMs: row.mtime_ms } };
+}
+
+/** The stored frame of a video nearest a moment. */
+function frameNear(src: MediaSources, row: PhotoRow & { hash: string }, atMs: number): Media {
+  const frames = src.thumbs.frames(row.hash);
+  const distance = (f: { atMs: number }): number => Math.abs(f.atMs - atMs);
+  const best = frames.reduce<(typeof frames)[number] | null>((b, f) => (!b || distance(f) < distance(b) ? f : b), null);
+  if (!best || !src.thumbs.frameExists(best)) throw new MediaError(404, `photo ${row.id} has no frames`);
+  return { kind: 'file', path: best.path, type: 'image/jpeg' };
+}
+
 export async function resolveMedia(src: MediaSources, req: MediaRequest): Promise<Media> {
   const row = src.photos.byId(req.id);
   if (!row || row.state !== 'ok' || !row.hash) throw new MediaError(404, `photo ${req.id} is not in the library`);
@@ -62,7 +95,12 @@ export async function resolveMedia(src: MediaSources, req: MediaRequest): Promis
     if (!src.thumbs.hasFile(row.hash, req.size)) throw new MediaError(404, `photo ${req.id} has no ${req.size}-px thumbnail yet`);
     return { kind: 'file', path, type: 'image/jpeg' };
   }
-  // A video's picture is its poster frame (served large); the video itself is not played yet.
+  if (req.what === 'frame') return frameNear(src, { ...row, hash: row.hash }, req.atMs);
+  if (req.what === 'video') {
+    if (!videoFormatOf(row.path)) throw new MediaError(404, `photo ${req.id} is not a video`);
+    return playableVideo(src, row);
+  }
+  // A video's picture is its poster frame (served large).
   if (videoFormatOf(row.path)) {
     if (!src.thumbs.hasFile(row.hash, 1024)) throw new MediaError(404, `video ${req.id} has no poster yet`);
     return { kind: 'file', path: src.thumbs.pathFor(row.hash, 1024), type: 'image/jpeg' };

@@ -8,7 +8,7 @@ import type { Failure } from '../contract/errors.js';
 
 export type ToHost =
   | { readonly type: 'call'; readonly id: number; readonly method: string; readonly args: readonly unknown[] }
-  /** A picture by the part of its address after the media prefix (`thumb/<id>/<size>`, `photo/<id>`). */
+  /** A picture by the part of its address after the media prefix (`thumb/<id>/<size>`, `photo/<id>`, `frame/<id>/<ms>`, `video/<id>`). */
   | { readonly type: 'media'; readonly id: number; readonly path: string }
   | { readonly type: 'close' };
 
@@ -17,6 +17,8 @@ export interface MediaReply {
   /** The picture's bytes (made for the UI), or the file to read. */
   readonly data?: Uint8Array;
   readonly path?: string;
+  /** What the file must still be when read (a video the engine checked; util/served-file.ts). */
+  readonly expect?: { readonly size: number; readonly mtimeMs: number };
 }
 
 export type { Failure } from '../contract/errors.js';

@@ -42,7 +42,7 @@ export function serveEngine(engine: Engine, port: HostPort, onClose: () => Promi
       ? Promise.resolve().then(() => dispatch(engine, parseCall(message.method, message.args)))
       : Promise.resolve().then(() => engine.media(message.path)).then((m) => (m.kind === 'bytes'
         ? { type: m.type, data: new Uint8Array(m.data.buffer, m.data.byteOffset, m.data.byteLength) }
-        : { type: m.type, path: m.path }));
+        : { type: m.type, path: m.path, ...(m.expect ? { expect: m.expect } : {}) }));
     answer.then(
       (value: unknown) => port.post({ type: 'reply', id, ok: true, value: value ?? null }),
       (err: unknown) => {

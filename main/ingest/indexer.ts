@@ -6,13 +6,14 @@ import type { Repos } from '../db/repos/index.js';
 import { derivedFromRow, type DerivedColumns, type PhotoRow } from '../db/repos/photos.js';
 import { DecodeError, decodePhoto, type Encoded } from './decoder.js';
 import { rawFormatOf, videoFormatOf } from '../contract/formats.js';
-import { readVideo, VideoError } from './video.js';
+import { readVideo, sampleFrames, VideoError } from './video.js';
+import sharp from 'sharp';
 import { NO_DESCRIPTORS, readDescriptors, type Descriptors } from './descriptors.js';
 import { linkPairs, PairScopes } from './pairs.js';
 import { fsArg } from './fsnames.js';
 import { LibraryBusyError, startJob } from './jobs.js';
 import { fileDate, readMeta } from './metadata.js';
-import { RENDITIONS, type ThumbnailStore } from './thumbnails.js';
+import { RENDITIONS, type FrameFile, type ThumbnailStore } from './thumbnails.js';
 import { describeFsError } from './walk.js';
 import { errorMessage } from '../util/errors.js';
 import { StorageError } from '../contract/errors.js';
@@ -26,11 +27,11 @@ type Derived = DerivedColumns;
 type Outcome =
   | {
     readonly kind: 'ok'; readonly row: PhotoRow; readonly hash: string; readonly derived: Derived; readonly thumbs: readonly Encoded[];
-    readonly descriptors: Descriptors;
+    readonly descriptors: Descriptors; readonly frames?: readonly FrameFile[];
   }
   | {
     readonly kind: 'moved'; readonly row: PhotoRow; readonly hash: string; readonly keepId: number; readonly thumbs: readonly Encoded[];
-    readonly descriptors: Descriptors;
+    readonly descriptors: Descriptors; readonly frames?: readonly FrameFile[];
   }
   | { readonly kind: 'error'; readonly row: PhotoRow; readonly hash: string | null; readonly reason: string }
   | { readonly kind: 'missing'; readonly row: PhotoRow };
@@ -94,7 +95,19 @@ function undecodable(row: PhotoRow, hash: string, err: unknown): Outcome {
   return { kind: 'error', row, hash, reason: `${UNEXPECTED} ${errorMessage(err)}` };
 }
 
-/** A video: hashed as a stream, described and given a poster frame by ffmpeg; the poster is its picture. */
+/** Frames sampled through a video, with their sizes, ready to store. */
+async function framesOf(path: string, durationMs: number): Promise<FrameFile[]> {
+  const frames = await sampleFrames(path, { durationMs });
+  return Promise.all(frames.map(async (f) => {
+    const m = await sharp(f.jpeg).metadata();
+    return { ...f, width: m.width ?? 0, height: m.height ?? 0 };
+  }));
+}
+
+/**
+ * A video: hashed as a stream, described and given a poster frame by ffmpeg; the poster is its
+ * picture, and frames sampled through it are stored for the embedding stage (each found by time).
+ */
 async function processVideo(ctx: IndexContext, row: PhotoRow, format: string): Promise<Outcome> {
   let file: Awaited<ReturnType<typeof hashFileStream>>;
   try {
@@ -112,15 +125,17 @@ async function processVideo(ctx: IndexContext, row: PhotoRow, format: string): P
   try {
     const { info, poster } = await readVideo(row.path);
     const decoded = await decodePhoto(poster, RENDITIONS);
+    const frames = await framesOf(row.path, info.durationMs);
     await thumbs.write(hash, decoded.thumbnails);
+    await thumbs.writeFrames(hash, frames);
     const fallback = fileDate(file.mtimeMs, file.birthtimeMs);
     const derived: Derived = {
       format, width: info.width, height: info.height, orientation: 1, durationMs: info.durationMs,
       takenAt: info.createdAt ?? fallback.iso, takenAtMs: info.createdAtMs ?? fallback.ms, takenAtSource: info.createdAt ? 'exif' : 'file',
       cameraMake: null, cameraModel: null, lens: null, gpsLat: info.gpsLat, gpsLon: info.gpsLon, gpsAlt: null,
     };
-    if (twin) return { kind: 'moved', row, hash, keepId: twin.id, thumbs: decoded.thumbnails, descriptors };
-    return { kind: 'ok', row, hash, derived, thumbs: decoded.thumbnails, descriptors };
+    if (twin) return { kind: 'moved', row, hash, keepId: twin.id, thumbs: decoded.thumbnails, descriptors, frames };
+    return { kind: 'ok', row, hash, derived, thumbs: decoded.thumbnails, descriptors, frames };
   } catch (err) {
     return undecodable(row, hash, err);
   }
@@ -175,10 +190,12 @@ function commit(ctx: IndexContext, outcomes: readonly Outcome[], now: number): v
       switch (o.kind) {
         case 'ok':
           thumbs.record(o.hash, o.thumbs);
+          if (o.frames) thumbs.recordFrames(o.hash, o.frames);
           if (photos.setOk(r, o.hash, o.derived, now)) photos.setDescriptors(r.id, o.descriptors);
           break;
         case 'moved':
           thumbs.record(o.hash, o.thumbs);
+          if (o.frames) thumbs.recordFrames(o.hash, o.frames);
           if (photos.stillPending(r) && photos.isMissing(o.keepId)) {
             photos.mergeInto(o.keepId, r.id);
             photos.setDescriptors(o.keepId, o.descriptors);

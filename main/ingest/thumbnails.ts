@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readdirSync, statSync, unlinkSync } from 'node:f
 import { join } from 'node:path';
 import { StorageError } from '../contract/errors.js';
 import { THUMBNAIL_SIZES } from '../contract/media.js';
-import type { ThumbnailsRepo } from '../db/repos/thumbnails.js';
+import type { FrameRecord, ThumbnailsRepo } from '../db/repos/thumbnails.js';
 import { TMP_SUFFIX, writeFileAtomic } from '../util/atomic.js';
 import type { Encoded } from './decoder.js';
 
@@ -28,7 +28,22 @@ export const RENDITIONS: readonly Rendition[] = [
   { size: MODEL_INPUT_SIZE, fit: 'outside', quality: 92 },
 ];
 
-const NAME = /^([0-9a-f]{64})-(\d+)\.jpg$/;
+/** A rendition (`<hash>-<size>.jpg`) or a video's frame (`<hash>-f<idx>.jpg`). */
+const NAME = /^([0-9a-f]{64})-(\d+|f\d+)\.jpg$/;
+
+/** A video's frame to store: its time, why it was taken, and its JPEG at the model's input size. */
+export interface FrameFile {
+  readonly atMs: number;
+  readonly scene: boolean;
+  readonly jpeg: Buffer;
+  readonly width: number;
+  readonly height: number;
+}
+
+/** A stored frame and where its file is. */
+export interface StoredFrame extends FrameRecord {
+  readonly path: string;
+}
 
 /** Thumbnails on disk, named by content hash and size, so copies and moved files share them. */
 export class ThumbnailStore {
@@ -56,6 +71,36 @@ export class ThumbnailStore {
       if (existsSync(path)) return path;
     }
     return original;
+  }
+
+  framePath(hash: string, idx: number): string {
+    return join(this.dir, hash.slice(0, 2), `${hash}-f${idx}.jpg`);
+  }
+
+  /** Writes a video's frames (recorded with recordFrames in the photo's transaction, as renditions are). */
+  async writeFrames(hash: string, frames: readonly FrameFile[]): Promise<void> {
+    const shard = join(this.dir, hash.slice(0, 2));
+    try {
+      mkdirSync(shard, { recursive: true });
+      await Promise.all(frames.map((f, i) => writeFileAtomic(this.framePath(hash, i), f.jpeg, { durable: false })));
+    } catch (err) {
+      throw new StorageError(shard, err);
+    }
+  }
+
+  recordFrames(hash: string, frames: readonly FrameFile[]): void {
+    this.records.recordFrames(hash, frames.map((f, idx) => ({
+      idx, atMs: f.atMs, scene: f.scene, width: f.width, height: f.height, bytes: f.jpeg.length,
+    })));
+  }
+
+  /** A video's stored frames, in time order (none for a picture, or a video indexed before frames were sampled). */
+  frames(hash: string): StoredFrame[] {
+    return this.records.frames(hash).map((f) => ({ ...f, path: this.framePath(hash, f.idx) }));
+  }
+
+  frameExists(frame: StoredFrame): boolean {
+    return existsSync(frame.path);
   }
 
   /** Whether one rendition's file is on disk. */

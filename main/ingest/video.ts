@@ -1,7 +1,8 @@
 /**
  * Videos, through ffmpeg: what the container says (duration, size, date, place — QuickTime's
- * creation time and ISO 6709 location, as phones write them) and a poster frame, which is then
- * a picture like any other (thumbnails, and the CLIP embedding of the video). ffmpeg is found at
+ * creation time and ISO 6709 location, as phones write them), a poster frame, which is then
+ * a picture like any other (thumbnails, and the CLIP embedding of the video), and frames sampled
+ * through the clip (sampleFrames), embedded too so a sentence finds the moment. ffmpeg is found at
  * LOUPE_FFMPEG, on PATH, or in the npm package @ffmpeg-installer/ffmpeg where that is installed;
  * without one, a video is recorded as unreadable with the reason, and nothing else changes.
  */
@@ -115,4 +116,95 @@ export async function readVideo(path: string): Promise<{ info: VideoInfo; poster
   }
   if (poster.length < 4) throw new VideoError('ffmpeg found no frame in this video');
   return { info, poster };
+}
+
+/** A frame sampled from a video, at the model's input size (shortest side 224), as JPEG. */
+export interface VideoFrame {
+  readonly atMs: number;
+  /** Taken because the picture changed (a cut), not because the interval came round. */
+  readonly scene: boolean;
+  readonly jpeg: Buffer;
+}
+
+/** Frames kept per video at most: a sentence search needs the scenes, not every second. */
+export const FRAME_CAP = 32;
+/** Shortest interval between regular frames; longer videos spread FRAME_CAP frames over their length. */
+const MIN_INTERVAL_S = 3;
+/** How much a frame must differ from the one before to count as a cut (ffmpeg's scene score, 0..1). */
+const SCENE_THRESHOLD = 0.3;
+/** Longer videos are sampled from their keyframes only (encoders put one at every cut): decoding every frame of an hour costs minutes. */
+const KEYFRAMES_ONLY_AFTER_MS = 5 * 60_000;
+
+/** Seconds between regular frames for a video of this length. */
+export function frameInterval(durationMs: number): number {
+  return Math.max(MIN_INTERVAL_S, durationMs / 1000 / FRAME_CAP);
+}
+
+/**
+ * ffmpeg's frame selection: the first frame, then one whenever the interval has passed, and one
+ * at each cut (at least a quarter interval, and a second, after the previous pick).
+ */
+export function selectExpression(durationMs: number): string {
+  const interval = frameInterval(durationMs);
+  const gap = Math.max(1, interval / 4);
+  return `isnan(prev_selected_t)+gte(t-prev_selected_t,${interval.toFixed(3)})+gt(scene,${SCENE_THRESHOLD})*gte(t-prev_selected_t,${gap.toFixed(3)})`;
+}
+
+/**
+ * Which picks to keep when there are more than the cap: the first frame, then the cuts (spread
+ * evenly when they alone are too many), then regular frames spread evenly. In time order.
+ */
+export function chooseFrames<T extends { readonly atMs: number; readonly scene: boolean }>(picks: readonly T[], cap = FRAME_CAP): T[] {
+  if (picks.length <= cap) return [...picks];
+  const spread = (xs: readonly T[], n: number): T[] => (n <= 0 ? [] : n >= xs.length ? [...xs]
+    : Array.from({ length: n }, (_, i) => xs[Math.floor((i * xs.length) / n)]!));
+  const [first, ...rest] = picks;
+  const cuts = spread(rest.filter((p) => p.scene), cap - 1);
+  const regular = spread(rest.filter((p) => !p.scene), cap - 1 - cuts.length);
+  return [first!, ...cuts, ...regular].sort((a, b) => a.atMs - b.atMs);
+}
+
+/** Splits ffmpeg's MJPEG stream into its JPEGs (its encoder writes no embedded thumbnails, so each ends at the first EOI). */
+export function splitJpegs(stream: Buffer): Buffer[] {
+  const out: Buffer[] = [];
+  let at = 0;
+  while (at < stream.length) {
+    if (stream[at] !== 0xff || stream[at + 1] !== 0xd8) break;
+    const end = stream.indexOf(Buffer.from([0xff, 0xd9]), at + 2);
+    if (end < 0) break;
+    out.push(stream.subarray(at, end + 2));
+    at = end + 2;
+  }
+  return out;
+}
+
+/** Each selected frame's time, from showinfo's lines (one per frame it passes, in order). */
+export function frameTimes(stderr: string): number[] {
+  return [...stderr.matchAll(/\bn:\s*\d+\s+pts:\s*-?\d+\s+pts_time:(-?[\d.]+)/g)].map((m) => Math.max(0, Math.round(Number(m[1]) * 1000)));
+}
+
+/**
+ * Frames through the video: regular ones and the cuts between (selectExpression), shortest side
+ * 224 (the CLIP packs' input), at most FRAME_CAP (chooseFrames). A frame counts as a cut when it
+ * came sooner than the interval would have brought it.
+ */
+export async function sampleFrames(path: string, info: Pick<VideoInfo, 'durationMs'>): Promise<VideoFrame[]> {
+  const ffmpeg = findFfmpeg();
+  if (!ffmpeg) throw new VideoError(FFMPEG_MISSING);
+  const interval = frameInterval(info.durationMs) * 1000;
+  const keyframes = info.durationMs > KEYFRAMES_ONLY_AFTER_MS ? ['-skip_frame', 'nokey'] : [];
+  const filter = `scale='if(lt(iw,ih),224,-2)':'if(lt(iw,ih),-2,224)',select='${selectExpression(info.durationMs)}',showinfo`;
+  let r: { stdout: Buffer; stderr: Buffer };
+  try {
+    r = await run(ffmpeg.path, ['-hide_banner', '-nostdin', '-loglevel', 'info', ...keyframes, '-i', path, '-an', '-sn', '-dn', '-vf', filter,
+      '-fps_mode', 'vfr', '-f', 'image2pipe', '-c:v', 'mjpeg', '-q:v', '3', '-'],
+    { encoding: 'buffer', timeout: Math.max(120_000, info.durationMs), maxBuffer: 256 << 20 });
+  } catch (err) {
+    throw new VideoError(`ffmpeg could not sample frames from this video (${errorMessage(err).split('\n')[0]})`);
+  }
+  const jpegs = splitJpegs(r.stdout);
+  const times = frameTimes(r.stderr.toString('utf8'));
+  if (jpegs.length === 0 || times.length !== jpegs.length) throw new VideoError(`ffmpeg sampled ${jpegs.length} frames but timed ${times.length}`);
+  const picks = jpegs.map((jpeg, i) => ({ atMs: times[i]!, scene: i > 0 && times[i]! - times[i - 1]! < interval - 50, jpeg }));
+  return chooseFrames(picks);
 }

@@ -35,7 +35,7 @@ export async function findDuplicates(ctx: SearchContext, opts: DuplicateOptions 
   const sims = new Map<string, number>();
   for (const r of vectors.eachGlobal(s.space)) {
     if (!allowed.has(r.item)) continue;
-    for (const h of index.search(r.vector, { k: 8, filter: (i) => i !== r.item && allowed.has(i) })) {
+    for (const h of index.search(r.vector, { k: 8, filter: (i) => i !== r.item && allowed.has(i), groupByItem: true })) {
       if (h.item < r.item) continue;
       if (
         nearDuplicate(h.score, meta.get(r.item)!, meta.get(h.item)!, {

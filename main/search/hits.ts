@@ -2,7 +2,7 @@
 import type { Box, SearchHit, SearchRequest } from '../contract/api.js';
 import type { LibraryQueries } from '../db/repos/library-queries.js';
 import { toRecord, type PhotoRow } from '../db/repos/photos.js';
-import type { VectorStore } from '../db/repos/vectors.js';
+import type { Placement, VectorStore } from '../db/repos/vectors.js';
 import type { Scored } from './rank.js';
 
 export interface Candidate extends Scored {
@@ -10,10 +10,11 @@ export interface Candidate extends Scored {
   readonly vectorId: number | null;
 }
 
-/** A hit's matched region, unless it is the whole picture. */
-function shownBox(c: Candidate, boxes: ReadonlyMap<number, Box | null>): Box | null {
-  const box = c.vectorId !== null ? boxes.get(c.vectorId) ?? null : null;
-  return box && !(box.x === 0 && box.y === 0 && box.w === 1 && box.h === 1) ? box : null;
+/** A hit's matched region (unless it is the whole picture) and its moment in a video. */
+function shown(c: Candidate | undefined, placements: ReadonlyMap<number, Placement>): { box: Box | null; atMs: number | null } {
+  const p = c && c.vectorId !== null ? placements.get(c.vectorId) : undefined;
+  const box = p?.box ?? null;
+  return { box: box && !(box.x === 0 && box.y === 0 && box.w === 1 && box.h === 1) ? box : null, atMs: p?.atMs ?? null };
 }
 
 export function sortHits<T extends SearchHit & { id: number }>(hits: T[], sort: NonNullable<SearchRequest['sort']>): T[] {
@@ -35,8 +36,8 @@ export function sortedHits(hits: readonly SearchHit[], sort: NonNullable<SearchR
 export class HitMaker {
   constructor(private readonly queries: LibraryQueries, private readonly vectors: VectorStore) {}
 
-  private boxes(candidates: readonly (Candidate | undefined)[]): Map<number, Box | null> {
-    return this.vectors.boxes(candidates.map((c) => c?.vectorId).filter((x): x is number => x !== null && x !== undefined));
+  private placements(candidates: readonly (Candidate | undefined)[]): Map<number, Placement> {
+    return this.vectors.placements(candidates.map((c) => c?.vectorId).filter((x): x is number => x !== null && x !== undefined));
   }
 
   /** Photos matched by name, first: 1 + their picture's score when the ranking has it. */
@@ -44,10 +45,10 @@ export class HitMaker {
     if (named.size === 0) return [];
     const byItem = new Map(ranked.map((c) => [c.item, c]));
     const kept = this.queries.photosWithContent(named).filter((p) => p.content_id !== exclude);
-    const boxes = this.boxes(kept.map((p) => byItem.get(p.content_id)));
+    const placements = this.placements(kept.map((p) => byItem.get(p.content_id)));
     const hits = kept.map((p) => {
       const c = byItem.get(p.content_id);
-      return { photo: toRecord(p), score: 1 + (c?.score ?? 0), box: c ? shownBox(c, boxes) : null, matchedName: true };
+      return { photo: toRecord(p), score: 1 + (c?.score ?? 0), ...shown(c, placements), matchedName: true };
     });
     return sortedHits(hits, req.sort ?? 'relevance');
   }
@@ -60,12 +61,12 @@ export class HitMaker {
       req.filters,
     ))
       photos.set(r.content_id, [...(photos.get(r.content_id) ?? []), r]);
-    const boxes = this.boxes(ranked);
+    const placements = this.placements(ranked);
     const out: SearchHit[] = [];
     for (const c of ranked) {
-      const box = shownBox(c, boxes);
+      const where = shown(c, placements);
       for (const p of photos.get(c.item) ?? []) {
-        if (!named.has(p.id)) out.push({ photo: toRecord(p), score: c.score, box, matchedName: false });
+        if (!named.has(p.id)) out.push({ photo: toRecord(p), score: c.score, ...where, matchedName: false });
       }
     }
     return out;

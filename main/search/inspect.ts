@@ -69,7 +69,7 @@ export async function indexAgreement(
     }
     const exact = new Set([...best].sort((a, b) => a[1] - b[1] || a[0] - b[0]).slice(0, k).map(([item]) => item));
     if (exact.size === 0) continue;
-    const approx = index.search(q, { k: POOL }).slice(0, k).map((h) => h.item);
+    const approx = index.search(q, { k: POOL, groupByItem: true }).slice(0, k).map((h) => h.item);
     recalls.push(approx.filter((item) => exact.has(item)).length / exact.size);
   }
   const structure = index.isFlat ? 'exact (flat)' : `IVF-PQ (nlist ${index.nlist}${index.usesRotation ? ', OPQ' : ''})`;

@@ -250,7 +250,7 @@ export class Searcher {
     const offset = req.offset ?? 0;
     const { rows, total } = this.ctx.repos.queries.browse(req.filters, req.sort === 'oldest' ? 'oldest' : 'newest', req.limit ?? 100, offset);
     return {
-      hits: rows.map((p) => ({ photo: toRecord(p), score: 0, box: null, matchedName: false })),
+      hits: rows.map((p) => ({ photo: toRecord(p), score: 0, box: null, atMs: null, matchedName: false })),
       total, offset, space: null, tookMs: performance.now() - started, notes,
     };
   }

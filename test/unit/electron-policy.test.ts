@@ -48,6 +48,8 @@ describe('electron window policy', () => {
     expect(WINDOW_CSP).toContain("script-src 'self'");
     expect(WINDOW_CSP).not.toMatch(/unsafe-inline|unsafe-eval/);
     expect(WINDOW_CSP).toContain('img-src \'self\' blob: data: loupe://media');
+    // Videos play from the media scheme only (no blob: or data: media).
+    expect(WINDOW_CSP).toContain('media-src \'self\' loupe://media;');
   });
 
   it('lets the window go nowhere but the app, and answers IPC only from the app', () => {

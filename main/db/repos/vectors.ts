@@ -16,7 +16,15 @@ export interface StoredVector {
   readonly hash: string;
   readonly region: number;
   readonly box: RegionBox | null;
+  /** Where in a video the vector's frame is (absent or null: a picture, or a video's poster). */
+  readonly atMs?: number | null;
   readonly vector: Float32Array;
+}
+
+/** Where a vector's match is: a region of the picture, a moment of a video, or neither. */
+export interface Placement {
+  readonly box: Box | null;
+  readonly atMs: number | null;
 }
 
 interface BoxColumns {
@@ -89,7 +97,7 @@ export class VectorStore extends Repo implements VectorSources {
       this.run('DELETE FROM vectors WHERE space = ? AND content_id = ?', space, item);
       return vectors.map((v) => {
         const { lastId } = this.run(
-          `INSERT INTO vectors (space, content_id, region, box_x, box_y, box_w, box_h, dim, data, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          `INSERT INTO vectors (space, content_id, region, box_x, box_y, box_w, box_h, at_ms, dim, data, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
           space,
           item,
           v.region,
@@ -97,6 +105,7 @@ export class VectorStore extends Repo implements VectorSources {
           v.box?.y ?? null,
           v.box?.w ?? null,
           v.box?.h ?? null,
+          v.atMs ?? null,
           v.vector.length,
           toBlob(v.vector),
           Date.now(),
@@ -178,12 +187,12 @@ export class VectorStore extends Repo implements VectorSources {
     return new Map(rows.map((r) => [r.id, { id: r.id, item: r.content_id, vector: float32s(r.data), box: boxOf(r) }]));
   }
 
-  /** The region box of each vector (box columns only). */
-  boxes(ids: readonly number[]): Map<number, Box | null> {
+  /** Where each vector's match is: its region box, and its moment in a video. */
+  placements(ids: readonly number[]): Map<number, Placement> {
     if (ids.length === 0) return new Map();
-    const rows = this.all<BoxColumns & { id: number }>(
-      'SELECT v.id, v.box_x, v.box_y, v.box_w, v.box_h FROM json_each(?) j CROSS JOIN vectors v ON v.id = j.value', json(ids));
-    return new Map(rows.map((r) => [r.id, boxOf(r)]));
+    const rows = this.all<BoxColumns & { id: number; at_ms: number | null }>(
+      'SELECT v.id, v.box_x, v.box_y, v.box_w, v.box_h, v.at_ms FROM json_each(?) j CROSS JOIN vectors v ON v.id = j.value', json(ids));
+    return new Map(rows.map((r) => [r.id, { box: boxOf(r), atMs: r.at_ms }]));
   }
 
   /** Vector ids of a space, for sampling. */

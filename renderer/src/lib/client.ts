@@ -70,3 +70,7 @@ export const api: LoupeApi = new Proxy({} as LoupeApi, {
 
 export const thumbUrl = (photoId: number, size: 256 | 1024 = 256): string => `${transport.mediaBase}thumb/${photoId}/${size}`;
 export const photoUrl = (photoId: number): string => `${transport.mediaBase}photo/${photoId}`;
+/** A video's frame sampled nearest a moment (what a hit at that moment shows). */
+export const frameUrl = (photoId: number, atMs: number): string => `${transport.mediaBase}frame/${photoId}/${Math.max(0, Math.round(atMs))}`;
+/** A video itself, to play. */
+export const videoUrl = (photoId: number): string => `${transport.mediaBase}video/${photoId}`;

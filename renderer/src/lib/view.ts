@@ -33,3 +33,12 @@ export function droppedIds(e: DragEvent): number[] {
     return [];
   }
 }
+
+/** A video moment or length as m:ss (h:mm:ss past an hour). */
+export function clock(ms: number): string {
+  const s = Math.round(ms / 1000);
+  const h = Math.floor(s / 3600);
+  const mm = Math.floor((s % 3600) / 60);
+  const ss = String(s % 60).padStart(2, '0');
+  return h > 0 ? `${h}:${String(mm).padStart(2, '0')}:${ss}` : `${mm}:${ss}`;
+}

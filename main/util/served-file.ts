@@ -1,0 +1,55 @@
+/**
+ * Serving a file the engine named (a video, for the viewer to play): opened without following a
+ * link, a regular file, still of the size and modification time the engine checked — a file
+ * swapped in between the engine's check and the read is refused — and read by byte range, as a
+ * video element asks (seeking). The HTTP bridge and Electron's loupe:// handler both use this.
+ */
+import { constants } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
+
+/** What the file must still be. */
+export interface Expected {
+  readonly size: number;
+  readonly mtimeMs: number;
+}
+
+/** Bytes start..end, both included (HTTP's own convention). */
+export interface ByteRange {
+  readonly start: number;
+  readonly end: number;
+}
+
+/**
+ * The range a `Range` header asks for, within a file of `size` bytes: null for the whole file
+ * (no header, or one this parser does not take: several ranges), 'unsatisfiable' when it lies
+ * outside the file.
+ */
+export function parseRange(header: string | null | undefined, size: number): ByteRange | 'unsatisfiable' | null {
+  if (!header) return null;
+  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  if (!m || (m[1] === '' && m[2] === '')) return null;
+  if (m[1] === '') {
+    // The last N bytes.
+    const n = Number(m[2]);
+    if (n === 0) return 'unsatisfiable';
+    return { start: Math.max(0, size - n), end: size - 1 };
+  }
+  const start = Number(m[1]);
+  const end = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1);
+  if (start >= size || end < start) return 'unsatisfiable';
+  return { start, end };
+}
+
+export class ServedFileError extends Error {}
+
+/** Opens the file to serve; throws ServedFileError when it is not the file that was checked. */
+export async function openServedFile(path: string, expected?: Expected): Promise<{ handle: FileHandle; size: number }> {
+  const handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW).catch(() => null);
+  if (!handle) throw new ServedFileError('the file cannot be opened');
+  const st = await handle.stat();
+  if (!st.isFile() || (expected && (st.size !== expected.size || st.mtimeMs !== expected.mtimeMs))) {
+    await handle.close();
+    throw new ServedFileError('the file is not the one that was indexed any more');
+  }
+  return { handle, size: st.size };
+}
