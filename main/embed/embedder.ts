@@ -4,7 +4,8 @@
  * it, with the frame's time; a CNN pack: a global GeM descriptor and regional ones with boxes).
  * Pictures are read from a stored rendition (already oriented and in sRGB: the model-input
  * picture for CLIP, the 1024-px thumbnail for CNN descriptors), preprocessed on libuv's threads
- * a few batches ahead of the inference worker (a bounded queue), embedded in batches, and committed to SQLite and the space's index batch by batch.
+ * a few batches ahead of the inference worker (a bounded queue), embedded in batches, and
+ * committed to SQLite and the space's index batch by batch.
  *
  * Spaces (embed/spaces.ts) are named by kind and pack (`clip.<pack>`, `cnn.<pack>`). Changing the
  * active pack starts a new space; search keeps serving the previous one until the new one covers
