@@ -257,6 +257,18 @@ export function buildProgram(io: Io = defaultIo): Command {
         ' Thumbnails, vectors and index files are rebuilt from it by the next `loupe index`.');
     });
 
+  program.command('settings').description('what you chose for the library: whether Loupe writes albums and categories into XMP sidecars (off unless you turn it on)')
+    .addOption(new Option('--write-sidecars <on|off>', 'write albums and taught categories as XMP keywords into sidecars beside your photos').choices(['on', 'off']))
+    .action((o: { writeSidecars?: 'on' | 'off' }) => withE(async (e) => {
+      const prefs = o.writeSidecars === undefined ? await e.preferences() : await e.setPreferences({ writeSidecars: o.writeSidecars === 'on' });
+      const report = prefs.writeSidecars ? await e.syncSidecars() : null;
+      const failures = report?.failed.map((f) => `\n  ${shown(f.path)}\n    ${f.error}`).join('') ?? '';
+      print({ ...prefs, ...(report ? { sidecars: report } : {}) }, prefs.writeSidecars
+        ? `Albums and categories are written to XMP sidecars: ${report!.written} written, ${report!.unchanged} up to date, ${report!.failed.length} failed.${failures}`
+        : 'Loupe writes nothing beside your photos (turn sidecars on with: loupe settings --write-sidecars on).');
+      if (report && report.failed.length > 0) process.exitCode = 1;
+    }));
+
   const models = program.command('models').description('model packs: list, install, import, verify, remove, use');
 
   models.command('list').description('installed packs and the catalog of well-known ones')

@@ -223,8 +223,25 @@ export interface ModelPackInfo {
 }
 
 /** Events the engine emits while it works; the UI and the CLI render them. */
+/** What the user chose for the library. */
+export interface Preferences {
+  /**
+   * Write albums and taught categories as XMP keywords into the photos' sidecars, for other
+   * photo apps to read. Off by default: Loupe never writes beside the user's photos otherwise.
+   */
+  readonly writeSidecars: boolean;
+}
+
+/** What a pass of writing sidecars did. */
+export interface SidecarReport {
+  readonly written: number;
+  readonly unchanged: number;
+  readonly failed: readonly { readonly path: string; readonly error: string }[];
+}
+
 export type EngineEvent =
   | { readonly type: 'scan'; readonly summary: ScanSummary }
+  | { readonly type: 'sidecars'; readonly report: SidecarReport }
   | { readonly type: 'progress'; readonly progress: IndexProgress }
   | { readonly type: 'indexed'; readonly summary: IndexSummary }
   | { readonly type: 'embed-progress'; readonly progress: EmbedProgress }
@@ -264,6 +281,9 @@ export interface LoupeApi {
   device(): Promise<DeviceInfo>;
   /** Saves the choice and reloads the models on it; an indexing run under way restarts on the new device. */
   setDevice(device: Device): Promise<DeviceInfo>;
+  preferences(): Promise<Preferences>;
+  /** Saves what changed; turning sidecar writing on writes every sidecar due (a `sidecars` event says what it did). */
+  setPreferences(changes: Partial<Preferences>): Promise<Preferences>;
 
   /** Every query type, one entry point: sentence, photo, region, category, combined, or filters alone. */
   search(request: SearchRequest): Promise<SearchResponse>;

@@ -43,6 +43,8 @@ export const REMOTE_METHODS = {
   cancelInstall: z.tuple([name]),
   device: z.tuple([]),
   setDevice: z.tuple([z.enum(DEVICES)]),
+  preferences: z.tuple([]),
+  setPreferences: z.tuple([z.object({ writeSidecars: z.boolean().optional() }).strict()]),
   search: z.tuple([RemoteSearchSchema]),
   duplicates: z.tuple([filters]),
   listAlbums: z.tuple([]),

@@ -362,7 +362,7 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 8,
-    description: 'frames sampled through videos, embedded with the time they show',
+    description: 'frames sampled through videos, embedded with the time they show; what Loupe wrote to sidecars',
     sql: `
       -- Frames sampled through a video (files beside its thumbnails: <hash>-f<idx>.jpg).
       CREATE TABLE video_frames (
@@ -377,6 +377,13 @@ export const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
       -- Where in a video a vector's frame is (null: a picture, or a video's poster).
       ALTER TABLE vectors ADD COLUMN at_ms INTEGER;
+      -- What Loupe last wrote into a photo's XMP sidecar (only when the user turned that on).
+      CREATE TABLE sidecar_writes (
+        photo_id   INTEGER PRIMARY KEY REFERENCES photos(id) ON DELETE CASCADE,
+        sidecar    TEXT    NOT NULL,
+        written    TEXT    NOT NULL,   -- JSON: the hierarchical keywords, and the plain ones Loupe added
+        written_at INTEGER NOT NULL
+      );
     `,
   },
 ];

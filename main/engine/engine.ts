@@ -6,8 +6,8 @@
 import { dirname } from 'node:path';
 import type {
   AlbumInfo, CategoryCount, DatabaseHealth, Device, DeviceInfo, DuplicateGroup, EngineEvent, FolderInfo, IndexingState, IndexSummary,
-  LibraryStatus, LoupeApi, ModelKind, ModelPackInfo, PhotoDetails, ScanSummary, SearchFilters, SearchRequest, SearchResponse,
-  TaxonomyInfo, TeachResult, UserCategoryInfo,
+  LibraryStatus, LoupeApi, ModelKind, ModelPackInfo, PhotoDetails, Preferences, ScanSummary, SearchFilters, SearchRequest, SearchResponse,
+  SidecarReport, TaxonomyInfo, TeachResult, UserCategoryInfo,
 } from '../contract/api.js';
 import { parseMediaPath, type Media } from '../contract/media.js';
 import type { ExportSummary } from '../collections/export.js';
@@ -28,6 +28,7 @@ import type { EngineOptions } from './options.js';
 import { resolveMedia } from './media.js';
 import { installedPackDir, Models } from './models.js';
 import { Scanning } from './scanning.js';
+import { SidecarWriting } from './sidecar-writing.js';
 import { IndexingRuns, type IndexRunOptions } from './runs.js';
 
 export type { BackupInfo, EngineOptions, IndexAgreement, IndexRunOptions, Inspection };
@@ -50,6 +51,7 @@ export class Engine implements LoupeApi {
   private readonly scanning: Scanning;
   private readonly albumViews: AlbumViews;
   private readonly care: LibraryCare;
+  private readonly sidecars: SidecarWriting;
 
   private constructor(readonly libraryDir: string, opts: EngineOptions) {
     const emit = (e: EngineEvent): void => this.emit(e);
@@ -60,6 +62,7 @@ export class Engine implements LoupeApi {
     this.scanning = new Scanning(this.lib.repos, libraryDir, emit);
     this.albumViews = new AlbumViews(this.lib);
     this.care = new LibraryCare(this.lib);
+    this.sidecars = new SidecarWriting(this.lib.repos, emit);
   }
 
   static open(opts: EngineOptions): Engine {
@@ -225,12 +228,14 @@ export class Engine implements LoupeApi {
   async listAlbums(): Promise<readonly AlbumInfo[]> { return this.lib.albums.list(); }
   async findAlbum(ref: string | number): Promise<AlbumInfo> { return this.lib.albums.find(ref); }
   async createAlbum(name: string, query?: SearchRequest): Promise<AlbumInfo> { return this.lib.albums.create(name, query); }
-  async renameAlbum(id: number, name: string): Promise<AlbumInfo> { return this.lib.albums.rename(id, name); }
-  async deleteAlbum(id: number): Promise<void> { this.lib.albums.delete(id); }
+  async renameAlbum(id: number, name: string): Promise<AlbumInfo> { return this.touching(this.lib.albums.rename(id, name)); }
+  async deleteAlbum(id: number): Promise<void> { this.touching(this.lib.albums.delete(id)); }
   async addToAlbum(id: number, photoIds: readonly number[], before?: number): Promise<AlbumInfo> {
-    return this.lib.albums.add(id, photoIds, before);
+    return this.touching(this.lib.albums.add(id, photoIds, before));
   }
-  async removeFromAlbum(id: number, photoIds: readonly number[]): Promise<AlbumInfo> { return this.lib.albums.remove(id, photoIds); }
+  async removeFromAlbum(id: number, photoIds: readonly number[]): Promise<AlbumInfo> {
+    return this.touching(this.lib.albums.remove(id, photoIds));
+  }
   async reorderAlbum(id: number, photoIds: readonly number[]): Promise<AlbumInfo> { return this.lib.albums.reorder(id, photoIds); }
 
   /** An album's photos in album order (a smart album: its query's order). */
@@ -247,12 +252,26 @@ export class Engine implements LoupeApi {
   }
   async listCategories(): Promise<readonly UserCategoryInfo[]> { return this.categories.list(); }
   async teachCategory(name: string, positives: readonly number[], negatives: readonly number[] = [], limit = 50): Promise<TeachResult> {
-    return this.categories.teach(name, positives, negatives, limit);
+    return this.touching(this.categories.teach(name, positives, negatives, limit));
   }
-  async deleteCategory(name: string): Promise<void> { this.categories.delete(name); }
+  async deleteCategory(name: string): Promise<void> { this.touching(this.categories.delete(name)); }
+
+  // ---- preferences, and the sidecars they may ask for ----
+
+  async preferences(): Promise<Preferences> { return this.sidecars.preferences(); }
+  async setPreferences(changes: Partial<Preferences>): Promise<Preferences> { return this.sidecars.set(changes); }
+  /** Writes the sidecars due now (when the preference is on) and says what was done. */
+  syncSidecars(): Promise<SidecarReport> { return this.sidecars.settle(); }
+
+  /** An album or category changed: the sidecars it touches are written, if the user turned that on. */
+  private touching<T>(result: T): T {
+    this.sidecars.changed();
+    return result;
+  }
 
   async close(): Promise<void> {
     await this.runs.stop();
+    await this.sidecars.idle();
     await this.lib.close();
   }
 }

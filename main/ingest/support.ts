@@ -35,7 +35,7 @@ export function formatSupport(): readonly FormatSupport[] {
     },
     {
       name: 'Videos', extensions: ['mp4', 'mov', 'm4v', '3gp', 'mkv', 'webm', 'avi'], supported: ffmpeg !== null,
-      how: ffmpeg ? `ffmpeg ${ffmpeg.version} (${ffmpeg.path}): length, date, place and a poster frame` : FFMPEG_MISSING,
+      how: ffmpeg ? `ffmpeg ${ffmpeg.version} (${ffmpeg.path}): length, date, place, a poster, and frames through the clip for sentence search` : FFMPEG_MISSING,
     },
   ];
   return cached;

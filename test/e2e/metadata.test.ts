@@ -5,7 +5,7 @@
  * the description, the stars and the keywords.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import sharp, { type Sharp } from 'sharp';
@@ -82,6 +82,24 @@ describe('metadata people wrote, in the app', () => {
     await settings.getByTestId('format').last().scrollIntoViewIfNeeded();
     expect(await settings.getByTestId('format').first().textContent()).toContain('JPEG, PNG, WebP');
     await shot('16-settings-formats');
+    await page.keyboard.press('Escape');
+  });
+
+  it('writes albums into sidecars only once the user turns it on in Settings', async () => {
+    const album = await lib.engine.createAlbum('Summer');
+    await lib.engine.addToAlbum(album.id, [lib.row(join(lib.photos, 'c.jpg'))!.id]);
+    const sidecar = join(lib.photos, 'c.jpg.xmp');
+    expect(existsSync(sidecar)).toBe(false);
+    await page.getByRole('button', { name: 'Settings' }).click();
+    const settings = page.getByRole('dialog', { name: 'Settings' });
+    const box = settings.getByLabel('Write albums and categories into XMP sidecars, for other photo apps to read');
+    await expect.poll(() => settings.getByTestId('sidecar-state').textContent()).toMatch(/Off: Loupe never writes beside your photos/);
+    expect(await box.isChecked()).toBe(false);
+    await box.check();
+    await expect.poll(() => settings.getByTestId('sidecar-state').textContent()).toMatch(/1 sidecar written, 0 up to date/);
+    expect(readFileSync(sidecar, 'utf8')).toContain('<rdf:li>Summer</rdf:li>');
+    await settings.getByTestId('sidecar-state').scrollIntoViewIfNeeded();
+    await shot('19-settings-sidecars');
     await page.keyboard.press('Escape');
   });
 });

@@ -10,6 +10,7 @@ import { JobsRepo } from './jobs.js';
 import { LibraryQueries } from './library-queries.js';
 import { PhotosRepo } from './photos.js';
 import { SettingsRepo } from './settings.js';
+import { SidecarsRepo } from './sidecars.js';
 import { ThumbnailsRepo } from './thumbnails.js';
 import { VectorStore } from './vectors.js';
 import { WhiteningsRepo } from './whitenings.js';
@@ -25,6 +26,7 @@ export class Repos {
   readonly whitenings: WhiteningsRepo;
   readonly thumbnails: ThumbnailsRepo;
   readonly queries: LibraryQueries;
+  readonly sidecars: SidecarsRepo;
 
   /** @param readOnly the library's folder when it is open read-only (writes are refused, naming it). */
   constructor(private readonly db: Db, readonly readOnly: string | null = null) {
@@ -38,6 +40,7 @@ export class Repos {
     this.whitenings = new WhiteningsRepo(db, readOnly);
     this.thumbnails = new ThumbnailsRepo(db, readOnly);
     this.queries = new LibraryQueries(db, readOnly);
+    this.sidecars = new SidecarsRepo(db, readOnly);
   }
 
   /** Runs `fn` in one transaction across repositories (nested calls join the outer one). */
