@@ -377,6 +377,8 @@ export const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
       -- Where in a video a vector's frame is (null: a picture, or a video's poster).
       ALTER TABLE vectors ADD COLUMN at_ms INTEGER;
+      -- Apple's Live Photo content identifier: the HEIC/JPEG and the MOV of one Live Photo share it.
+      ALTER TABLE photos ADD COLUMN content_identifier TEXT;
       -- What Loupe last wrote into a photo's XMP sidecar (only when the user turned that on).
       CREATE TABLE sidecar_writes (
         photo_id   INTEGER PRIMARY KEY REFERENCES photos(id) ON DELETE CASCADE,

@@ -133,6 +133,7 @@ async function processVideo(ctx: IndexContext, row: PhotoRow, format: string): P
       format, width: info.width, height: info.height, orientation: 1, durationMs: info.durationMs,
       takenAt: info.createdAt ?? fallback.iso, takenAtMs: info.createdAtMs ?? fallback.ms, takenAtSource: info.createdAt ? 'exif' : 'file',
       cameraMake: null, cameraModel: null, lens: null, gpsLat: info.gpsLat, gpsLon: info.gpsLon, gpsAlt: null,
+      contentIdentifier: info.contentIdentifier,
     };
     if (twin) return { kind: 'moved', row, hash, keepId: twin.id, thumbs: decoded.thumbnails, descriptors, frames };
     return { kind: 'ok', row, hash, derived, thumbs: decoded.thumbnails, descriptors, frames };

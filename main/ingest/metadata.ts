@@ -3,7 +3,35 @@ import type { PhotoRecord } from '../contract/api.js';
 
 /** What Loupe keeps of a photo's embedded metadata: these fields of the public record. */
 export type PhotoMeta = Pick<PhotoRecord, 'takenAt' | 'takenAtMs' | 'takenAtSource' | 'cameraMake' | 'cameraModel' | 'lens'
-  | 'gpsLat' | 'gpsLon' | 'gpsAlt'>;
+  | 'gpsLat' | 'gpsLon' | 'gpsAlt'> & {
+  /** Apple's content identifier: the picture and the video of a Live Photo carry the same one. */
+  readonly contentIdentifier: string | null;
+};
+
+const APPLE_NOTE = 'Apple iOS\0';
+/** Apple's maker-note tag for the Live Photo content identifier (as ExifTool names it: ContentIdentifier). */
+const APPLE_CONTENT_IDENTIFIER = 0x0011;
+
+/**
+ * The content identifier in an Apple maker note: "Apple iOS\0", a version, "MM", then a
+ * big-endian IFD whose offsets count from the note's start. Null for any other note.
+ */
+export function appleContentIdentifier(note: Uint8Array): string | null {
+  const b = Buffer.from(note.buffer, note.byteOffset, note.byteLength);
+  if (b.length < 16 || b.subarray(0, 10).toString('latin1') !== APPLE_NOTE || b.subarray(12, 14).toString('latin1') !== 'MM') return null;
+  const count = b.readUInt16BE(14);
+  for (let i = 0; i < count; i++) {
+    const at = 16 + i * 12;
+    if (at + 12 > b.length) return null;
+    if (b.readUInt16BE(at) !== APPLE_CONTENT_IDENTIFIER || b.readUInt16BE(at + 2) !== 2) continue;
+    const n = b.readUInt32BE(at + 4);
+    const from = n <= 4 ? at + 8 : b.readUInt32BE(at + 8);
+    if (from + n > b.length) return null;
+    const id = b.subarray(from, from + n).toString('latin1').replace(/\0+$/, '').trim();
+    return /^[\w-]{8,64}$/.test(id) ? id : null;
+  }
+  return null;
+}
 
 const EXIF_DATE = /^(\d{4}):(\d{2}):(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?$/;
 const OFFSET = /^([+-])(\d{2}):?(\d{2})$/;
@@ -60,7 +88,7 @@ export async function readMeta(source: Buffer | null, fileTimes: { mtimeMs: numb
     const tiff = source.subarray(0, 6).toString('latin1') === 'Exif\0\0' ? source.subarray(6) : source;
     try {
       tags = ((await exifr.parse(tiff, {
-        tiff: true, exif: true, gps: true, ifd1: false, xmp: false, icc: false, iptc: false, jfif: false,
+        tiff: true, exif: true, gps: true, ifd1: false, xmp: false, icc: false, iptc: false, jfif: false, makerNote: true,
         reviveValues: false, translateValues: false, mergeOutput: true,
       })) ?? {}) as ExifFields;
     } catch {
@@ -87,5 +115,6 @@ export async function readMeta(source: Buffer | null, fileTimes: { mtimeMs: numb
     gpsLat: hasGps ? lat : null,
     gpsLon: hasGps ? lon : null,
     gpsAlt: hasGps && alt !== null ? (below ? -alt : alt) : null,
+    contentIdentifier: tags['makerNote'] instanceof Uint8Array ? appleContentIdentifier(tags['makerNote']) : null,
   };
 }

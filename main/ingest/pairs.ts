@@ -3,16 +3,16 @@
  * side by side; an iPhone's Live Photo is IMG_0001.HEIC and IMG_0001.MOV. Each is one photo: the
  * JPEG (or HEIC) is the one results show, and the RAW or the MOV is its companion, listed with it
  * in the viewer. When the JPEG goes (deleted, or moved away) the RAW becomes the photo again and
- * takes its places in albums; when the RAW goes the JPEG simply stays. Worked out again, from names
- * alone, for what a scan looked at and for the directories whose photos a run indexed: the two
- * files of a pair are in one directory, so a watcher's rescan of one directory reads that one.
+ * takes its places in albums; when the RAW goes the JPEG simply stays. Files pair by name, and a
+ * Live Photo's picture and video also by the content identifier Apple writes in both (so a pair
+ * renamed on export, IMG_0001.HEIC beside IMG_0001 (2).MOV, stays one photo). Worked out again for
+ * what a scan looked at and for the directories whose photos a run indexed: the two files of a
+ * pair are in one directory, so a watcher's rescan of one directory reads that one.
  */
 import { dirname, extname, sep } from 'node:path';
-import type { PhotoState } from '../contract/api.js';
 import { rawFormatOf, videoFormatOf } from '../contract/formats.js';
 import type { Repos } from '../db/repos/index.js';
-
-interface Candidate { readonly id: number; readonly path: string; readonly state: PhotoState; readonly companion_of: number | null }
+import type { PairCandidate as Candidate } from '../db/repos/photos.js';
 
 /** The key two files of a pair share: their folder and name without extension, case-folded (cameras write IMG_1.JPG, editors img_1.jpg). */
 const pairKey = (path: string): string => path.slice(0, path.length - extname(path).length).toLowerCase();
@@ -60,16 +60,34 @@ export function linkPairs(repos: Repos, scopes: Iterable<PairScope>): number {
   return changed;
 }
 
+/**
+ * Files that are one photo: the same directory and name, or (a Live Photo) the same content
+ * identifier in one directory. Groups that share an identifier are joined.
+ */
+export function groupPairs(candidates: readonly Candidate[]): Candidate[][] {
+  const byName = new Map<string, Candidate[]>();
+  for (const c of candidates) {
+    const key = pairKey(c.path);
+    byName.set(key, [...(byName.get(key) ?? []), c]);
+  }
+  const groups = [...byName.values()];
+  // The group each identifier was first seen in; a later group with it is moved into that one.
+  const home = new Map<string, Candidate[]>();
+  const out: Candidate[][] = [];
+  for (const g of groups) {
+    const ids = [...new Set(g.map((c) => c.content_identifier).filter((x): x is string => x !== null).map((x) => `${dirname(g[0]!.path)}\0${x}`))];
+    const target = ids.map((k) => home.get(k)).find((t) => t !== undefined);
+    if (target) target.push(...g);
+    else out.push(g);
+    for (const k of ids) if (!home.has(k)) home.set(k, target ?? g);
+  }
+  return out;
+}
+
 function linkScope(repos: Repos, { folderId, dir, recursive }: PairScope): number {
   const prefix = dir.endsWith(sep) ? dir : dir + sep;
   const rows = repos.photos.pairCandidates(folderId, prefix);
-  const groups = new Map<string, Candidate[]>();
-  for (const c of recursive ? rows : rows.filter((r) => !r.path.slice(prefix.length).includes(sep))) {
-    const key = pairKey(c.path);
-    const g = groups.get(key);
-    if (g) g.push(c);
-    else groups.set(key, [c]);
-  }
+  const groups = groupPairs(recursive ? rows : rows.filter((r) => !r.path.slice(prefix.length).includes(sep)));
   let changed = 0;
   repos.transaction(() => {
     for (const group of groups.values()) {

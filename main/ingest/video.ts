@@ -25,6 +25,8 @@ export interface VideoInfo {
   readonly createdAtMs: number | null;
   readonly gpsLat: number | null;
   readonly gpsLon: number | null;
+  /** Apple's Live Photo content identifier (the same as its picture's). */
+  readonly contentIdentifier: string | null;
 }
 
 let found: { path: string; version: string } | null | undefined;
@@ -93,10 +95,11 @@ export function parseDescription(text: string): VideoInfo {
   const createdMs = created ? Date.parse(created) : NaN;
   const where = /(?:com\.apple\.quicktime\.location\.ISO6709|location)\s*:\s*(\S+)/.exec(text)?.[1];
   const gps = where ? parseIso6709(where) : null;
+  const contentIdentifier = /com\.apple\.quicktime\.content\.identifier\s*:\s*([\w-]{8,64})/.exec(text)?.[1] ?? null;
   return {
     durationMs, width: quarter ? h : w, height: quarter ? w : h,
     createdAt: Number.isFinite(createdMs) ? created : null, createdAtMs: Number.isFinite(createdMs) ? createdMs : null,
-    gpsLat: gps?.lat ?? null, gpsLon: gps?.lon ?? null,
+    gpsLat: gps?.lat ?? null, gpsLon: gps?.lon ?? null, contentIdentifier,
   };
 }
 

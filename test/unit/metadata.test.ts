@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import sharp from 'sharp';
-import { fileDate, parseExifDate, readMeta } from '../../main/ingest/metadata.js';
+import { appleContentIdentifier, fileDate, parseExifDate, readMeta } from '../../main/ingest/metadata.js';
 import { imageBuffer } from '../helpers/fixtures.js';
 
 describe('parseExifDate', () => {
@@ -66,5 +66,27 @@ describe('readMeta on real EXIF written by sharp', () => {
     expect(none).toMatchObject({ takenAtSource: 'file', takenAtMs: 1_700_000_000_000, cameraMake: null, gpsLat: null });
     const junk = await readMeta(Buffer.concat([Buffer.from('Exif\0\0II*\0'), Buffer.alloc(40, 0xff)]), { mtimeMs: 5000, birthtimeMs: 0 });
     expect(junk.takenAtSource).toBe('file');
+  });
+});
+
+describe("Apple's content identifier", () => {
+  const note = (tag: number, value: string): Buffer => {
+    const head = Buffer.concat([Buffer.from('Apple iOS\0', 'latin1'), Buffer.from([0, 1]), Buffer.from('MM')]);
+    const v = Buffer.from(`${value}\0`, 'latin1');
+    const ifd = Buffer.alloc(18);
+    ifd.writeUInt16BE(1, 0);
+    ifd.writeUInt16BE(tag, 2);
+    ifd.writeUInt16BE(2, 4);
+    ifd.writeUInt32BE(v.length, 6);
+    ifd.writeUInt32BE(head.length + ifd.length, 10);
+    return Buffer.concat([head, ifd, v]);
+  };
+  it('is read from an Apple maker note, and from nothing else', () => {
+    expect(appleContentIdentifier(note(0x11, '4A4B-77AA-1234'))).toBe('4A4B-77AA-1234');
+    expect(appleContentIdentifier(note(0x12, '4A4B-77AA-1234'))).toBeNull();
+    expect(appleContentIdentifier(Buffer.from('Nikon\0\x02\x10\0\0MM*\0\0\0\x08'))).toBeNull();
+    // An offset past the note's end is not followed.
+    const cut = note(0x11, '4A4B-77AA-1234');
+    expect(appleContentIdentifier(cut.subarray(0, cut.length - 8))).toBeNull();
   });
 });

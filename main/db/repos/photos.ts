@@ -41,6 +41,7 @@ export interface PhotoRow {
   readonly meta_problem: string | null;
   readonly companion_of: number | null;
   readonly duration_ms: number | null;
+  readonly content_identifier: string | null;
 }
 
 /** A photo row with the id of its content (the vector index's item). */
@@ -63,6 +64,8 @@ export type DerivedColumns = Pick<PhotoRecord,
   readonly orientation: number;
   /** A video's length; null for a picture. */
   readonly durationMs: number | null;
+  /** Apple's Live Photo content identifier (the picture's and the video's are the same). */
+  readonly contentIdentifier: string | null;
 };
 
 /** What people wrote about a photo (its XMP, IPTC, sidecar), as the indexer read it. */
@@ -106,11 +109,20 @@ export function derivedFromRow(r: PhotoRow): DerivedColumns {
     format: r.format ?? 'unknown', width: r.width ?? 0, height: r.height ?? 0, orientation: r.orientation ?? 1,
     takenAt: r.taken_at, takenAtMs: r.taken_at_ms, takenAtSource: r.taken_at_source,
     cameraMake: r.camera_make, cameraModel: r.camera_model, lens: r.lens, gpsLat: r.gps_lat, gpsLon: r.gps_lon, gpsAlt: r.gps_alt,
-    durationMs: r.duration_ms ?? null,
+    durationMs: r.duration_ms ?? null, contentIdentifier: r.content_identifier ?? null,
   };
 }
 
 const UNCHANGED = 'id = ? AND state = \'pending\' AND size = ? AND mtime_ms = ?';
+
+/** A file that may be one of a pair (pairs.ts). */
+export interface PairCandidate {
+  readonly id: number;
+  readonly path: string;
+  readonly state: PhotoState;
+  readonly companion_of: number | null;
+  readonly content_identifier: string | null;
+}
 
 export class PhotosRepo extends Repo {
   byId(id: number): PhotoRow | undefined {
@@ -182,11 +194,12 @@ export class PhotosRepo extends Repo {
   /** Records an indexed photo, unless the scanner changed its row meanwhile: false then, and nothing is written. */
   setOk(row: Pick<PhotoRow, 'id' | 'size' | 'mtime_ms'>, hash: string, d: DerivedColumns, now: number): boolean {
     return this.run(`UPDATE photos SET hash = ?, (format, width, height, orientation, taken_at, taken_at_ms, taken_at_source,
-        camera_make, camera_model, lens, gps_lat, gps_lon, gps_alt, duration_ms) = (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),
+        camera_make, camera_model, lens, gps_lat, gps_lon, gps_alt, duration_ms, content_identifier) = (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),
         state = 'ok', error = NULL, missing_since = NULL, indexed_at = ?
       WHERE ${UNCHANGED}`,
     hash, d.format, d.width, d.height, d.orientation, d.takenAt, d.takenAtMs, d.takenAtSource,
-    d.cameraMake, d.cameraModel, d.lens, d.gpsLat, d.gpsLon, d.gpsAlt, d.durationMs, now, row.id, row.size, row.mtime_ms).changes > 0;
+    d.cameraMake, d.cameraModel, d.lens, d.gpsLat, d.gpsLon, d.gpsAlt, d.durationMs, d.contentIdentifier,
+    now, row.id, row.size, row.mtime_ms).changes > 0;
   }
 
   /** What the photo's file and sidecar say about it (keywords replaced as a whole). */
@@ -202,9 +215,9 @@ export class PhotosRepo extends Repo {
   }
 
   /** The places and states of a folder's photos whose path starts with `prefix`, for finding pairs (pairs.ts). */
-  pairCandidates(folderId: number, prefix: string): { id: number; path: string; state: PhotoState; companion_of: number | null }[] {
+  pairCandidates(folderId: number, prefix: string): PairCandidate[] {
     // The same range on the path index as `under`.
-    return this.all('SELECT id, path, state, companion_of FROM photos WHERE folder_id = ? AND path >= ? AND path < ?',
+    return this.all('SELECT id, path, state, companion_of, content_identifier FROM photos WHERE folder_id = ? AND path >= ? AND path < ?',
       folderId, prefix, prefix + '\u{10FFFF}');
   }
 
