@@ -328,9 +328,20 @@ export interface Box {
 export type Orientation = 'landscape' | 'portrait' | 'square';
 
 /** Narrow any query (or, alone, browse the library). Every field is optional; all given must hold. */
+/** A region someone drew on a photo in another app (MWG or Microsoft schema): a face, a pet, a thing. */
+export interface PhotoRegion {
+  /** The name written on it (a person's, usually), or null. */
+  readonly name: string | null;
+  /** The MWG type (Face, Pet, Focus, BarCode) in lower case, or null. */
+  readonly kind: string | null;
+  readonly box: Box;
+}
+
 /** A photo with what needs a query of its own: its keywords (XMP, IPTC, sidecar). */
 export interface PhotoDetails extends PhotoRecord {
   readonly keywords: readonly string[];
+  /** Regions drawn on it in other apps (faces named in Lightroom, digiKam, Picasa, Windows Photo Gallery). */
+  readonly regions: readonly PhotoRegion[];
   /** Other files that are this photo (the RAW beside a JPEG). */
   readonly companions: readonly { readonly id: number; readonly path: string; readonly format: string | null }[];
 }

@@ -379,6 +379,15 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE vectors ADD COLUMN at_ms INTEGER;
       -- Apple's Live Photo content identifier: the HEIC/JPEG and the MOV of one Live Photo share it.
       ALTER TABLE photos ADD COLUMN content_identifier TEXT;
+      -- Regions drawn on a photo in other apps (MWG, Microsoft), as fractions of the picture as displayed.
+      CREATE TABLE photo_regions (
+        photo_id INTEGER NOT NULL REFERENCES photos(id) ON DELETE CASCADE,
+        idx      INTEGER NOT NULL,
+        name     TEXT,
+        kind     TEXT,
+        x REAL NOT NULL, y REAL NOT NULL, w REAL NOT NULL, h REAL NOT NULL,
+        PRIMARY KEY (photo_id, idx)
+      ) WITHOUT ROWID;
       -- What Loupe last wrote into a photo's XMP sidecar (only when the user turned that on).
       CREATE TABLE sidecar_writes (
         photo_id   INTEGER PRIMARY KEY REFERENCES photos(id) ON DELETE CASCADE,

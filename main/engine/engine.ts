@@ -178,7 +178,7 @@ export class Engine implements LoupeApi {
   async getPhoto(id: number): Promise<PhotoDetails | null> {
     const row = this.lib.repos.photos.byId(id);
     const { photos } = this.lib.repos;
-    return row ? { ...toRecord(row), keywords: photos.keywords(id), companions: photos.companions(id) } : null;
+    return row ? { ...toRecord(row), keywords: photos.keywords(id), regions: photos.regions(id), companions: photos.companions(id) } : null;
   }
 
   /** A picture for the UI: `thumb/<id>/<size>` or `photo/<id>`, by photo id only. */

@@ -9,12 +9,15 @@ import { readFile } from 'node:fs/promises';
 import exifr from 'exifr';
 import { sidecarNames } from '../contract/formats.js';
 import * as exifrModule from 'exifr';
+import type { Box, PhotoRegion } from '../contract/api.js';
 import type { Descriptors } from '../db/repos/photos.js';
 import { errorMessage } from '../util/errors.js';
 
 export type { Descriptors };
 
-export const NO_DESCRIPTORS: Descriptors = { title: null, description: null, rating: null, label: null, keywords: [], problem: null };
+export const NO_DESCRIPTORS: Descriptors = {
+  title: null, description: null, rating: null, label: null, keywords: [], regions: [], problem: null,
+};
 
 type Tree = Record<string, unknown>;
 
@@ -38,7 +41,57 @@ function text(v: unknown): string | null {
 
 const strings = (v: unknown): string[] => list(v).map(text).filter((s): s is string => s !== null);
 
-/** Names on face regions: MWG (mwg-rs:RegionInfo/RegionList) and Microsoft (MPRI:Regions). */
+const fraction = (v: unknown): number | null => {
+  const n = typeof v === 'number' ? v : typeof v === 'string' ? Number(v) : NaN;
+  return Number.isFinite(n) ? n : null;
+};
+
+/** A box clipped to the picture; null when nothing of it is inside or it is not a box. */
+function clipped(x: number, y: number, w: number, h: number): Box | null {
+  const x0 = Math.max(0, x);
+  const y0 = Math.max(0, y);
+  const x1 = Math.min(1, x + w);
+  const y1 = Math.min(1, y + h);
+  return x1 > x0 && y1 > y0 ? { x: x0, y: y0, w: x1 - x0, h: y1 - y0 } : null;
+}
+
+/** MWG's stArea: the box's centre and size, as fractions (unit "normalized", the only one MWG defines). */
+function mwgBox(area: Tree): Box | null {
+  const cx = fraction(area['x']);
+  const cy = fraction(area['y']);
+  const w = fraction(area['w']);
+  const h = fraction(area['h']);
+  if (cx === null || cy === null || w === null || h === null) return null;
+  if (typeof area['unit'] === 'string' && area['unit'] !== 'normalized') return null;
+  return clipped(cx - w / 2, cy - h / 2, w, h);
+}
+
+/** Microsoft's MPReg:Rectangle: "left, top, width, height" as fractions. */
+function microsoftBox(rect: unknown): Box | null {
+  const parts = typeof rect === 'string' ? rect.split(',').map(fraction) : [];
+  if (parts.length !== 4 || parts.some((p) => p === null)) return null;
+  return clipped(parts[0]!, parts[1]!, parts[2]!, parts[3]!);
+}
+
+/**
+ * Regions drawn on the photo: MWG (mwg-rs:Regions/RegionList, as Lightroom, digiKam and Picasa
+ * write) and Microsoft (MP:RegionInfo/Regions, Windows Photo Gallery). Boxes are taken as
+ * fractions of the picture as displayed (the MWG guidelines' reading, and what those apps write).
+ */
+function regionsOf(t: Tree): PhotoRegion[] {
+  const mwg = list(asTree(asTree(t['mwg-rs'])['Regions'])['RegionList']).map((r): PhotoRegion | null => {
+    const box = mwgBox(asTree(asTree(r)['Area']));
+    const kind = text(asTree(r)['Type']);
+    return box ? { name: text(asTree(r)['Name']), kind: kind ? kind.toLowerCase() : null, box } : null;
+  });
+  const ms = list(asTree(asTree(t['MP'])['RegionInfo'])['Regions']).map((r): PhotoRegion | null => {
+    const box = microsoftBox(asTree(r)['Rectangle']);
+    return box ? { name: text(asTree(r)['PersonDisplayName']), kind: 'face', box } : null;
+  });
+  return [...mwg, ...ms].filter((r): r is PhotoRegion => r !== null);
+}
+
+/** Names on face regions, boxed or not (a name without a usable box is still a name). */
 function regionNames(t: Tree): string[] {
   const mwg = list(asTree(asTree(t['mwg-rs'])['Regions'])['RegionList']).map((r) => text(asTree(r)['Name']));
   const ms = list(asTree(asTree(t['MP'])['RegionInfo'])['Regions']).map((r) => text(asTree(r)['PersonDisplayName']));
@@ -67,6 +120,7 @@ function fromTree(t: Tree): Omit<Descriptors, 'problem'> {
     rating: Number.isFinite(rating) && rating >= -1 && rating <= 5 ? Math.round(rating) : null,
     label: text(xmp['Label']),
     keywords: [...keywords.values()],
+    regions: regionsOf(t),
   };
 }
 
@@ -76,7 +130,8 @@ function merge(embedded: Omit<Descriptors, 'problem'>, sidecar: Omit<Descriptors
   const keywords = new Map([...embedded.keywords, ...sidecar.keywords].map((k) => [k.toLowerCase(), k]));
   return {
     title: sidecar.title ?? embedded.title, description: sidecar.description ?? embedded.description,
-    rating: sidecar.rating ?? embedded.rating, label: sidecar.label ?? embedded.label, keywords: [...keywords.values()], problem,
+    rating: sidecar.rating ?? embedded.rating, label: sidecar.label ?? embedded.label, keywords: [...keywords.values()],
+    regions: sidecar.regions.length > 0 ? sidecar.regions : embedded.regions, problem,
   };
 }
 

@@ -29,10 +29,14 @@ beforeAll(async () => {
   lib = testLibrary({ autoIndex: true });
   mkdirSync(lib.photos, { recursive: true });
   const picture = (g: number): Sharp => sharp({ create: { width: 300, height: 200, channels: 3, background: { r: 60, g, b: 90 } } });
-  await picture(50).withXmp(xmp('xmp:Rating="5" xmp:Label="Red"',
+  const regionNs = 'xmlns:mwg-rs="http://www.metadataworkinggroup.com/schemas/regions/" xmlns:stArea="http://ns.adobe.com/xmp/sType/Area#"';
+  await picture(50).withXmp(xmp(`xmp:Rating="5" xmp:Label="Red" ${regionNs}`,
     '<dc:title><rdf:Alt><rdf:li xml:lang="x-default">Grandma\'s garden</rdf:li></rdf:Alt></dc:title>'
     + '<dc:description><rdf:Alt><rdf:li xml:lang="x-default">The roses in June</rdf:li></rdf:Alt></dc:description>'
-    + '<dc:subject><rdf:Bag><rdf:li>Grandma</rdf:li><rdf:li>roses</rdf:li></rdf:Bag></dc:subject>')).jpeg().toFile(join(lib.photos, 'a.jpg'));
+    + '<dc:subject><rdf:Bag><rdf:li>Grandma</rdf:li><rdf:li>roses</rdf:li></rdf:Bag></dc:subject>'
+    // Her face, as Lightroom names it (an MWG region: centre and size).
+    + '<mwg-rs:Regions rdf:parseType="Resource"><mwg-rs:RegionList><rdf:Bag><rdf:li rdf:parseType="Resource"><mwg-rs:Name>Grandma</mwg-rs:Name>'
+    + '<mwg-rs:Type>Face</mwg-rs:Type><mwg-rs:Area stArea:x="0.3" stArea:y="0.4" stArea:w="0.2" stArea:h="0.3"/></rdf:li></rdf:Bag></mwg-rs:RegionList></mwg-rs:Regions>')).jpeg().toFile(join(lib.photos, 'a.jpg'));
   await picture(120).jpeg().toFile(join(lib.photos, 'b.jpg'));
   writeFileSync(join(lib.photos, 'b.xmp'), xmp('xmp:Rating="2"', '<dc:subject><rdf:Bag><rdf:li>roses</rdf:li></rdf:Bag></dc:subject>'));
   await picture(200).jpeg().toFile(join(lib.photos, 'c.jpg'));
@@ -73,6 +77,15 @@ describe('metadata people wrote, in the app', () => {
     expect(await viewer.getByTestId('description').textContent()).toBe('The roses in June');
     expect(await viewer.getByTestId('rating').textContent()).toBe('★★★★★');
     await expect.poll(() => viewer.getByTestId('keywords').textContent()).toBe('Grandma, roses');
+    // The face region drawn in another app, on the picture where it was drawn, with its name.
+    expect(await viewer.getByTestId('region').count()).toBe(0);
+    await viewer.getByRole('button', { name: 'Show the region drawn in other apps' }).click();
+    const region = viewer.getByTestId('region');
+    expect(await region.textContent()).toBe('Grandma');
+    const [r, frame] = await Promise.all([region.boundingBox(), viewer.locator('.frame').boundingBox()]);
+    expect((r!.x - frame!.x) / frame!.width).toBeCloseTo(0.2, 1);
+    expect((r!.y - frame!.y) / frame!.height).toBeCloseTo(0.25, 1);
+    expect(r!.width / frame!.width).toBeCloseTo(0.2, 1);
     await shot('15-viewer-metadata');
     await page.keyboard.press('Escape');
     // Settings lists the formats this installation reads.

@@ -64,6 +64,13 @@ beforeAll(async () => {
   await picture(4).jpeg().toFile(path('IMG_0004.jpg'));
   writeFileSync(path('IMG_0004.xmp'), 'this is not XMP at all');
   await picture(5).jpeg().toFile(path('IMG_0005.jpg'));
+  // Windows Photo Gallery's people tags (Microsoft's region schema): one named, one that is not a box.
+  await picture(7).withXmp(xmp(`<MP:RegionInfo rdf:parseType="Resource"><MPRI:Regions><rdf:Bag>
+    <rdf:li rdf:parseType="Resource"><MPReg:PersonDisplayName>Ines</MPReg:PersonDisplayName><MPReg:Rectangle>0.1, 0.2, 0.25, 0.3</MPReg:Rectangle></rdf:li>
+    <rdf:li rdf:parseType="Resource"><MPReg:Rectangle>not a rectangle</MPReg:Rectangle></rdf:li>
+    </rdf:Bag></MPRI:Regions></MP:RegionInfo>`,
+  'xmlns:MP="http://ns.microsoft.com/photo/1.2/" xmlns:MPRI="http://ns.microsoft.com/photo/1.2/t/RegionInfo#" xmlns:MPReg="http://ns.microsoft.com/photo/1.2/t/Region#"'))
+    .jpeg().toFile(path('IMG_0007.jpg'));
   writeFileSync(path('IMG_0006.jpg'), withIptc(await picture(6).jpeg().toBuffer(), [[5, 'Old tram'], [25, 'Lisbon'], [25, 'tram'], [120, 'Tram 28 in Alfama']]));
   await lib.engine.importModel(writeTinyPacks(join(lib.root, 'packs')).clip, { name: 'clip-a' });
   await lib.engine.addFolder(lib.photos);
@@ -95,6 +102,20 @@ describe('metadata people wrote', () => {
     const dng = (await lib.engine.getPhoto(id('L1000001.DNG')))!;
     expect(dng).toMatchObject({ rating: 3, label: 'Green', format: 'dng' });
     expect([...dng.keywords].sort()).toEqual(['climbing', 'Tom'].sort());
+    // The region's box: MWG gives its centre and size.
+    expect(dng.regions).toHaveLength(1);
+    expect(dng.regions[0]).toMatchObject({ name: 'Tom', kind: 'face' });
+    const b = dng.regions[0]!.box;
+    [b.x, b.y, b.w, b.h].forEach((v, i) => expect(v).toBeCloseTo([0.4, 0.25, 0.2, 0.3][i]!, 6));
+  });
+
+  it("reads Microsoft's people regions with their boxes, and skips one that is not a box", async () => {
+    const p = (await lib.engine.getPhoto(id('IMG_0007.jpg')))!;
+    expect(p.keywords).toEqual(['Ines']);
+    expect(p.regions).toHaveLength(1);
+    expect(p.regions[0]).toMatchObject({ name: 'Ines', kind: 'face' });
+    const b = p.regions[0]!.box;
+    [b.x, b.y, b.w, b.h].forEach((v, i) => expect(v).toBeCloseTo([0.1, 0.2, 0.25, 0.3][i]!, 6));
   });
 
   it('a sidecar that is not XMP costs only itself: the photo is indexed and the reason kept', async () => {

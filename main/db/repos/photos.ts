@@ -3,7 +3,7 @@
  * place and stat, what was derived from its content, and its state in the indexing pipeline.
  */
 import { basename } from 'node:path';
-import type { PhotoRecord, PhotoState } from '../../contract/api.js';
+import type { PhotoRecord, PhotoRegion, PhotoState } from '../../contract/api.js';
 import { Repo } from './repo.js';
 
 
@@ -77,6 +77,8 @@ export interface Descriptors {
   readonly label: string | null;
   /** Keywords, hierarchical ones as their full path ("Places|Portugal|Lisbon") and as each level, and people named on regions. */
   readonly keywords: readonly string[];
+  /** Regions drawn on it (MWG and Microsoft schemas), boxes as fractions of the picture as displayed. */
+  readonly regions: readonly PhotoRegion[];
   /** Why the sidecar could not be read, when it could not (the photo is indexed all the same). */
   readonly problem: string | null;
 }
@@ -208,6 +210,15 @@ export class PhotosRepo extends Repo {
       d.title, d.description, d.rating, d.label, d.problem, id);
     this.run('DELETE FROM photo_keywords WHERE photo_id = ?', id);
     for (const k of d.keywords) this.run('INSERT OR IGNORE INTO photo_keywords (photo_id, keyword) VALUES (?, ?)', id, k);
+    this.run('DELETE FROM photo_regions WHERE photo_id = ?', id);
+    d.regions.forEach((r, i) => this.run('INSERT INTO photo_regions (photo_id, idx, name, kind, x, y, w, h) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      id, i, r.name, r.kind, r.box.x, r.box.y, r.box.w, r.box.h));
+  }
+
+  regions(id: number): PhotoRegion[] {
+    return this.all<{ name: string | null; kind: string | null; x: number; y: number; w: number; h: number }>(
+      'SELECT name, kind, x, y, w, h FROM photo_regions WHERE photo_id = ? ORDER BY idx', id)
+      .map((r) => ({ name: r.name, kind: r.kind, box: { x: r.x, y: r.y, w: r.w, h: r.h } }));
   }
 
   keywords(id: number): string[] {
