@@ -31,6 +31,8 @@ export interface DecodedPhoto {
   readonly orientation: number;
   /** The raw EXIF block, or for TIFF the whole file (its tags live in the file itself). */
   readonly exif: Buffer | null;
+  /** An EXIF IFD stored apart as a TIFF of its own (a CR3's CMT2), or absent. */
+  readonly exifIfd?: Buffer | null;
   readonly thumbnails: readonly Encoded[];
   /** Which decoder read the pixels: libvips (sharp), libheif for HEVC-coded HEIF, or a RAW's embedded preview (by libvips). */
   readonly decodedBy: 'libvips' | 'libheif' | 'raw-preview';
@@ -145,7 +147,7 @@ async function decodeRaw(buf: Buffer, renditions: readonly Rendition[], format: 
     throw new DecodeError(err instanceof RawError ? err.message : `the RAW file is damaged or cut short (${errorMessage(err)})`);
   }
   const picture = await decodeImage(preview.jpeg, renditions, preview.orientation || null);
-  return { ...picture, format, exif: preview.exif ?? picture.exif, decodedBy: 'raw-preview' };
+  return { ...picture, format, exif: preview.exif ?? picture.exif, exifIfd: preview.exifIfd ?? null, decodedBy: 'raw-preview' };
 }
 
 /** `orientation`: apply this one instead of the picture's own EXIF (a RAW's preview carries none of its own). */

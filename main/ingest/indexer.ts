@@ -166,7 +166,7 @@ async function processOne(ctx: IndexContext, row: PhotoRow): Promise<Outcome> {
     const decoded = await decodePhoto(file.buf, RENDITIONS, raw ? { raw } : {});
     // Files first, rows later (in commit): a crash in between leaves only files, which GC sweeps.
     await thumbs.write(hash, decoded.thumbnails);
-    const meta = await readMeta(decoded.exif, file);
+    const meta = await readMeta(decoded.exif, file, decoded.exifIfd ?? null);
     const derived: Derived = {
       ...meta,
       format: decoded.format,

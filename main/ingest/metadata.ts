@@ -82,7 +82,28 @@ type ExifFields = Record<string, unknown>;
  * Reads camera, lens, date and location from an EXIF block. `source` is either the raw EXIF
  * payload (TIFF structure, as libvips extracts it from any format) or a whole TIFF file.
  */
-export async function readMeta(source: Buffer | null, fileTimes: { mtimeMs: number; birthtimeMs: number }): Promise<PhotoMeta> {
+/**
+ * EXIF tags found in a TIFF's first IFD, where exifr names them only by number (a CR3 keeps its
+ * EXIF IFD apart, as the first IFD of its CMT2 box).
+ */
+const EXIF_IFD_TAGS: Readonly<Record<string, string>> = {
+  36867: 'DateTimeOriginal', 36868: 'CreateDate', 36880: 'OffsetTime', 36881: 'OffsetTimeOriginal', 36882: 'OffsetTimeDigitized',
+  37521: 'SubSecTimeOriginal', 42036: 'LensModel',
+};
+
+async function exifIfdTags(tiff: Buffer): Promise<ExifFields> {
+  try {
+    const raw = ((await exifr.parse(tiff, { tiff: true, exif: false, gps: false, ifd1: false, xmp: false, icc: false, iptc: false, jfif: false,
+      reviveValues: false, translateValues: false, mergeOutput: true })) ?? {}) as ExifFields;
+    return Object.fromEntries(Object.entries(raw).flatMap(([k, v]) => (EXIF_IFD_TAGS[k] ? [[EXIF_IFD_TAGS[k], v]] : [])));
+  } catch {
+    return {};
+  }
+}
+
+export async function readMeta(
+  source: Buffer | null, fileTimes: { mtimeMs: number; birthtimeMs: number }, exifIfd: Buffer | null = null,
+): Promise<PhotoMeta> {
   let tags: ExifFields = {};
   if (source && source.length > 8) {
     const tiff = source.subarray(0, 6).toString('latin1') === 'Exif\0\0' ? source.subarray(6) : source;
@@ -95,6 +116,7 @@ export async function readMeta(source: Buffer | null, fileTimes: { mtimeMs: numb
       tags = {}; // a damaged EXIF block costs only the metadata, never the photo
     }
   }
+  if (exifIfd && exifIfd.length > 8) tags = { ...(await exifIfdTags(exifIfd)), ...tags };
   const date = parseExifDate(tags['DateTimeOriginal'], tags['OffsetTimeOriginal'], tags['SubSecTimeOriginal'])
     ?? parseExifDate(tags['CreateDate'] ?? tags['DateTimeDigitized'], tags['OffsetTimeDigitized'])
     ?? parseExifDate(tags['ModifyDate'] ?? tags['DateTime'], tags['OffsetTime']);

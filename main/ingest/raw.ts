@@ -14,6 +14,8 @@ export interface RawPreview {
   readonly orientation: number;
   /** A TIFF structure holding the RAW's EXIF (the file itself, or a CR3's CMT1 box), or null: use the preview's. */
   readonly exif: Buffer | null;
+  /** An EXIF IFD written as a TIFF of its own (a CR3's CMT2: the date, exposure and lens), or absent. */
+  readonly exifIfd?: Buffer | null;
   readonly container: 'tiff' | 'raf' | 'cr3';
 }
 
@@ -160,7 +162,8 @@ const CANON_UUID = '85c0b687820f11e08111f4ce462b6a48';
 
 /**
  * A Canon CR3 (ISO-BMFF): the first track is the full-size JPEG (its chunk offset and sample size
- * in the track's tables); the PRVW box in Canon's uuid box is a smaller one. EXIF is in CMT1.
+ * in the track's tables); the PRVW box in Canon's uuid box is a smaller one. EXIF is in CMT1 (the
+ * camera's IFD0) and CMT2 (its EXIF IFD, which has the date), each a TIFF of its own.
  */
 function cr3Preview(buf: Buffer): RawPreview {
   const moov = boxes(buf, 0, buf.length).find((b) => b.type === 'moov');
@@ -168,9 +171,13 @@ function cr3Preview(buf: Buffer): RawPreview {
   const inMoov = boxes(buf, moov.body, moov.end);
   const previews: Buffer[] = [];
   let exif: Buffer | null = null;
+  let exifIfd: Buffer | null = null;
   const canon = inMoov.find((b) => b.type === 'uuid' && buf.toString('hex', b.body, b.body + 16) === CANON_UUID);
   if (canon) {
-    for (const b of boxes(buf, canon.body + 16, canon.end)) if (b.type === 'CMT1') exif = buf.subarray(b.body, b.end);
+    for (const b of boxes(buf, canon.body + 16, canon.end)) {
+      if (b.type === 'CMT1') exif = buf.subarray(b.body, b.end);
+      if (b.type === 'CMT2') exifIfd = buf.subarray(b.body, b.end);
+    }
   }
   const trak = inMoov.find((b) => b.type === 'trak');
   const path = (parent: Box | undefined, ...types: string[]): Box | undefined =>
@@ -194,7 +201,7 @@ function cr3Preview(buf: Buffer): RawPreview {
   }
   const jpeg = previews.sort((a, b) => b.length - a.length)[0];
   if (!jpeg) throw new RawError('this CR3 file has no readable JPEG preview');
-  return { jpeg, orientation: 0, exif, container: 'cr3' };
+  return { jpeg, orientation: 0, exif, exifIfd, container: 'cr3' };
 }
 
 /** The largest embedded JPEG of a RAW file, or an error that says why there is none. */

@@ -37,11 +37,15 @@ const box = (type: string, ...parts: Buffer[]): Buffer => {
 };
 const u32 = (...ns: number[]): Buffer => Buffer.concat(ns.map((n) => { const b = Buffer.alloc(4); b.writeUInt32BE(n); return b; }));
 
-/** A Canon CR3 as its structure is: ftyp "crx ", moov with Canon's uuid box (CMT1 = IFD0 as TIFF) and a track whose one sample is the full-size JPEG in mdat. */
+/**
+ * A Canon CR3 as its structure is: ftyp "crx ", moov with Canon's uuid box (CMT1 = IFD0 as TIFF,
+ * CMT2 = the EXIF IFD as a TIFF of its own) and a track whose one sample is the full-size JPEG in mdat.
+ */
 function buildCr3(full: Buffer): Buffer {
   const ftyp = box('ftyp', Buffer.from('crx ', 'latin1'), u32(1), Buffer.from('crx isom', 'latin1'));
   const cmt1 = box('CMT1', buildTiff([[[T.make, { ascii: 'Canon' }], [T.model, { ascii: 'Canon EOS R6' }]]]));
-  const canon = box('uuid', Buffer.from('85c0b687820f11e08111f4ce462b6a48', 'hex'), cmt1);
+  const cmt2 = box('CMT2', buildTiff([[[T.dateTimeOriginal, { ascii: '2024:03:02 11:12:13' }], [T.lensModel, { ascii: 'RF24-105mm F4 L IS USM' }]]]));
+  const canon = box('uuid', Buffer.from('85c0b687820f11e08111f4ce462b6a48', 'hex'), cmt1, cmt2);
   const trakFor = (offset: number): Buffer => box('trak', box('mdia', box('minf', box('stbl',
     box('stsz', u32(0, 0, 1, full.length)),
     box('co64', u32(0, 1), (() => { const b = Buffer.alloc(8); b.writeBigUInt64BE(BigInt(offset)); return b; })()),
@@ -125,7 +129,11 @@ describe('camera RAW', () => {
     await lib.engine.scan();
     const summary = await lib.engine.index();
     expect([summary.ok, summary.failed]).toEqual([4, 2]);
-    expect(lib.row(join(lib.photos, 'IMG_0002.CR3'))).toMatchObject({ state: 'ok', format: 'cr3', width: 1000, camera_make: 'Canon', camera_model: 'Canon EOS R6' });
+    expect(lib.row(join(lib.photos, 'IMG_0002.CR3'))).toMatchObject({
+      state: 'ok', format: 'cr3', width: 1000, camera_make: 'Canon', camera_model: 'Canon EOS R6',
+      // The date and lens are in CMT2, the EXIF IFD a CR3 keeps apart.
+      taken_at: '2024-03-02T11:12:13', taken_at_source: 'exif', lens: 'RF24-105mm F4 L IS USM',
+    });
     expect(lib.row(join(lib.photos, 'L1000001.DNG'))).toMatchObject({
       state: 'ok', format: 'dng', width: 800, height: 1200, camera_make: 'Leica Camera AG', camera_model: 'LEICA SL2',
       lens: 'APO-Summicron-SL 50 f/2', taken_at: '2023-05-06T07:08:09',
