@@ -93,8 +93,10 @@ const EXIF_IFD_TAGS: Readonly<Record<string, string>> = {
 
 async function exifIfdTags(tiff: Buffer): Promise<ExifFields> {
   try {
-    const raw = ((await exifr.parse(tiff, { tiff: true, exif: false, gps: false, ifd1: false, xmp: false, icc: false, iptc: false, jfif: false,
-      reviveValues: false, translateValues: false, mergeOutput: true })) ?? {}) as ExifFields;
+    const raw = ((await exifr.parse(tiff, {
+      tiff: true, exif: false, gps: false, ifd1: false, xmp: false, icc: false, iptc: false, jfif: false,
+      reviveValues: false, translateValues: false, mergeOutput: true,
+    })) ?? {}) as ExifFields;
     return Object.fromEntries(Object.entries(raw).flatMap(([k, v]) => (EXIF_IFD_TAGS[k] ? [[EXIF_IFD_TAGS[k], v]] : [])));
   } catch {
     return {};
