@@ -91,7 +91,10 @@ async function formatRates(): Promise<string[]> {
   return rows;
 }
 
-/** Seconds of video indexed per second: read and hashed as a stream, described and given a poster by ffmpeg, thumbnails. */
+/**
+ * Seconds of video indexed per second: read and hashed as a stream, described and given a poster
+ * by ffmpeg, thumbnails, and frames sampled through each clip (every frame decoded for the cuts).
+ */
 async function videoRate(): Promise<string> {
   if (!findFfmpeg()) return '| video | skipped: no ffmpeg (apt-get install ffmpeg) | |';
   const dir = join(ROOT, 'video-1080p');
@@ -114,7 +117,9 @@ async function videoRate(): Promise<string> {
     const s = await e.index();
     const seconds = (performance.now() - t) / 1000;
     if (s.ok !== files.length) throw new Error(`expected ${files.length} videos indexed, got ${JSON.stringify(s)}`);
-    return `| video, 1080p H.264: read + hash + describe + poster + thumbnails (${files.length} × 30 s) | ${fmt((files.length * 30) / seconds, 0)} s of video per second | |`;
+    const frames = (e.internals.db.prepare('SELECT count(*) AS n FROM video_frames').get() as { n: number }).n;
+    return `| video, 1080p H.264: read + hash + describe + poster + thumbnails + frames (${files.length} × 30 s, ${frames} frames sampled) `
+      + `| ${fmt((files.length * 30) / seconds, 1)} s of video per second | |`;
   } finally {
     await e.close();
     rmSync(lib, { recursive: true, force: true });
