@@ -135,8 +135,12 @@ export const FRAME_CAP = 32;
 const MIN_INTERVAL_S = 3;
 /** How much a frame must differ from the one before to count as a cut (ffmpeg's scene score, 0..1). */
 const SCENE_THRESHOLD = 0.3;
-/** Longer videos are sampled from their keyframes only (encoders put one at every cut): decoding every frame of an hour costs minutes. */
-const KEYFRAMES_ONLY_AFTER_MS = 5 * 60_000;
+/**
+ * Videos longer than this are sampled from their keyframes only (encoders put one at each cut, and
+ * phones one every second or two): decoding every frame of 1080p runs at about 8 s of video per
+ * second on two cores, keyframes alone at well over a hundred (bench:library).
+ */
+const KEYFRAMES_ONLY_AFTER_MS = 60_000;
 
 /** Seconds between regular frames for a video of this length. */
 export function frameInterval(durationMs: number): number {
