@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import sharp from 'sharp';
@@ -15,9 +15,9 @@ import { openApp, screenshot, type AppInBrowser } from '../helpers/browser.js';
 import { tempDir } from '../helpers/fixtures.js';
 import { testLibrary, type TestLibrary } from '../helpers/library.js';
 import { writeTinyPacks } from '../helpers/packs.js';
+import { realOrGenerated } from '../helpers/shared.js';
 
 const FFMPEG = spawnSync('ffmpeg', ['-version']).error === undefined;
-const PHOTOS = join(import.meta.dirname, '../../../shared/data/photos');
 const SHOTS = process.env['LOUPE_SCREENSHOTS'] ?? tempDir('loupe-shots-').dir;
 
 const src = tempDir();
@@ -33,13 +33,13 @@ describe.skipIf(!FFMPEG)('a video in the app', () => {
     const slides: string[] = [];
     for (const [i, s] of ['objects/darknet-dog.jpg', 'objects/darknet-giraffe.jpg', 'objects/skimage-coffee.png'].entries()) {
       slides.push(join(src.dir, `slide-${i}.png`));
-      await sharp(join(PHOTOS, s)).resize(320, 240, { fit: 'cover' }).png().toFile(slides[i]!);
+      writeFileSync(slides[i]!, await realOrGenerated(s, i, 320, 240));
     }
     // WebM (VP8): every Chromium build plays it.
     execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', ...slides.flatMap((s) => ['-loop', '1', '-t', '4', '-framerate', '10', '-i', s]),
       '-filter_complex', '[0]setsar=1[a];[1]setsar=1[b];[2]setsar=1[c];[a][b][c]concat=n=3:v=1[v]', '-map', '[v]',
       '-c:v', 'libvpx', '-b:v', '400k', '-deadline', 'realtime', '-r', '10', '-y', join(lib.photos, 'slideshow.webm')], { stdio: 'pipe' });
-    await sharp(join(PHOTOS, 'scenes/kde-path.jpg')).resize(480).jpeg().toFile(join(lib.photos, 'path.jpg'));
+    await sharp(await realOrGenerated('scenes/kde-path.jpg', 9, 480, 320)).jpeg().toFile(join(lib.photos, 'path.jpg'));
     await lib.engine.importModel(packs.clip, { name: 'tiny-clip' });
     await lib.engine.addFolder(lib.photos);
     await lib.engine.scan();

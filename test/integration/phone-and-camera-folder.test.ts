@@ -14,15 +14,17 @@ import { tempDir } from '../helpers/fixtures.js';
 import { testLibrary, type TestLibrary } from '../helpers/library.js';
 import { writeTinyPacks } from '../helpers/packs.js';
 import { buildTiff, T } from '../helpers/tiff.js';
+import { realOrGenerated } from '../helpers/shared.js';
 
 const TOOLS = spawnSync('heif-enc', ['--help']).error === undefined && spawnSync('ffmpeg', ['-version']).error === undefined;
-const PHOTOS = join(import.meta.dirname, '../../../shared/data/photos');
 const src = tempDir();
 let lib: TestLibrary;
 const path = (name: string): string => join(lib.photos, name);
 
+let seeds = 0;
 async function cameraJpeg(source: string, make: string, model: string, date: string): Promise<Buffer> {
-  return sharp(join(PHOTOS, source)).resize(800).withExif({ IFD0: { Make: make, Model: model }, IFD2: { DateTimeOriginal: date } }).jpeg().toBuffer();
+  const picture = await realOrGenerated(source, seeds++, 800, 533);
+  return sharp(picture).withExif({ IFD0: { Make: make, Model: model }, IFD2: { DateTimeOriginal: date } }).jpeg().toBuffer();
 }
 
 /** A RAW laid out as a CR2/NEF is: IFD0 with the camera, a JPEG preview, the EXIF IFD with the date. */
@@ -40,7 +42,7 @@ describe.skipIf(!TOOLS)('a folder of everything a phone and a camera make (heif-
     writeFileSync(heicSource, await cameraJpeg('scenes/kde-bythewater.jpg', 'Apple', 'iPhone 15 Pro', '2024:07:01 18:30:00'));
     execFileSync('heif-enc', ['-q', '80', heicSource, '-o', path('IMG_0001.HEIC')], { stdio: 'pipe' });
     // A DNG whose preview is a real photo.
-    const dngPreview = await sharp(join(PHOTOS, 'scenes/kde-path.jpg')).resize(1000).jpeg().toBuffer();
+    const dngPreview = await sharp(await realOrGenerated('scenes/kde-path.jpg', 20, 1000, 667)).jpeg().toBuffer();
     writeFileSync(path('L1000002.DNG'), buildTiff([[[T.make, { ascii: 'Leica Camera AG' }], [T.model, { ascii: 'LEICA Q3' }],
       [T.dngVersion, { bytes: Buffer.from([1, 4, 0, 0]) }],
       [T.subIfds, { ifds: [[[T.newSubfileType, { long: [1] }], [T.compression, { short: [7] }], [T.stripOffsets, { offsetOf: dngPreview }], [T.stripByteCounts, { lengthOf: dngPreview }]]] }],
@@ -57,7 +59,7 @@ describe.skipIf(!TOOLS)('a folder of everything a phone and a camera make (heif-
     const slides = ['objects/darknet-dog.jpg', 'objects/darknet-giraffe.jpg', 'objects/skimage-coffee.png'];
     const pngs = await Promise.all(slides.map(async (s, i) => {
       const out = join(src.dir, `slide-${i}.png`);
-      await sharp(join(PHOTOS, s)).resize(480, 320, { fit: 'cover' }).png().toFile(out);
+      writeFileSync(out, await realOrGenerated(s, 30 + i, 480, 320));
       return out;
     }));
     execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', ...pngs.flatMap((p) => ['-loop', '1', '-t', '4', '-framerate', '10', '-i', p]),

@@ -8,7 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -17,9 +17,9 @@ import { FRAME_CAP } from '../../main/ingest/video.js';
 import { tempDir } from '../helpers/fixtures.js';
 import { testLibrary, type TestLibrary } from '../helpers/library.js';
 import { writeTinyPacks } from '../helpers/packs.js';
+import { realOrGenerated } from '../helpers/shared.js';
 
 const FFMPEG = spawnSync('ffmpeg', ['-version']).error === undefined;
-const PHOTOS = join(import.meta.dirname, '../../../shared/data/photos');
 const SOURCES = ['objects/darknet-dog.jpg', 'objects/darknet-giraffe.jpg', 'objects/skimage-coffee.png'];
 const SEGMENT_MS = 4000;
 
@@ -67,7 +67,7 @@ describe.skipIf(!FFMPEG)('frames through a video (ffmpeg: apt-get install ffmpeg
     mkdirSync(lib.photos, { recursive: true });
     for (const [i, s] of SOURCES.entries()) {
       const out = join(src.dir, `slide-${i}.png`);
-      await sharp(join(PHOTOS, s)).resize(480, 320, { fit: 'cover' }).png().toFile(out);
+      writeFileSync(out, await realOrGenerated(s, i, 480, 320));
       slides.push(out);
     }
     videoPath = join(lib.photos, 'slideshow.mp4');
@@ -75,7 +75,7 @@ describe.skipIf(!FFMPEG)('frames through a video (ffmpeg: apt-get install ffmpeg
     execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', ...inputs, '-filter_complex', '[0]setsar=1[a];[1]setsar=1[b];[2]setsar=1[c];[a][b][c]concat=n=3:v=1[v]', '-map', '[v]',
       '-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-r', '10', '-y', videoPath], { stdio: 'pipe' });
     // A photo beside it, so the sentence has something else to find.
-    await sharp(join(PHOTOS, 'scenes/kde-path.jpg')).resize(480).jpeg().toFile(join(lib.photos, 'path.jpg'));
+    await sharp(await realOrGenerated('scenes/kde-path.jpg', 9, 480, 320)).jpeg().toFile(join(lib.photos, 'path.jpg'));
     await lib.engine.importModel(packs.clip, { name: 'clip-a' });
     await lib.engine.addFolder(lib.photos);
     await lib.engine.scan();

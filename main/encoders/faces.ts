@@ -1,0 +1,243 @@
+/**
+ * Face models, run by onnxruntime on an inference worker: a detector (MediaPipe's SSD family:
+ * BlazeFace, 256 px, two outputs; the full-range detector, 192 px, one output with the logit
+ * first) and an embedder (an upright face crop → a unit vector). Each is described by the
+ * model.json beside it: input size and normalisation, output layout, anchors, crop recipe.
+ *
+ * Detection runs over the whole picture and over tiles (face-geometry.ts, detectionWindows), so
+ * faces of 16–20 px are found too, merged by NMS. Embedding crops each face upright (the eyes
+ * levelled: a similarity transform from the landmarks) and, for embedders whose raw vectors share
+ * one dominant direction (MobileFaceNet), removes that direction — the embedding of a flat grey
+ * picture — so the identity that is left can be compared by cosine.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { z } from 'zod';
+import {
+  anchorCentres, cropSquare, decodeRows, detectionWindows, nms, quality, roll, uprightCrop, windowTensor, type Detection, type Window,
+} from './face-geometry.js';
+import type { Device, Provider } from './device.js';
+import { InferenceWorker } from './inference.js';
+
+const Normalization = z.object({ scale: z.number(), offset: z.number() });
+const Input = z.object({
+  name: z.string(),
+  shape: z.tuple([z.union([z.string(), z.number()]), z.literal(3), z.number().int(), z.number().int()]),
+  normalization: Normalization,
+});
+const AnchorLayerSpec = z.object({ stride: z.number().int(), grid: z.number().int(), anchors_per_cell: z.number().int() });
+
+const DetectorSpec = z.object({
+  task: z.literal('face-detection'),
+  format: z.object({ file: z.string() }),
+  input: Input,
+  outputs: z.array(z.object({ name: z.string(), columns: z.union([z.array(z.string()), z.string()]).optional() })).min(1),
+  anchors: z.object({ input_size: z.number().int(), layers: z.array(AnchorLayerSpec) }),
+  decode: z.object({ crop_for_face_models: z.object({ enlarge: z.number() }).optional() }).passthrough(),
+});
+
+const EmbedderSpec = z.object({
+  task: z.string().regex(/^face-(embedding|description)/),
+  format: z.object({ file: z.string() }),
+  input: Input.extend({ face_crop: z.object({ enlarge: z.number() }).optional() }),
+  outputs: z.array(z.object({ name: z.string(), shape: z.array(z.union([z.string(), z.number()])) })).min(1),
+});
+
+export type DetectorSpec = z.infer<typeof DetectorSpec>;
+export type EmbedderSpec = z.infer<typeof EmbedderSpec>;
+
+export class FaceModelError extends Error {}
+
+function readSpec<T>(dir: string, schema: z.ZodType<T>): T {
+  const where = join(dir, 'model.json');
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(where, 'utf8'));
+  } catch (err) {
+    throw new FaceModelError(`cannot read ${where}: ${(err as Error).message}`);
+  }
+  const r = schema.safeParse(json);
+  if (!r.success) throw new FaceModelError(`${where} does not describe a face model Loupe can run: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  return r.data;
+}
+
+function startWorker(name: string, path: string, opts: FaceModelOptions): Promise<InferenceWorker> {
+  return InferenceWorker.start({ models: { [name]: { path } }, device: opts.device, threads: opts.threads, log: opts.log });
+}
+
+/** A picture as RGB bytes, for detection and cropping. */
+export interface RgbPicture {
+  readonly data: Uint8Array;
+  readonly width: number;
+  readonly height: number;
+}
+
+/** A picture file (or bytes) decoded to RGB, EXIF orientation applied, at most `maxSide` on its longer side. */
+export async function rgbPicture(input: string | Buffer, maxSide = 1024): Promise<RgbPicture> {
+  const { data, info } = await sharp(input).rotate().resize({ width: maxSide, height: maxSide, fit: 'inside', withoutEnlargement: true })
+    .removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+  return { data, width: info.width, height: info.height };
+}
+
+export interface FaceModelOptions {
+  readonly device?: Device;
+  readonly threads?: number;
+  readonly log?: (message: string) => void;
+}
+
+export interface DetectOptions {
+  /** Faces scoring below this are dropped (0.6 separates faces from a dog's on the real photos). */
+  readonly minScore?: number;
+  /** Only the whole picture (no tiles): quicker, misses small faces. */
+  readonly wholeOnly?: boolean;
+  readonly maxFaces?: number;
+}
+
+export interface FoundFace extends Detection {
+  /** 0–1: the score, its size and how frontal it is (face-geometry.ts, quality). */
+  readonly quality: number;
+}
+
+export class FaceDetector {
+  private readonly anchors: Float32Array;
+
+  private constructor(readonly spec: DetectorSpec, private readonly worker: InferenceWorker) {
+    this.anchors = anchorCentres(spec.anchors.layers.map((l) => ({ stride: l.stride, grid: l.grid, anchorsPerCell: l.anchors_per_cell })));
+  }
+
+  static async load(dir: string, opts: FaceModelOptions = {}): Promise<FaceDetector> {
+    const spec = readSpec(dir, DetectorSpec);
+    const worker = await startWorker('detector', join(dir, spec.format.file), opts);
+    return new FaceDetector(spec, worker);
+  }
+
+  get inputSize(): number {
+    return this.spec.anchors.input_size;
+  }
+
+  /** The enlargement of a face box the embedders expect (MediaPipe's 1.4). */
+  get cropEnlarge(): number {
+    return this.spec.decode.crop_for_face_models?.enlarge ?? 1.4;
+  }
+
+  get providers(): Readonly<Record<string, Provider>> {
+    return this.worker.providers;
+  }
+
+  private async runWindows(p: RgbPicture, windows: readonly Window[], minScore: number): Promise<Detection[]> {
+    const n = this.inputSize;
+    const inputs = windows.map((w) => windowTensor(p.data, p.width, p.height, w, n, this.spec.input.normalization));
+    const batch = new Float32Array(inputs.length * 3 * n * n);
+    inputs.forEach((t, i) => batch.set(t, i * t.length));
+    const outs = this.spec.outputs;
+    const names = outs.length >= 2 && outs.some((o) => o.name === 'classificators') ? ['regressors', 'classificators'] : [outs[0]!.name];
+    const r = await this.worker.run('detector', { [this.spec.input.name]: { type: 'float32', data: batch, dims: [inputs.length, 3, n, n] } }, names);
+    const rows = this.anchors.length / 2;
+    const found: Detection[] = [];
+    windows.forEach((window, b) => {
+      if (names.length === 2) {
+        const reg = r['regressors']!;
+        const width = reg.dims[2]!;
+        found.push(...decodeRows({
+          rows: reg.data.subarray(b * rows * width, (b + 1) * rows * width), width, boxAt: 0,
+          logits: r['classificators']!.data.subarray(b * rows, (b + 1) * rows), logitAt: 0,
+          anchors: this.anchors, inputSize: n, window, minScore,
+        }));
+      } else {
+        const out = r[names[0]!]!;
+        const width = out.dims[2]!;
+        found.push(...decodeRows({
+          rows: out.data.subarray(b * rows * width, (b + 1) * rows * width), width, boxAt: 1, logits: null, logitAt: 0,
+          anchors: this.anchors, inputSize: n, window, minScore,
+        }));
+      }
+    });
+    return found;
+  }
+
+  /** Faces in a picture, best first, with their quality. */
+  async detect(p: RgbPicture, opts: DetectOptions = {}): Promise<FoundFace[]> {
+    const minScore = opts.minScore ?? 0.6;
+    const windows = opts.wholeOnly ? [{ x: 0, y: 0, w: p.width, h: p.height }] : detectionWindows(p.width, p.height, this.inputSize);
+    const found: Detection[] = [];
+    // A few windows per run: one batch of all of them would hold every input at once.
+    for (let i = 0; i < windows.length; i += 8) found.push(...await this.runWindows(p, windows.slice(i, i + 8), minScore));
+    return nms(found, 0.3, opts.maxFaces ?? 100).map((d) => ({ ...d, quality: quality(d) }));
+  }
+
+  close(): Promise<void> {
+    return this.worker.close();
+  }
+}
+
+export class FaceEmbedder {
+  private common: Float32Array | null = null;
+
+  private constructor(readonly spec: EmbedderSpec, private readonly worker: InferenceWorker, private readonly output: string) {}
+
+  static async load(dir: string, opts: FaceModelOptions = {}): Promise<FaceEmbedder> {
+    const spec = readSpec(dir, EmbedderSpec);
+    const output = (spec.outputs.find((o) => o.name === 'embedding' || o.name === 'descriptor') ?? spec.outputs[0]!).name;
+    const worker = await startWorker('embedder', join(dir, spec.format.file), opts);
+    const e = new FaceEmbedder(spec, worker, output);
+    // The direction every raw vector shares: the embedding of a flat mid-grey face.
+    const size = e.size;
+    e.common = unit((await e.raw([new Float32Array(size * size * 3).fill(127.5)]))[0]!);
+    return e;
+  }
+
+  get size(): number {
+    return this.spec.input.shape[2];
+  }
+
+  get dim(): number {
+    const d = this.spec.outputs.find((o) => o.name === this.output)?.shape[1];
+    return typeof d === 'number' ? d : 0;
+  }
+
+  /** The crop of one face for this embedder: enlarged and squared as the detector's recipe says, turned upright. */
+  crop(p: RgbPicture, face: Detection, enlarge = this.spec.input.face_crop?.enlarge ?? 1.4): Float32Array {
+    return uprightCrop(p.data, p.width, p.height, cropSquare(face.box, enlarge), roll(face), this.size);
+  }
+
+  private async raw(crops: readonly Float32Array[]): Promise<Float32Array[]> {
+    const n = this.size;
+    const { scale, offset } = this.spec.input.normalization;
+    const batch = new Float32Array(crops.length * 3 * n * n);
+    crops.forEach((c, b) => {
+      const at = b * 3 * n * n;
+      for (let i = 0; i < n * n; i++) for (let ch = 0; ch < 3; ch++) batch[at + ch * n * n + i] = c[i * 3 + ch]! * scale + offset;
+    });
+    const r = await this.worker.run('embedder', { [this.spec.input.name]: { type: 'float32', data: batch, dims: [crops.length, 3, n, n] } }, [this.output]);
+    const out = r[this.output]!;
+    const dim = out.dims[1]!;
+    return crops.map((_, b) => out.data.slice(b * dim, (b + 1) * dim));
+  }
+
+  /** Unit vectors of face crops (HWC RGB 0..255 at `size`), the common direction removed: compare by dot product. */
+  async embed(crops: readonly Float32Array[]): Promise<Float32Array[]> {
+    if (crops.length === 0) return [];
+    const g = this.common!;
+    return (await this.raw(crops)).map((v) => {
+      const u = unit(v);
+      const along = dot(u, g);
+      return unit(u.map((x, i) => x - along * g[i]!));
+    });
+  }
+
+  close(): Promise<void> {
+    return this.worker.close();
+  }
+}
+
+function dot(a: Float32Array, b: Float32Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
+  return s;
+}
+
+function unit(v: Float32Array): Float32Array {
+  const n = Math.sqrt(dot(v, v));
+  return n > 0 ? v.map((x) => x / n) : v;
+}

@@ -1,0 +1,116 @@
+/**
+ * Face detection and embedding with the real weights in ../shared/models (BlazeFace, MediaPipe's
+ * full-range detector, MobileFaceNet), run by onnxruntime on the real photos: faces found where
+ * a hand-marked box says, a dog's face not taken for one, small faces (the astronaut's face
+ * pasted at 24–96 px into a real scene, boxes known) found through tiles where the whole picture
+ * misses them, and the same face rescaled, recompressed, cropped and mirrored landing near
+ * itself while other people's faces do not.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { iou, type PixelBox } from '../../main/encoders/face-geometry.js';
+import { FaceDetector, FaceEmbedder, rgbPicture, type FoundFace, type RgbPicture } from '../../main/encoders/faces.js';
+import { HAVE_SHARED_PHOTOS, SHARED_MODELS, SHARED_PHOTOS } from '../helpers/shared.js';
+
+const MODELS = SHARED_MODELS;
+const PHOTOS = SHARED_PHOTOS;
+// The real weights and photos are what this measures: without ../shared there is nothing to run.
+const HAVE = HAVE_SHARED_PHOTOS && ['blazeface-back', 'facemesh-detection-full', 'mobilefacenet'].every((m) => existsSync(join(MODELS, m, 'model.onnx')));
+const ASTRONAUT = join(PHOTOS, 'objects/skimage-astronaut.png');
+/** Marked by hand on the photos. */
+const ASTRONAUT_FACE: PixelBox = { x1: 170, y1: 70, x2: 280, y2: 185 };
+const WALKER_FACE: PixelBox = { x1: 220, y1: 110, x2: 249, y2: 134 };
+
+let detector: FaceDetector;
+let fullRange: FaceDetector;
+let embedder: FaceEmbedder;
+
+const dot = (a: Float32Array, b: Float32Array): number => a.reduce((s, x, i) => s + x * b[i]!, 0);
+
+async function best(p: RgbPicture, d = detector): Promise<FoundFace | undefined> {
+  return (await d.detect(p))[0];
+}
+
+describe.skipIf(!HAVE)('faces with real weights (../shared/models and ../shared/data/photos)', () => {
+  beforeAll(async () => {
+    detector = await FaceDetector.load(join(MODELS, 'blazeface-back'));
+    fullRange = await FaceDetector.load(join(MODELS, 'facemesh-detection-full'));
+    embedder = await FaceEmbedder.load(join(MODELS, 'mobilefacenet'));
+  }, 60_000);
+
+  afterAll(async () => {
+    await Promise.all([detector?.close(), fullRange?.close(), embedder?.close()]);
+  });
+
+  it("finds the astronaut's face where it was marked, with its landmarks in place", async () => {
+    const face = (await best(await rgbPicture(ASTRONAUT)))!;
+    expect(face.score).toBeGreaterThan(0.8);
+    expect(iou(face.box, ASTRONAUT_FACE)).toBeGreaterThan(0.7);
+    const [left, right, nose, mouth] = face.keypoints as [[number, number], [number, number], [number, number], [number, number]];
+    expect(left[0]).toBeLessThan(right[0]);
+    expect(Math.max(left[1], right[1])).toBeLessThan(nose[1]);
+    expect(nose[1]).toBeLessThan(mouth[1]);
+    expect(face.quality).toBeGreaterThan(0.6);
+  });
+
+  it("finds the walker's small face in darknet-person.jpg, and does not take the dog's face for a person's", async () => {
+    const faces = await detector.detect(await rgbPicture(join(PHOTOS, 'objects/darknet-person.jpg')));
+    expect(faces.some((f) => iou(f.box, WALKER_FACE) > 0.5)).toBe(true);
+    expect(await detector.detect(await rgbPicture(join(PHOTOS, 'objects/darknet-dog.jpg')))).toEqual([]);
+  });
+
+  it('reads the full-range detector (one output, logit first) the same way', async () => {
+    const face = (await best(await rgbPicture(ASTRONAUT), fullRange))!;
+    expect(iou(face.box, ASTRONAUT_FACE)).toBeGreaterThan(0.5);
+  });
+
+  it('finds faces of 24–96 px through tiles, where the whole picture alone misses those under 64', async () => {
+    // The face and a margin around it, pasted at four known places into a real scene.
+    const region = { left: 126, top: 24, width: 198, height: 207 };
+    const scene = await sharp(join(PHOTOS, 'scenes/kde-path.jpg')).resize(1024, 683, { fit: 'cover' }).png().toBuffer();
+    const spots = [[100, 100], [500, 300], [800, 500], [300, 550]] as const;
+    const recall: Record<number, { tiled: number; whole: number }> = {};
+    for (const size of [24, 32, 48, 64, 96]) {
+      const k = size / (ASTRONAUT_FACE.x2 - ASTRONAUT_FACE.x1);
+      const patch = await sharp(ASTRONAUT).extract(region).resize(Math.round(region.width * k), Math.round(region.height * k)).png().toBuffer();
+      const p = await rgbPicture(await sharp(scene).composite(spots.map(([left, top]) => ({ input: patch, left, top }))).png().toBuffer());
+      const truth = spots.map(([x, y]): PixelBox => ({
+        x1: x + (ASTRONAUT_FACE.x1 - region.left) * k, y1: y + (ASTRONAUT_FACE.y1 - region.top) * k,
+        x2: x + (ASTRONAUT_FACE.x2 - region.left) * k, y2: y + (ASTRONAUT_FACE.y2 - region.top) * k,
+      }));
+      const found = (faces: readonly FoundFace[]): number => truth.filter((t) => faces.some((f) => iou(f.box, t) >= 0.5)).length / truth.length;
+      const tiled = await detector.detect(p);
+      recall[size] = { tiled: found(tiled), whole: found(await detector.detect(p, { wholeOnly: true })) };
+      // Nothing found that is not one of the pasted faces.
+      expect(tiled.filter((f) => !truth.some((t) => iou(f.box, t) >= 0.5)), `${size} px`).toEqual([]);
+    }
+    console.log('detection recall by face size (tiled / whole picture):',
+      Object.entries(recall).map(([s, r]) => `${s} px ${r.tiled.toFixed(2)} / ${r.whole.toFixed(2)}`).join(', '));
+    for (const size of [24, 32, 48, 64, 96]) expect(recall[size]!.tiled, `${size} px`).toBe(1);
+    expect(recall[24]!.whole).toBeLessThan(1);
+  }, 60_000);
+
+  it('embeds the same face rescaled, recompressed, cropped and mirrored near itself, and other faces far from it', async () => {
+    const vectorOf = async (input: string | Buffer): Promise<Float32Array> => {
+      const p = await rgbPicture(input);
+      const face = (await detector.detect(p, { minScore: 0.4 }))[0]!;
+      return (await embedder.embed([embedder.crop(p, face)]))[0]!;
+    };
+    const me = await vectorOf(ASTRONAUT);
+    expect(me.length).toBe(embedder.dim);
+    expect(dot(me, me)).toBeCloseTo(1, 5);
+    const same = {
+      half: await sharp(ASTRONAUT).resize(256).png().toBuffer(),
+      quarter: await sharp(ASTRONAUT).resize(160).png().toBuffer(),
+      jpeg40: await sharp(ASTRONAUT).jpeg({ quality: 40 }).toBuffer(),
+      cropped: await sharp(ASTRONAUT).extract({ left: 100, top: 20, width: 300, height: 300 }).png().toBuffer(),
+      mirrored: await sharp(ASTRONAUT).flop().png().toBuffer(),
+    };
+    for (const [name, input] of Object.entries(same)) expect(dot(me, await vectorOf(input)), name).toBeGreaterThan(0.9);
+    for (const other of ['objects/darknet-person.jpg', 'objects/darknet-scream.jpg']) {
+      expect(dot(me, await vectorOf(join(PHOTOS, other))), other).toBeLessThan(0.3);
+    }
+  }, 60_000);
+});
