@@ -1,13 +1,13 @@
 import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { createHash, webcrypto } from 'node:crypto';
+import sharp from 'sharp';
 import type { IndexProgress, IndexSummary } from '../contract/api.js';
 import type { Repos } from '../db/repos/index.js';
 import { derivedFromRow, type DerivedColumns, type PhotoRow } from '../db/repos/photos.js';
 import { DecodeError, decodePhoto, type Encoded } from './decoder.js';
 import { rawFormatOf, videoFormatOf } from '../contract/formats.js';
 import { readVideo, sampleFrames, VideoError } from './video.js';
-import sharp from 'sharp';
 import { NO_DESCRIPTORS, readDescriptors, type Descriptors } from './descriptors.js';
 import { linkPairs, PairScopes } from './pairs.js';
 import { fsArg } from './fsnames.js';
