@@ -362,7 +362,7 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 8,
-    description: 'frames sampled through videos, embedded with the time they show; what Loupe wrote to sidecars',
+    description: 'frames sampled through videos, embedded with the time they show; Live Photo identifiers; regions; faces and people; what Loupe wrote to sidecars',
     sql: `
       -- Frames sampled through a video (files beside its thumbnails: <hash>-f<idx>.jpg).
       CREATE TABLE video_frames (
@@ -387,6 +387,45 @@ export const MIGRATIONS: readonly Migration[] = [
         kind     TEXT,
         x REAL NOT NULL, y REAL NOT NULL, w REAL NOT NULL, h REAL NOT NULL,
         PRIMARY KEY (photo_id, idx)
+      ) WITHOUT ROWID;
+      -- People: faces found in each picture (by content hash: moves and copies never detect again),
+      -- each with its box and landmarks, a vector from the face model, and the person it is.
+      CREATE TABLE people (
+        id         INTEGER PRIMARY KEY,
+        name       TEXT COLLATE NOCASE,     -- null until the user names them
+        hidden     INTEGER NOT NULL DEFAULT 0,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+      CREATE TABLE faces (
+        id          INTEGER PRIMARY KEY,
+        hash        TEXT    NOT NULL,
+        model       TEXT    NOT NULL,        -- the face pack that found it
+        x REAL NOT NULL, y REAL NOT NULL, w REAL NOT NULL, h REAL NOT NULL,  -- fractions of the picture as displayed
+        landmarks   TEXT    NOT NULL,        -- JSON: six [x, y] fractions (eyes, nose, mouth, ears)
+        score       REAL    NOT NULL,
+        quality     REAL    NOT NULL,
+        vector      BLOB    NOT NULL,        -- float32, unit length
+        person_id   INTEGER REFERENCES people(id) ON DELETE SET NULL,
+        assigned_by TEXT,                    -- 'cluster' or 'user' (the user's word is never undone by clustering)
+        created_at  INTEGER NOT NULL
+      );
+      CREATE INDEX faces_hash ON faces(hash, model);
+      CREATE INDEX faces_person ON faces(person_id);
+      -- Which pictures a face pack has looked at (also those with no face), and why one failed.
+      CREATE TABLE face_scans (
+        hash       TEXT    NOT NULL,
+        model      TEXT    NOT NULL,
+        faces      INTEGER NOT NULL,
+        error      TEXT,
+        scanned_at INTEGER NOT NULL,
+        PRIMARY KEY (hash, model)
+      ) WITHOUT ROWID;
+      -- "Not this person": never suggested again.
+      CREATE TABLE face_rejections (
+        face_id   INTEGER NOT NULL REFERENCES faces(id) ON DELETE CASCADE,
+        person_id INTEGER NOT NULL REFERENCES people(id) ON DELETE CASCADE,
+        PRIMARY KEY (face_id, person_id)
       ) WITHOUT ROWID;
       -- What Loupe last wrote into a photo's XMP sidecar (only when the user turned that on).
       CREATE TABLE sidecar_writes (

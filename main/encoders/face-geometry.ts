@@ -113,15 +113,15 @@ export function iou(a: PixelBox, b: PixelBox): number {
 }
 
 /**
- * Greedy non-maximum suppression, highest score first. A box mostly inside a kept one (a tile
- * that saw half a face) counts as overlapping it too.
+ * Greedy non-maximum suppression, highest score first. A box lying mostly inside a kept one (a
+ * tile that saw half a face) counts as overlapping it too.
  */
 export function nms(dets: readonly Detection[], iouThreshold: number, max = Infinity): Detection[] {
   const kept: Detection[] = [];
   for (const d of [...dets].sort((a, b) => b.score - a.score)) {
     if (kept.length >= max) break;
     const covered = (k: Detection): boolean =>
-      iou(d.box, k.box) > iouThreshold || overlap(d.box, k.box) > 0.6 * Math.min(area(d.box), area(k.box));
+      iou(d.box, k.box) > iouThreshold || overlap(d.box, k.box) > 0.6 * area(d.box);
     if (!kept.some(covered)) kept.push(d);
   }
   return kept;
@@ -209,7 +209,8 @@ export function roll(d: Detection): number {
  * 40 px, nothing below 12: group photos hold faces of 20–40 px) and how frontal it is.
  */
 export function quality(d: Detection): number {
-  const side = Math.min(d.box.x2 - d.box.x1, d.box.y2 - d.box.y1);
+  // The box's geometric mean side: detectors draw some faces squat (a head turned, under a hat).
+  const side = Math.sqrt(Math.max(0, d.box.x2 - d.box.x1) * Math.max(0, d.box.y2 - d.box.y1));
   const size = Math.max(0, Math.min(1, (side - 12) / 28));
   return d.score * size * (1 - 0.8 * yaw(d));
 }

@@ -17,11 +17,13 @@ export const LAYERS = {
   'main/encoders': ['main/util', 'main/contract', 'main/onnx', 'main/models'],
   'main/ingest': ['main/util', 'main/contract', 'main/db'],
   'main/embed': ['main/util', 'main/contract', 'main/db', 'main/index', 'main/models', 'main/encoders', 'main/ingest'],
-  'main/search': ['main/util', 'main/contract', 'main/db', 'main/index', 'main/models', 'main/encoders', 'main/ingest', 'main/embed'],
+  // Faces found and grouped into people: a stage beside embedding.
+  'main/faces': ['main/util', 'main/contract', 'main/db', 'main/encoders', 'main/ingest'],
+  'main/search': ['main/util', 'main/contract', 'main/db', 'main/index', 'main/models', 'main/encoders', 'main/ingest', 'main/embed', 'main/faces'],
   'main/collections': ['main/util', 'main/contract', 'main/db', 'main/ingest'],
   'main/engine': [
     'main/util', 'main/contract', 'main/onnx', 'main/index', 'main/db', 'main/models', 'main/encoders', 'main/ingest', 'main/embed',
-    'main/search', 'main/collections',
+    'main/faces', 'main/search', 'main/collections',
   ],
   // Transports: the contract and the engine's facade, nothing inside it.
   'main/bridge': ['main/util', 'main/contract', 'main/engine'],

@@ -5,6 +5,7 @@
 import type { Db } from '../database.js';
 import { AlbumsRepo } from './albums.js';
 import { CategoriesRepo } from './categories.js';
+import { FacesRepo } from './faces.js';
 import { FoldersRepo } from './folders.js';
 import { JobsRepo } from './jobs.js';
 import { LibraryQueries } from './library-queries.js';
@@ -27,6 +28,7 @@ export class Repos {
   readonly thumbnails: ThumbnailsRepo;
   readonly queries: LibraryQueries;
   readonly sidecars: SidecarsRepo;
+  readonly faces: FacesRepo;
 
   /** @param readOnly the library's folder when it is open read-only (writes are refused, naming it). */
   constructor(private readonly db: Db, readonly readOnly: string | null = null) {
@@ -41,6 +43,7 @@ export class Repos {
     this.thumbnails = new ThumbnailsRepo(db, readOnly);
     this.queries = new LibraryQueries(db, readOnly);
     this.sidecars = new SidecarsRepo(db, readOnly);
+    this.faces = new FacesRepo(db, readOnly);
   }
 
   /** Runs `fn` in one transaction across repositories (nested calls join the outer one). */

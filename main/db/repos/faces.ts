@@ -1,0 +1,135 @@
+/**
+ * Faces and people: the faces a face pack found in each picture (by content hash), the people
+ * they are grouped into, which pictures each pack has looked at, and the user's "not this person".
+ */
+import type { Box } from '../../contract/api.js';
+import { float32s, toBlob } from '../blobs.js';
+import { Repo } from './repo.js';
+
+export type Landmarks = readonly (readonly [number, number])[];
+
+export interface NewFace {
+  readonly box: Box;
+  readonly landmarks: Landmarks;
+  readonly score: number;
+  readonly quality: number;
+  readonly vector: Float32Array;
+}
+
+export interface FaceRow {
+  readonly id: number;
+  readonly hash: string;
+  readonly box: Box;
+  readonly quality: number;
+  readonly personId: number | null;
+  readonly assignedBy: 'cluster' | 'user' | null;
+}
+
+export interface PersonRow {
+  readonly id: number;
+  readonly name: string | null;
+  readonly hidden: boolean;
+  readonly faces: number;
+  /** Distinct photos (not pictures: copies count each). */
+  readonly photos: number;
+}
+
+interface FaceColumns {
+  id: number; hash: string; x: number; y: number; w: number; h: number; quality: number;
+  person_id: number | null; assigned_by: string | null;
+}
+
+const faceRow = (r: FaceColumns): FaceRow => ({
+  id: r.id, hash: r.hash, box: { x: r.x, y: r.y, w: r.w, h: r.h }, quality: r.quality, personId: r.person_id,
+  assignedBy: r.assigned_by === 'user' || r.assigned_by === 'cluster' ? r.assigned_by : null,
+});
+
+export class FacesRepo extends Repo {
+  /** Indexed pictures a face pack has not looked at yet, in hash order after `after`. */
+  todo(model: string, after: string, limit: number): { hash: string }[] {
+    return this.all(`SELECT DISTINCT p.hash FROM photos p WHERE p.state = 'ok' AND p.hash IS NOT NULL AND p.hash > ?
+      AND NOT EXISTS (SELECT 1 FROM face_scans s WHERE s.hash = p.hash AND s.model = ?) ORDER BY p.hash LIMIT ?`, after, model, limit);
+  }
+
+  countTodo(model: string): number {
+    return this.one<{ n: number }>(`SELECT count(DISTINCT p.hash) AS n FROM photos p WHERE p.state = 'ok' AND p.hash IS NOT NULL
+      AND NOT EXISTS (SELECT 1 FROM face_scans s WHERE s.hash = p.hash AND s.model = ?)`, model)!.n;
+  }
+
+  /** A picture's faces as one pack found them (replacing any), and that it was looked at; returns the new faces' ids. */
+  put(model: string, hash: string, faces: readonly NewFace[], now: number): number[] {
+    return this.transaction(() => {
+      this.run('DELETE FROM faces WHERE hash = ? AND model = ?', hash, model);
+      const ids = faces.map((f) => this.run(`INSERT INTO faces (hash, model, x, y, w, h, landmarks, score, quality, vector, created_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, hash, model, f.box.x, f.box.y, f.box.w, f.box.h, JSON.stringify(f.landmarks),
+      f.score, f.quality, toBlob(f.vector), now).lastId);
+      this.run('INSERT OR REPLACE INTO face_scans (hash, model, faces, error, scanned_at) VALUES (?, ?, ?, NULL, ?)', hash, model, faces.length, now);
+      return ids;
+    });
+  }
+
+  recordFailure(model: string, hash: string, error: string, now: number): void {
+    this.run('INSERT OR REPLACE INTO face_scans (hash, model, faces, error, scanned_at) VALUES (?, ?, 0, ?, ?)', hash, model, error, now);
+  }
+
+  vector(faceId: number): Float32Array | null {
+    const r = this.one<{ vector: Buffer }>('SELECT vector FROM faces WHERE id = ?', faceId);
+    return r ? float32s(r.vector) : null;
+  }
+
+  /** The faces of a model that belong to someone, with their vectors (clustering's memory of people). */
+  assigned(model: string): { id: number; personId: number; vector: Float32Array }[] {
+    return this.all<{ id: number; person_id: number; vector: Buffer }>(
+      'SELECT id, person_id, vector FROM faces WHERE model = ? AND person_id IS NOT NULL', model)
+      .map((r) => ({ id: r.id, personId: r.person_id, vector: float32s(r.vector) }));
+  }
+
+  byIds(ids: readonly number[]): FaceRow[] {
+    return this.all<FaceColumns>(`SELECT id, hash, x, y, w, h, quality, person_id, assigned_by FROM faces
+      WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id`, JSON.stringify(ids)).map(faceRow);
+  }
+
+  ofHash(hash: string, model: string): FaceRow[] {
+    return this.all<FaceColumns>('SELECT id, hash, x, y, w, h, quality, person_id, assigned_by FROM faces WHERE hash = ? AND model = ? ORDER BY x',
+      hash, model).map(faceRow);
+  }
+
+  ofPerson(personId: number): FaceRow[] {
+    return this.all<FaceColumns>('SELECT id, hash, x, y, w, h, quality, person_id, assigned_by FROM faces WHERE person_id = ? ORDER BY quality DESC, id',
+      personId).map(faceRow);
+  }
+
+  /** Pairs of (face, person) the user said are not the same. */
+  rejections(faceIds: readonly number[]): Set<string> {
+    const rows = this.all<{ face_id: number; person_id: number }>(
+      'SELECT face_id, person_id FROM face_rejections WHERE face_id IN (SELECT value FROM json_each(?))', JSON.stringify(faceIds));
+    return new Set(rows.map((r) => `${r.face_id}:${r.person_id}`));
+  }
+
+  reject(faceId: number, personId: number): void {
+    this.run('INSERT OR IGNORE INTO face_rejections (face_id, person_id) VALUES (?, ?)', faceId, personId);
+  }
+
+  assign(faceId: number, personId: number | null, by: 'cluster' | 'user'): void {
+    this.run('UPDATE faces SET person_id = ?, assigned_by = ? WHERE id = ?', personId, personId === null ? null : by, faceId);
+  }
+
+  createPerson(now: number, name: string | null = null): number {
+    return this.run('INSERT INTO people (name, created_at, updated_at) VALUES (?, ?, ?)', name, now, now).lastId;
+  }
+
+  people(): PersonRow[] {
+    return this.all<{ id: number; name: string | null; hidden: number; faces: number; photos: number }>(`
+      SELECT pe.id, pe.name, pe.hidden, count(DISTINCT f.id) AS faces, count(DISTINCT p.id) AS photos
+        FROM people pe JOIN faces f ON f.person_id = pe.id JOIN photos p ON p.hash = f.hash AND p.state = 'ok'
+       GROUP BY pe.id ORDER BY photos DESC, pe.id`).map((r) => ({ id: r.id, name: r.name, hidden: r.hidden === 1, faces: r.faces, photos: r.photos }));
+  }
+
+  /** Faces whose picture no photo has any more, and people left with no face; returns how many faces went. */
+  collectOrphans(): number {
+    const gone = this.run('DELETE FROM faces WHERE hash NOT IN (SELECT hash FROM photos WHERE hash IS NOT NULL)').changes;
+    this.run('DELETE FROM face_scans WHERE hash NOT IN (SELECT hash FROM photos WHERE hash IS NOT NULL)');
+    this.run('DELETE FROM people WHERE name IS NULL AND id NOT IN (SELECT person_id FROM faces WHERE person_id IS NOT NULL)');
+    return gone;
+  }
+}
