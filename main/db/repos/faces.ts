@@ -125,6 +125,44 @@ export class FacesRepo extends Repo {
        GROUP BY pe.id ORDER BY photos DESC, pe.id`).map((r) => ({ id: r.id, name: r.name, hidden: r.hidden === 1, faces: r.faces, photos: r.photos }));
   }
 
+  person(id: number): { id: number; name: string | null; hidden: boolean } | null {
+    const r = this.one<{ id: number; name: string | null; hidden: number }>('SELECT id, name, hidden FROM people WHERE id = ?', id);
+    return r ? { id: r.id, name: r.name, hidden: r.hidden === 1 } : null;
+  }
+
+  setName(id: number, name: string | null, now: number): void {
+    this.run('UPDATE people SET name = ?, updated_at = ? WHERE id = ?', name, now, id);
+  }
+
+  setHidden(id: number, hidden: boolean, now: number): void {
+    this.run('UPDATE people SET hidden = ?, updated_at = ? WHERE id = ?', hidden ? 1 : 0, now, id);
+  }
+
+  /** Moves every face of `from` to `into`, as the user's choice; `from` is deleted. */
+  moveAll(from: number, into: number): void {
+    this.run("UPDATE faces SET person_id = ?, assigned_by = 'user' WHERE person_id = ?", into, from);
+    this.run('UPDATE OR IGNORE face_rejections SET person_id = ? WHERE person_id = ?', into, from);
+    this.run('DELETE FROM people WHERE id = ?', from);
+  }
+
+  /** Faces that belong to no one yet, with their vectors (for suggestions), best quality first. */
+  unassigned(model: string, minQuality: number): { id: number; vector: Float32Array }[] {
+    return this.all<{ id: number; vector: Buffer }>(
+      'SELECT id, vector FROM faces WHERE model = ? AND person_id IS NULL AND quality >= ? ORDER BY quality DESC, id', model, minQuality)
+      .map((r) => ({ id: r.id, vector: float32s(r.vector) }));
+  }
+
+  /** Every face, person, scan and rejection: one action deletes all face data. */
+  forgetAll(): number {
+    return this.transaction(() => {
+      const n = this.run('DELETE FROM faces').changes;
+      this.run('DELETE FROM face_scans');
+      this.run('DELETE FROM face_rejections');
+      this.run('DELETE FROM people');
+      return n;
+    });
+  }
+
   /** Faces whose picture no photo has any more, and people left with no face; returns how many faces went. */
   collectOrphans(): number {
     const gone = this.run('DELETE FROM faces WHERE hash NOT IN (SELECT hash FROM photos WHERE hash IS NOT NULL)').changes;
