@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import sharp from 'sharp';
-import type { Device, ModelKind, SearchRequest } from '../main/contract/api.js';
+import type { Device, ModelKind, PackKind, SearchRequest } from '../main/contract/api.js';
 import { Engine, type IndexAgreement } from '../main/engine/engine.js';
 import { resolveLibraryDir } from '../main/util/paths.js';
 import type { CaptionDataset, ClassDataset, Dataset, GroupDataset, ImageQuery, RankingDataset } from './datasets/types.js';
@@ -169,8 +169,9 @@ async function installModel(engine: Engine, model: string, library?: string): Pr
   return kindOf(await engine.useModel(info.name));
 }
 
-function kindOf(info: { name: string; kind: ModelKind | null; problem?: string | null }): ModelKind {
+function kindOf(info: { name: string; kind: PackKind | null; problem?: string | null }): ModelKind {
   if (!info.kind) throw new DatasetError(`model pack ${info.name} is damaged${info.problem ? `: ${info.problem}` : ''}`);
+  if (info.kind === 'face') throw new DatasetError(`model pack ${info.name} is a face pack: the evaluation measures embedding packs (CLIP, CNN)`);
   return info.kind;
 }
 

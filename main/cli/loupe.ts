@@ -10,6 +10,7 @@ import { startBridge } from '../bridge/http.js';
 import { rendererDir, resolveLibraryDir } from '../util/paths.js';
 import { duration, progressLine, shown, statusText, terminalSafe } from './format.js';
 import { addSearchCommands } from './search-commands.js';
+import { addPeopleCommands } from './people-commands.js';
 import { errorMessage } from '../util/errors.js';
 import { listBackups } from '../engine/engine.js';
 
@@ -297,13 +298,13 @@ export function buildProgram(io: Io = defaultIo): Command {
       print(info, `Installed ${info.name} (${info.title}, ${bytes(info.bytes)}).` + (info.active ? ' It is the active model; `loupe index` computes its vectors.' : ` Make it active with \`loupe models use ${info.name}\`.`));
     }));
 
-  models.command('import <dir>').description('add a local folder in the Hugging Face ONNX layout as a pack')
+  models.command('import <dir>').description('add a local folder as a pack: the Hugging Face ONNX layout, or a face pack (detector/ and embedder/, each model.json + ONNX)')
     .option('--name <name>', 'pack name (default: the folder name)')
-    .addOption(new Option('--kind <kind>', 'what the model is (default: found from the files)').choices(['clip', 'cnn']))
+    .addOption(new Option('--kind <kind>', 'what the model is (default: found from the files)').choices(['clip', 'cnn', 'face']))
     .option('--title <title>', 'display name')
     .option('--licence <licence>', 'licence of the weights')
     .option('--feature-output <tensor>', 'CNN: tensor holding the last convolutional map (default: found)')
-    .action((dir: string, o: { name?: string; kind?: 'clip' | 'cnn'; title?: string; licence?: string; featureOutput?: string }) => withE(async (e) => {
+    .action((dir: string, o: { name?: string; kind?: 'clip' | 'cnn' | 'face'; title?: string; licence?: string; featureOutput?: string }) => withE(async (e) => {
       const info = await e.importModel(dir, {
         name: o.name,
         kind: o.kind,
@@ -338,13 +339,15 @@ export function buildProgram(io: Io = defaultIo): Command {
       print({ removed: name }, `Removed ${name}.`);
     }));
 
-  addSearchCommands(program, {
+  const kit = {
     withE,
     print,
     out: io.out,
     json: () => g().json === true,
-    bar: (label) => simpleBar(io, g().json === true, label),
-  });
+    bar: (label: string) => simpleBar(io, g().json === true, label),
+  };
+  addSearchCommands(program, kit);
+  addPeopleCommands(program, kit);
   return program;
 }
 

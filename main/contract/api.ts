@@ -180,6 +180,9 @@ export type ThumbnailSize = 256 | 1024;
 /** clip: cross-modal embeddings (sentence and similar-photo search); cnn: instance and region descriptors. */
 export type ModelKind = 'clip' | 'cnn';
 
+/** Every kind of model pack: the embedding kinds, and face packs (a detector and an embedder, for people). */
+export type PackKind = ModelKind | 'face';
+
 export interface EmbedProgress {
   readonly space: string;
   readonly pack: string;
@@ -204,7 +207,7 @@ export interface EmbedSummary {
 
 export interface ModelPackInfo {
   readonly name: string;
-  readonly kind: ModelKind | null;
+  readonly kind: PackKind | null;
   readonly title: string;
   readonly installed: boolean;
   /** Active for its kind (new pictures are embedded with it). */
@@ -223,6 +226,39 @@ export interface ModelPackInfo {
 }
 
 /** Events the engine emits while it works; the UI and the CLI render them. */
+/** A person: a named (or not yet named) set of faces. */
+export interface PersonInfo {
+  readonly id: number;
+  readonly name: string | null;
+  readonly hidden: boolean;
+  readonly faces: number;
+  readonly photos: number;
+  /** Their best face: the photo and where in it. */
+  readonly cover: { readonly photoId: number; readonly box: Box } | null;
+}
+
+/** One face, in the photo it is in. */
+export interface FaceInfo {
+  readonly id: number;
+  readonly photoId: number;
+  readonly path: string;
+  readonly box: Box;
+  readonly quality: number;
+  readonly personId: number | null;
+  /** Who put it there: clustering, or the user (whose word clustering never undoes). */
+  readonly assignedBy: 'cluster' | 'user' | null;
+}
+
+/** What a pass of the face stage did. */
+export interface FacesSummary {
+  readonly pictures: number;
+  readonly faces: number;
+  readonly failed: number;
+  /** People started by this pass (faces that were no one yet). */
+  readonly newPeople: number;
+  readonly ms: number;
+}
+
 /** What the user chose for the library. */
 export interface Preferences {
   /**
@@ -245,6 +281,8 @@ export type EngineEvent =
   | { readonly type: 'progress'; readonly progress: IndexProgress }
   | { readonly type: 'indexed'; readonly summary: IndexSummary }
   | { readonly type: 'embed-progress'; readonly progress: EmbedProgress }
+  | { readonly type: 'faces-progress'; readonly pack: string; readonly done: number; readonly total: number }
+  | { readonly type: 'faces'; readonly pack: string; readonly summary: FacesSummary }
   | { readonly type: 'embedded'; readonly summary: EmbedSummary }
   | { readonly type: 'log'; readonly message: string }
   | { readonly type: 'folder-state'; readonly folderId: number; readonly path: string; readonly state: FolderState }
@@ -308,6 +346,23 @@ export interface LoupeApi {
   /** Adds examples (and counter-examples) to a user category, creating it when new, and retrains it. */
   teachCategory(name: string, positives: readonly number[], negatives?: readonly number[]): Promise<TeachResult>;
   deleteCategory(name: string): Promise<void>;
+
+  /** People found in the library, most photos first (hidden ones only when asked). */
+  listPeople(options?: { readonly includeHidden?: boolean }): Promise<readonly PersonInfo[]>;
+  /** A person's faces, best first. */
+  personFaces(id: number): Promise<readonly FaceInfo[]>;
+  namePerson(id: number, name: string): Promise<PersonInfo>;
+  /** Makes several people one (the first keeps its id and name). */
+  mergePeople(into: number, others: readonly number[]): Promise<PersonInfo>;
+  /** Takes faces off into a new person. */
+  splitFaces(faceIds: readonly number[]): Promise<PersonInfo>;
+  /** Gives a face to a person, or to no one. */
+  moveFace(faceId: number, personId: number | null): Promise<void>;
+  /** "Not this person": remembered, never suggested again. */
+  notThisPerson(faceId: number, personId: number): Promise<void>;
+  hidePerson(id: number, hidden: boolean): Promise<PersonInfo>;
+  /** Deletes every face and person (the face stage finds faces again only if a face pack stays active). */
+  forgetFaces(): Promise<{ readonly faces: number }>;
 }
 
 export interface TeachResult {
@@ -363,6 +418,14 @@ export interface SearchFilters {
   readonly keywords?: readonly string[];
   /** Has one of these colour labels. */
   readonly labels?: readonly string[];
+  /** Shows every one of these people (person ids). */
+  readonly people?: readonly number[];
+  /** Shows none of these people. */
+  readonly notPeople?: readonly number[];
+  /** Shows exactly this many faces (the active face pack's, good enough to tell who). */
+  readonly peopleCount?: number;
+  /** Shows only the people in `people`: no one else's face. */
+  readonly onlyPeople?: boolean;
 }
 
 /** An example photo: one in the library, a file on this machine, or dropped-in bytes (base64). Never added to the library. */

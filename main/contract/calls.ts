@@ -60,6 +60,15 @@ export const REMOTE_METHODS = {
   listCategories: z.tuple([]),
   teachCategory: z.tuple([name, ids, ids.optional()]),
   deleteCategory: z.tuple([name]),
+  listPeople: z.tuple([z.object({ includeHidden: z.boolean().optional() }).strict().optional()]),
+  personFaces: z.tuple([id]),
+  namePerson: z.tuple([id, z.string().min(1).max(100)]),
+  mergePeople: z.tuple([id, z.array(id).min(1).max(100)]),
+  splitFaces: z.tuple([z.array(id).min(1).max(10_000)]),
+  moveFace: z.tuple([id, id.nullable()]),
+  notThisPerson: z.tuple([id, id]),
+  hidePerson: z.tuple([id, z.boolean()]),
+  forgetFaces: z.tuple([]),
 } as const satisfies { readonly [K in keyof LoupeApi]: z.ZodType };
 
 export type RemoteMethod = keyof typeof REMOTE_METHODS;

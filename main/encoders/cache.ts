@@ -9,12 +9,14 @@ import { PackError } from '../models/packs.js';
 import { ClipEncoder, type EncoderOptions } from './clip.js';
 import { CnnEncoder } from './cnn.js';
 import type { Device } from './device.js';
+import { FacePack } from './faces.js';
 
-type Loaded = ClipEncoder | CnnEncoder;
+type Loaded = ClipEncoder | CnnEncoder | FacePack;
 
 export class EncoderCache {
   private readonly clips = new Map<string, Promise<ClipEncoder>>();
   private readonly cnns = new Map<string, Promise<CnnEncoder>>();
+  private readonly facePacks = new Map<string, Promise<FacePack>>();
   /** Encoders whose load finished, for reporting where they run. */
   private readonly ready = new Map<string, Loaded>();
   private opts: EncoderOptions;
@@ -61,6 +63,10 @@ export class EncoderCache {
     return this.load(this.cnns, name, 'cnn', (dir, m) => CnnEncoder.load(dir, m, this.opts));
   }
 
+  faces(name: string): Promise<FacePack> {
+    return this.load(this.facePacks, name, 'face', (dir, m) => FacePack.load(dir, m, this.opts));
+  }
+
   /** Where each loaded model runs, and why an accelerator was not used. */
   usage(): Pick<DeviceInfo, 'used' | 'notes'> {
     const used: { pack: string; model: string; provider: DeviceInfo['used'][number]['provider'] }[] = [];
@@ -79,9 +85,10 @@ export class EncoderCache {
   }
 
   async close(): Promise<void> {
-    const all = [...this.clips.values(), ...this.cnns.values()];
+    const all = [...this.clips.values(), ...this.cnns.values(), ...this.facePacks.values()];
     this.clips.clear();
     this.cnns.clear();
+    this.facePacks.clear();
     this.ready.clear();
     for (const p of all) await p.then((e) => e.close(), () => undefined);
   }

@@ -11,7 +11,8 @@
  * picture — so the identity that is left can be compared by cosine.
  */
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import type { FaceManifest } from '../models/manifest.js';
 import sharp from 'sharp';
 import { z } from 'zod';
 import {
@@ -131,6 +132,10 @@ export class FaceDetector {
     return this.worker.providers;
   }
 
+  get notes(): readonly string[] {
+    return this.worker.notes;
+  }
+
   private async runWindows(p: RgbPicture, windows: readonly Window[], minScore: (w: Window) => number): Promise<Detection[]> {
     const n = this.inputSize;
     const inputs = windows.map((w) => windowTensor(p.data, p.width, p.height, w, n, this.spec.input.normalization));
@@ -200,6 +205,14 @@ export class FaceEmbedder {
     return this.spec.input.shape[2];
   }
 
+  get providers(): Readonly<Record<string, Provider>> {
+    return this.worker.providers;
+  }
+
+  get notes(): readonly string[] {
+    return this.worker.notes;
+  }
+
   get dim(): number {
     const d = this.spec.outputs.find((o) => o.name === this.output)?.shape[1];
     return typeof d === 'number' ? d : 0;
@@ -249,4 +262,31 @@ function dot(a: Float32Array, b: Float32Array): number {
 function unit(v: Float32Array): Float32Array {
   const n = Math.sqrt(dot(v, v));
   return n > 0 ? v.map((x) => x / n) : v;
+}
+
+/** A face pack's two models, loaded together (the pack's manifest names their model.json files). */
+export class FacePack {
+  private constructor(readonly manifest: FaceManifest, readonly detector: FaceDetector, readonly embedder: FaceEmbedder) {}
+
+  static async load(dir: string, manifest: FaceManifest, opts: FaceModelOptions = {}): Promise<FacePack> {
+    const detector = await FaceDetector.load(dirname(join(dir, manifest.detector)), opts);
+    try {
+      return new FacePack(manifest, detector, await FaceEmbedder.load(dirname(join(dir, manifest.embedder)), opts));
+    } catch (err) {
+      await detector.close();
+      throw err;
+    }
+  }
+
+  get providers(): Readonly<Record<string, Provider>> {
+    return { detector: this.detector.providers['detector']!, embedder: this.embedder.providers['embedder']! };
+  }
+
+  get notes(): readonly string[] {
+    return [...this.detector.notes, ...this.embedder.notes];
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.detector.close(), this.embedder.close()]);
+  }
 }

@@ -2,16 +2,18 @@
  * The trial run a pack passes before it is installed: its models load on the CPU and run one
  * input. The pack store (a lower room) is handed this, so it never imports the encoders.
  */
-import type { PackManifest } from '../models/manifest.js';
+import type { FaceManifest, PackManifest } from '../models/manifest.js';
 import { PackError, type TrialRun } from '../models/packs.js';
 import { errorMessage } from '../util/errors.js';
 import { ClipEncoder } from './clip.js';
 import { CnnEncoder } from './cnn.js';
+import { FacePack } from './faces.js';
 
 /** Loads the pack's models once on the CPU and runs one input: returns the embedding dimension. */
 export const trialRun: TrialRun = async (dir: string, manifest: PackManifest): Promise<number> => {
-  const size = manifest.inputSize;
   try {
+    if (manifest.kind === 'face') return await faceTrial(dir, manifest);
+    const size = manifest.inputSize;
     if (manifest.kind === 'clip') {
       const enc = await ClipEncoder.load(dir, manifest, { device: 'cpu', threads: 1 });
       try {
@@ -36,3 +38,18 @@ export const trialRun: TrialRun = async (dir: string, manifest: PackManifest): P
     throw new PackError(`${manifest.name}: the models do not load or run (${errorMessage(err)})`);
   }
 };
+
+/** A face pack's trial: the detector looks at a grey picture (no face), the embedder reads a grey face. */
+async function faceTrial(dir: string, manifest: FaceManifest): Promise<number> {
+  const pack = await FacePack.load(dir, manifest, { device: 'cpu', threads: 1 });
+  try {
+    const size = pack.detector.inputSize;
+    await pack.detector.detect({ data: new Uint8Array(size * size * 3).fill(128), width: size, height: size }, { wholeOnly: true });
+    const e = pack.embedder;
+    const [v] = await e.embed([new Float32Array(e.size * e.size * 3).fill(100)]);
+    if (!v || v.length === 0) throw new PackError('the face embedder gave no vector');
+    return v.length;
+  } finally {
+    await pack.close();
+  }
+}

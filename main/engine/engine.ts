@@ -6,8 +6,8 @@
 import { dirname } from 'node:path';
 import type {
   AlbumInfo, CategoryCount, DatabaseHealth, Device, DeviceInfo, DuplicateGroup, EngineEvent, FolderInfo, IndexingState, IndexSummary,
-  LibraryStatus, LoupeApi, ModelKind, ModelPackInfo, PhotoDetails, Preferences, ScanSummary, SearchFilters, SearchRequest, SearchResponse,
-  SidecarReport, TaxonomyInfo, TeachResult, UserCategoryInfo,
+  FaceInfo, LibraryStatus, LoupeApi, ModelKind, ModelPackInfo, PersonInfo, PhotoDetails, Preferences, ScanSummary,
+  SearchFilters, SearchRequest, SearchResponse, SidecarReport, TaxonomyInfo, TeachResult, UserCategoryInfo,
 } from '../contract/api.js';
 import { parseMediaPath, type Media } from '../contract/media.js';
 import type { ExportSummary } from '../collections/export.js';
@@ -29,6 +29,7 @@ import { resolveMedia } from './media.js';
 import { installedPackDir, Models } from './models.js';
 import { Scanning } from './scanning.js';
 import { SidecarWriting } from './sidecar-writing.js';
+import { People } from './people.js';
 import { IndexingRuns, type IndexRunOptions } from './runs.js';
 
 export type { BackupInfo, EngineOptions, IndexAgreement, IndexRunOptions, Inspection };
@@ -52,6 +53,7 @@ export class Engine implements LoupeApi {
   private readonly albumViews: AlbumViews;
   private readonly care: LibraryCare;
   private readonly sidecars: SidecarWriting;
+  private readonly people: People;
 
   private constructor(readonly libraryDir: string, opts: EngineOptions) {
     const emit = (e: EngineEvent): void => this.emit(e);
@@ -63,6 +65,7 @@ export class Engine implements LoupeApi {
     this.albumViews = new AlbumViews(this.lib);
     this.care = new LibraryCare(this.lib);
     this.sidecars = new SidecarWriting(this.lib.repos, emit);
+    this.people = new People(this.lib.repos);
   }
 
   static open(opts: EngineOptions): Engine {
@@ -255,6 +258,22 @@ export class Engine implements LoupeApi {
     return this.touching(this.categories.teach(name, positives, negatives, limit));
   }
   async deleteCategory(name: string): Promise<void> { this.touching(this.categories.delete(name)); }
+
+  // ---- people ----
+
+  async listPeople(options: { readonly includeHidden?: boolean } = {}): Promise<readonly PersonInfo[]> {
+    return this.people.list(options.includeHidden ?? false);
+  }
+  async personFaces(id: number): Promise<readonly FaceInfo[]> { return this.people.faces(id); }
+  /** A person by id or name (the CLI's way). */
+  async findPerson(ref: string | number): Promise<PersonInfo> { return this.people.find(ref); }
+  async namePerson(id: number, name: string): Promise<PersonInfo> { return this.people.name(id, name); }
+  async mergePeople(into: number, others: readonly number[]): Promise<PersonInfo> { return this.people.merge(into, others); }
+  async splitFaces(faceIds: readonly number[]): Promise<PersonInfo> { return this.people.split(faceIds); }
+  async moveFace(faceId: number, personId: number | null): Promise<void> { this.people.move(faceId, personId); }
+  async notThisPerson(faceId: number, personId: number): Promise<void> { this.people.notThis(faceId, personId); }
+  async hidePerson(id: number, hidden: boolean): Promise<PersonInfo> { return this.people.hide(id, hidden); }
+  async forgetFaces(): Promise<{ readonly faces: number }> { return this.people.forgetAll(); }
 
   // ---- preferences, and the sidecars they may ask for ----
 

@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { cp } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import type { DeviceInfo, EngineEvent, ModelKind, ModelPackInfo } from '../contract/api.js';
+import type { DeviceInfo, EngineEvent, ModelPackInfo, PackKind } from '../contract/api.js';
 import { deviceChoices, type Device } from '../encoders/device.js';
 import { loadCatalog, MANIFEST_FILE, type PackManifest } from '../models/manifest.js';
 import { isPinned } from '../models/pinning.js';
@@ -15,6 +15,10 @@ import { trialRun } from '../encoders/trial.js';
 import { errorMessage } from '../util/errors.js';
 import type { Library } from './library.js';
 import type { IndexingRuns } from './runs.js';
+import { FACE_PACK_SETTING } from '../faces/stage.js';
+
+/** The setting that names the active face pack (embedding packs' are the space registry's). */
+const FACE_PACK = FACE_PACK_SETTING;
 
 export class Models {
   /** Downloads under way, by pack, with what stops them. */
@@ -22,18 +26,29 @@ export class Models {
 
   constructor(private readonly lib: Library, private readonly runs: IndexingRuns, private readonly emit: (e: EngineEvent) => void) {}
 
-  /** The active pack of a kind (what embedding computes), or null. */
-  active(kind: ModelKind): string | null {
-    return this.lib.spaces.active(kind);
+  /** The active pack of a kind (what embedding computes; for faces, what finds them), or null. */
+  active(kind: PackKind): string | null {
+    return kind === 'face' ? this.lib.repos.settings.get(FACE_PACK) : this.lib.spaces.active(kind);
+  }
+
+  private setActive(kind: PackKind, name: string): void {
+    if (kind === 'face') this.lib.repos.settings.set(FACE_PACK, name);
+    else this.lib.spaces.setActive(kind, name);
+  }
+
+  /** Whether a pack answers now: its vectors serve search, or (faces) it has looked at pictures. */
+  private serving(m: PackManifest): boolean {
+    const { spaces, repos } = this.lib;
+    if (m.kind === 'face') return this.active('face') === m.name && repos.faces.scanned(m.name) > 0;
+    return spaces.isServing(m.kind, m.name) && spaces.info(m.kind)?.pack === m.name;
   }
 
   async list(): Promise<ModelPackInfo[]> {
-    const { packs, spaces } = this.lib;
+    const { packs } = this.lib;
     const installed = packs.list();
     const catalog = loadCatalog();
     // Serving: search answers from its vectors now (a pack just installed serves once it has some).
-    const state = (m: PackManifest): Pick<ModelPackInfo, 'active' | 'serving'> =>
-      ({ active: spaces.active(m.kind) === m.name, serving: spaces.isServing(m.kind, m.name) && spaces.info(m.kind)?.pack === m.name });
+    const state = (m: PackManifest): Pick<ModelPackInfo, 'active' | 'serving'> => ({ active: this.active(m.kind) === m.name, serving: this.serving(m) });
     const out: ModelPackInfo[] = installed.map((p) => ({
       name: p.name, kind: p.manifest?.kind ?? null, title: p.manifest?.title ?? p.name, installed: true,
       ...(p.manifest ? state(p.manifest) : { active: false, serving: false }),
@@ -61,14 +76,14 @@ export class Models {
 
   async use(name: string): Promise<ModelPackInfo> {
     const { manifest } = this.lib.packs.get(name);
-    this.lib.spaces.setActive(manifest.kind, name);
+    this.setActive(manifest.kind, name);
     this.runs.whenIdle();
     return this.info(name);
   }
 
   /** The first pack of a kind becomes active by itself. */
   private activateIfFirst(m: PackManifest): void {
-    if (!this.lib.spaces.active(m.kind)) this.lib.spaces.setActive(m.kind, m.name);
+    if (!this.active(m.kind)) this.setActive(m.kind, m.name);
   }
 
   /** Downloads a catalog pack; progress goes to `opts.onProgress` and to listeners, as events. */
@@ -133,10 +148,11 @@ export class Models {
   /** Removes a pack that is not active; its vectors go with it. */
   async remove(name: string): Promise<void> {
     const { manifest } = this.lib.packs.get(name);
-    if (this.lib.spaces.active(manifest.kind) === name) {
+    if (this.active(manifest.kind) === name) {
       throw new PackError(`model pack ${name} is the active ${manifest.kind} model; make another one active first (\`loupe models use NAME\`)`);
     }
-    await this.lib.spaces.dropPack(manifest.kind, name);
+    if (manifest.kind === 'face') this.lib.repos.faces.dropModel(name);
+    else await this.lib.spaces.dropPack(manifest.kind, name);
     await this.lib.packs.remove(name);
   }
 

@@ -3,8 +3,10 @@
  * while one is under way waits for it, then runs once more (for what arrived meanwhile).
  */
 import { availableParallelism } from 'node:os';
-import type { EmbedProgress, EmbedSummary, EngineEvent, IndexingState, IndexProgress, IndexSummary, ModelKind } from '../contract/api.js';
+import type { EmbedProgress, EmbedSummary, EngineEvent, FacesSummary, IndexingState, IndexProgress, IndexSummary, ModelKind } from '../contract/api.js';
 import { embedPending } from '../embed/embedder.js';
+import type { FacePack } from '../encoders/faces.js';
+import { FACE_PACK_SETTING, findFaces } from '../faces/stage.js';
 import type { WhitenOptions } from '../embed/whitener.js';
 import { indexPending } from '../ingest/indexer.js';
 import { errorMessage } from '../util/errors.js';
@@ -91,6 +93,26 @@ export class IndexingRuns {
     });
     this.emit({ type: 'indexed', summary });
     await this.embed(run);
+    await this.findFaces(run);
+    return summary;
+  }
+
+  /** Looks for faces in the pictures the active face pack has not seen (after embedding: search comes first). */
+  async findFaces(run: IndexRunOptions = {}): Promise<FacesSummary | null> {
+    const pack = this.lib.repos.settings.get(FACE_PACK_SETTING);
+    if (!pack || run.signal?.aborted) return null;
+    let models: FacePack;
+    try {
+      models = await this.lib.encoders.faces(pack);
+    } catch (err) {
+      this.emit({ type: 'log', message: `faces: the face pack ${pack} does not load (${errorMessage(err)})` });
+      return null;
+    }
+    const summary = await findFaces(this.lib, { name: pack, detector: models.detector, embedder: models.embedder }, {
+      signal: run.signal,
+      onProgress: (done, total) => this.emit({ type: 'faces-progress', pack, done, total }),
+    });
+    this.emit({ type: 'faces', pack, summary });
     return summary;
   }
 

@@ -6,12 +6,14 @@
  * is one merge away. The user's "not this person" is never overruled.
  */
 
+import { FACE_MIN_QUALITY } from '../db/repos/library-queries.js';
+
 /** Cosine to a person's centre at or above which a face may join them. */
 export const JOIN_SIMILARITY = 0.75;
 /** How much closer to the best person than to the next one a face must be to join. */
 export const JOIN_MARGIN = 0.05;
 /** Faces of lower quality (face-geometry.ts, quality) are kept but not grouped: too poor to tell who. */
-export const MIN_QUALITY = 0.1;
+export const MIN_QUALITY = FACE_MIN_QUALITY;
 
 export interface PersonCentre {
   readonly id: number;

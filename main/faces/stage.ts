@@ -5,6 +5,7 @@
  * and landmarks, and grouped into people as they come (cluster.ts). Resumable: what was looked at
  * is recorded with the faces, in one transaction per picture, so a stopped run carries on.
  */
+import type { FacesSummary } from '../contract/api.js';
 import type { Repos } from '../db/repos/index.js';
 import type { NewFace } from '../db/repos/faces.js';
 import type { FaceDetector, FaceEmbedder, FoundFace } from '../encoders/faces.js';
@@ -25,14 +26,10 @@ export interface FaceStageContext {
   readonly thumbs: ThumbnailStore;
 }
 
-export interface FaceSummary {
-  readonly pictures: number;
-  readonly faces: number;
-  readonly failed: number;
-  /** People started by this run (faces that were no one yet). */
-  readonly newPeople: number;
-  readonly ms: number;
-}
+export type FaceSummary = FacesSummary;
+
+/** The setting naming the active face pack. */
+export const FACE_PACK_SETTING = 'model.face';
 
 export interface FaceStageOptions {
   readonly signal?: AbortSignal;

@@ -59,10 +59,33 @@ export const CnnManifestSchema = z.object({
   maxSide: z.number().int().min(64).max(2048).default(512),
 });
 
-export const ManifestSchema = z.discriminatedUnion('kind', [ClipManifestSchema, CnnManifestSchema]);
+/**
+ * A face pack: a detector and an embedder, each a model.json (input, normalisation, outputs,
+ * anchors, crop recipe) beside its ONNX file, laid out as the real ones in ../shared/models are.
+ */
+export const FaceManifestSchema = z.object({
+  format: z.literal(1),
+  name: packName,
+  title: z.string().min(1),
+  licence: z.string().min(1),
+  source: z.string().min(1),
+  kind: z.literal('face'),
+  /** The detector's model.json and the embedder's, inside the pack. */
+  detector: relPath,
+  embedder: relPath,
+  /** The face vector's length. */
+  embeddingDim: z.number().int().positive(),
+  files: z.array(PackFileSchema).min(1),
+  installedAt: z.string().optional(),
+});
+
+export const ManifestSchema = z.discriminatedUnion('kind', [ClipManifestSchema, CnnManifestSchema, FaceManifestSchema]);
 export type PackManifest = z.infer<typeof ManifestSchema>;
 export type ClipManifest = z.infer<typeof ClipManifestSchema>;
 export type CnnManifest = z.infer<typeof CnnManifestSchema>;
+export type FaceManifest = z.infer<typeof FaceManifestSchema>;
+/** The packs whose vectors live in embedding spaces (CLIP, CNN). */
+export type EmbeddingManifest = ClipManifest | CnnManifest;
 export type PackFile = z.infer<typeof PackFileSchema>;
 
 /** A catalog file: size and SHA-256 are filled by `npm run pin-catalog`; an entry without them is refused at install (pinning.ts). */
@@ -106,7 +129,7 @@ export function parseManifest(json: unknown, where: string): PackManifest {
   if (!r.success) throw new ManifestError(where, describe(r.error));
   const m = r.data;
   const listed = new Set(m.files.map((f) => f.path));
-  const roles = m.kind === 'clip' ? [m.vision, m.text, m.tokenizer, m.preprocessor] : [m.model, m.preprocessor];
+  const roles = m.kind === 'clip' ? [m.vision, m.text, m.tokenizer, m.preprocessor] : m.kind === 'cnn' ? [m.model, m.preprocessor] : [m.detector, m.embedder];
   for (const p of roles) if (!listed.has(p)) throw new ManifestError(where, `${p} is used but not listed in files`);
   return m;
 }

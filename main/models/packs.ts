@@ -60,7 +60,7 @@ export interface InstallOptions {
 
 export interface ImportOptions {
   readonly name?: string;
-  readonly kind?: 'clip' | 'cnn';
+  readonly kind?: 'clip' | 'cnn' | 'face';
   readonly title?: string;
   readonly licence?: string;
   readonly featureOutput?: string;
@@ -188,8 +188,9 @@ export class PackStore {
   }
 
   /**
-   * Copies a local folder in the Hugging Face ONNX layout into the library as a pack. The kind
-   * is found from the files (vision + text models: CLIP; one model: CNN) unless given.
+   * Copies a local folder into the library as a pack: in the Hugging Face ONNX layout (vision +
+   * text models: CLIP; one model: CNN), or a face pack (`detector/` and `embedder/`, each a
+   * model.json beside its ONNX file). The kind is found from the files unless given.
    */
   async import(src: string, opts: ImportOptions = {}): Promise<PackManifest> {
     if (!existsSync(src) || !statSync(src).isDirectory()) throw new PackError(`${src} is not a folder`);
@@ -198,10 +199,12 @@ export class PackStore {
     const find = (...names: string[]): string | undefined => names.find((n) => files.includes(n));
     const vision = find('onnx/vision_model.onnx', 'vision_model.onnx', 'onnx/vision_model_quantized.onnx');
     const text = find('onnx/text_model.onnx', 'text_model.onnx', 'onnx/text_model_quantized.onnx');
-    const kind = opts.kind ?? (vision && text ? 'clip' : 'cnn');
+    const faces = find('detector/model.json') && find('embedder/model.json');
+    const kind = opts.kind ?? (vision && text ? 'clip' : faces ? 'face' : 'cnn');
     const name = opts.name ?? src.replace(/[\\/]+$/, '').split(/[\\/]/).pop()!.toLowerCase().replace(/[^a-z0-9._-]+/g, '-').replace(/^[^a-z0-9]+/, '');
     checkedName(name);
     if (this.has(name)) throw new PackError(`a model pack named ${name} is already installed; remove it first or pass --name`);
+    if (kind === 'face') return this.importFaces(src, name, files, opts);
     const preprocessor = find('preprocessor_config.json');
     if (!preprocessor) throw new PackError(`${src} has no preprocessor_config.json`);
     const roles: Record<string, string> = { preprocessor };
@@ -215,15 +218,39 @@ export class PackStore {
       if (!model) throw new PackError(`${src}: a CNN pack needs exactly one ONNX model (onnx/model.onnx)`);
       roles['model'] = model;
     }
+    const staging = await this.copyIn(src, name, files);
+    const hashed = await this.hash(staging, files);
+    const title = opts.title ?? name;
+    return this.finish(staging, name, { kind, title, licence: opts.licence ?? 'unknown (imported)', source: `local:${src}`, roles, files: hashed, featureOutput: opts.featureOutput, maxSide: opts.maxSide });
+  }
+
+  /** A face pack: its detector and embedder folders copied and hashed, then trial-run. */
+  private async importFaces(src: string, name: string, files: readonly string[], opts: ImportOptions): Promise<PackManifest> {
+    for (const role of ['detector', 'embedder']) {
+      if (!files.includes(`${role}/model.json`)) throw new PackError(`${src}: a face pack needs ${role}/model.json beside the ${role}'s ONNX file`);
+    }
+    const staging = await this.copyIn(src, name, files);
+    const hashed = await this.hash(staging, files);
+    const draft = {
+      format: 1, name, title: opts.title ?? name, kind: 'face', licence: opts.licence ?? 'unknown (imported)', source: `local:${src}`,
+      detector: 'detector/model.json', embedder: 'embedder/model.json', embeddingDim: 1, files: hashed, installedAt: new Date().toISOString(),
+    };
+    return this.place(staging, name, parseManifest(draft, `${name}/${MANIFEST_FILE}`));
+  }
+
+  private async copyIn(src: string, name: string, files: readonly string[]): Promise<string> {
     const staging = await this.staging(name);
     for (const f of files) {
       await mkdir(dirname(join(staging, f)), { recursive: true });
       await cp(join(src, f), join(staging, f));
     }
+    return staging;
+  }
+
+  private async hash(staging: string, files: readonly string[]): Promise<PackFile[]> {
     const hashed: PackFile[] = [];
     for (const f of files) hashed.push({ path: f, size: statSync(join(staging, f)).size, sha256: await sha256File(join(staging, f)) });
-    const title = opts.title ?? name;
-    return this.finish(staging, name, { kind, title, licence: opts.licence ?? 'unknown (imported)', source: `local:${src}`, roles, files: hashed, featureOutput: opts.featureOutput, maxSide: opts.maxSide });
+    return hashed;
   }
 
   /**
@@ -278,7 +305,11 @@ export class PackStore {
       files: p.files, installedAt: new Date().toISOString(), ...p.roles,
       ...(p.kind === 'cnn' ? { featureOutput: p.featureOutput ?? 'auto', maxSide: p.maxSide ?? 512 } : {}),
     };
-    const manifest = parseManifest(draft, `${name}/${MANIFEST_FILE}`);
+    return this.place(staging, name, parseManifest(draft, `${name}/${MANIFEST_FILE}`));
+  }
+
+  /** Trial-runs the pack, writes its manifest with the dimension it measured, and moves it into place. */
+  private async place(staging: string, name: string, manifest: PackManifest): Promise<PackManifest> {
     const embeddingDim = await this.trialRun(staging, manifest);
     const final = parseManifest({ ...manifest, embeddingDim }, `${name}/${MANIFEST_FILE}`);
     await writeFileAtomic(join(staging, MANIFEST_FILE), new TextEncoder().encode(JSON.stringify(final, null, 2) + '\n'));

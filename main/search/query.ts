@@ -6,6 +6,8 @@
  *   category:Indigo Bunting            a fine-grained category: the words after it, up to the next
  *   category:"golden retriever" grass  operator; quotes end it early
  *   category:birds/Indigo Bunting      …within one taxonomy
+ *   person:Ana at the beach            a person (one word, or quoted: person:"Ana Silva"), and a sentence
+ *   person:Ana person:Leo -person:Tom  both of them, without him
  */
 
 export interface CategoryTerm {
@@ -19,6 +21,9 @@ export interface ParsedQuery {
   readonly negatives: readonly string[];
   readonly phrases: readonly string[];
   readonly categories: readonly CategoryTerm[];
+  /** People who must be in the photo (by name), and people who must not. */
+  readonly people: readonly string[];
+  readonly notPeople: readonly string[];
 }
 
 interface Token {
@@ -27,11 +32,13 @@ interface Token {
   readonly negative: boolean;
   /** `category:` came right before it (value is what followed the colon). */
   readonly category: boolean;
+  /** `person:` came right before it. */
+  readonly person: boolean;
 }
 
 function tokenize(input: string): Token[] {
   const out: Token[] = [];
-  const re = /(-?)(category:)?(?:"([^"]*)"?|(\S+))/giy;
+  const re = /(-?)(category:|person:)?(?:"([^"]*)"?|(\S+))/giy;
   let i = 0;
   while (i < input.length) {
     while (i < input.length && /\s/.test(input[i]!)) i++;
@@ -43,9 +50,10 @@ function tokenize(input: string): Token[] {
     const quoted = m[3] !== undefined;
     const value = (quoted ? m[3]! : m[4] ?? '').trim();
     const negative = m[1] === '-' && (quoted || value.length > 0);
-    const category = m[2] !== undefined;
-    if (!category && value.length === 0 && m[1] !== '-') continue;
-    out.push({ value: negative || category ? value : `${m[1]}${value}`, quoted, negative, category });
+    const category = m[2]?.toLowerCase() === 'category:';
+    const person = m[2]?.toLowerCase() === 'person:';
+    if (!category && !person && value.length === 0 && m[1] !== '-') continue;
+    out.push({ value: negative || category || person ? value : `${m[1]}${value}`, quoted, negative, category, person });
   }
   return out;
 }
@@ -64,15 +72,21 @@ export function parseQuery(input: string): ParsedQuery {
   const negatives: string[] = [];
   const phrases: string[] = [];
   const categories: CategoryTerm[] = [];
+  const people: string[] = [];
+  const notPeople: string[] = [];
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i]!;
-    if (t.category && t.negative) {
+    if (t.person) {
+      const name = t.value.replace(/\s+/g, ' ').trim();
+      if (name) (t.negative ? notPeople : people).push(name);
+    } else if (t.category && t.negative) {
       negatives.push(t.value);
     } else if (t.category) {
       // Unquoted: the category name runs on over plain words.
       let name = t.value;
       if (!t.quoted) {
-        while (i + 1 < tokens.length && !tokens[i + 1]!.quoted && !tokens[i + 1]!.negative && !tokens[i + 1]!.category && !tokens[i + 1]!.value.includes(':')) {
+        while (i + 1 < tokens.length && !tokens[i + 1]!.quoted && !tokens[i + 1]!.negative && !tokens[i + 1]!.category
+          && !tokens[i + 1]!.person && !tokens[i + 1]!.value.includes(':')) {
           name += ` ${tokens[++i]!.value}`;
         }
       }
@@ -85,7 +99,7 @@ export function parseQuery(input: string): ParsedQuery {
       words.push(t.value);
     }
   }
-  return { text: words.join(' ').replace(/\s+/g, ' ').trim(), negatives, phrases, categories };
+  return { text: words.join(' ').replace(/\s+/g, ' ').trim(), negatives, phrases, categories, people, notPeople };
 }
 
 /**

@@ -61,9 +61,12 @@ export class Searcher {
 
   async search(request: SearchRequest): Promise<SearchResponse> {
     const started = performance.now();
-    const req = parseSearchRequest(request);
-    const parsed = parseQuery(req.text ?? '');
+    const asked = parseSearchRequest(request);
+    const parsed = parseQuery(asked.text ?? '');
     const notes: string[] = [];
+    // person:Ana and -person:Leo are filters, so they combine with everything else.
+    const req = this.peopleFilters(parsed, asked, notes);
+    if (!req) return { hits: [], total: 0, offset: asked.offset ?? 0, space: null, tookMs: performance.now() - started, notes };
     const ranking = parsed.text !== '' || parsed.categories.length > 0 || req.photo !== undefined || req.region !== undefined;
     if (!ranking) return this.browse(req, started, notes, parsed.negatives.length > 0);
 
@@ -86,6 +89,28 @@ export class Searcher {
     const restriction = await this.restrict(req, parsed, clip, notes);
     const ranked = await this.rank(req, parsed, s, clip, q, exclude, restriction);
     return this.answer(req, parsed, s, ranked, exclude, started, notes);
+  }
+
+  /** The request with its person: terms as people filters; null when a name is no one's. */
+  private peopleFilters(parsed: ParsedQuery, req: SearchRequest, notes: string[]): SearchRequest | null {
+    if (parsed.people.length === 0 && parsed.notPeople.length === 0) return req;
+    const resolve = (names: readonly string[]): number[] | null => {
+      const ids: number[] = [];
+      for (const n of names) {
+        const id = this.ctx.repos.faces.byName(n);
+        if (id === null) {
+          notes.push(`no one is named "${n}" yet: name people in the People view, or with \`loupe people name\``);
+          return null;
+        }
+        ids.push(id);
+      }
+      return ids;
+    };
+    const people = resolve(parsed.people);
+    const notPeople = resolve(parsed.notPeople);
+    if (!people || !notPeople) return null;
+    const f = req.filters ?? {};
+    return { ...req, filters: { ...f, people: [...(f.people ?? []), ...people], notPeople: [...(f.notPeople ?? []), ...notPeople] } };
   }
 
   /** The filters' pictures, narrowed by each category term (which, alone, ranks them by its score). */

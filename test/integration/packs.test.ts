@@ -62,6 +62,7 @@ describe('importing a local folder', () => {
     expect(clip.name).toBe('tiny-clip-1');
     expect(clip.embeddingDim).toBe(VIT_TINY.embedDim);
     expect(cnn.embeddingDim).toBe(CNN_TINY.channels.at(-1));
+    if (clip.kind !== 'clip') throw new Error('not a CLIP pack');
     expect(clip.inputSize).toBe(VIT_TINY.imageSize);
     expect(clip.mean).toEqual(CLIP_MEAN);
     expect(clip.std).toEqual(CLIP_STD);

@@ -4,8 +4,18 @@ import { fillTemplate, parseQuery, wantsPrompts } from '../../main/search/query.
 describe('the search box language', () => {
   it('a sentence is a sentence', () => {
     expect(parseQuery('  two kids   building a sandcastle at sunset ')).toEqual({
-      text: 'two kids building a sandcastle at sunset', negatives: [], phrases: [], categories: [],
+      text: 'two kids building a sandcastle at sunset', negatives: [], phrases: [], categories: [], people: [], notPeople: [],
     });
+  });
+
+  it('people: a word or a quoted name after person:, combined with a sentence, and excluded with -person:', () => {
+    const q = parseQuery('person:Ana at the beach person:"Leo Costa" -person:Tom');
+    expect(q.people).toEqual(['Ana', 'Leo Costa']);
+    expect(q.notPeople).toEqual(['Tom']);
+    expect(q.text).toBe('at the beach');
+    expect(q.negatives).toEqual([]);
+    // A category's name does not run on over a person.
+    expect(parseQuery('category:Indigo Bunting person:Ana').categories).toEqual([{ taxonomy: null, name: 'Indigo Bunting' }]);
   });
 
   it('negative words and quoted negative phrases', () => {

@@ -99,6 +99,15 @@ export class FacesRepo extends Repo {
       personId).map(faceRow);
   }
 
+  /** A person's faces with a photo showing each (the first indexed copy), best first. */
+  facesOfPerson(personId: number): (FaceRow & { photoId: number; path: string })[] {
+    return this.all<FaceColumns & { photo_id: number; path: string }>(`SELECT f.id, f.hash, f.x, f.y, f.w, f.h, f.quality, f.person_id, f.assigned_by,
+        (SELECT min(p.id) FROM photos p WHERE p.hash = f.hash AND p.state = 'ok') AS photo_id,
+        (SELECT p.path FROM photos p WHERE p.hash = f.hash AND p.state = 'ok' ORDER BY p.id LIMIT 1) AS path
+      FROM faces f WHERE f.person_id = ? ORDER BY f.quality DESC, f.id`, personId)
+      .filter((r) => r.photo_id !== null).map((r) => ({ ...faceRow(r), photoId: r.photo_id, path: r.path }));
+  }
+
   /** Pairs of (face, person) the user said are not the same. */
   rejections(faceIds: readonly number[]): Set<string> {
     const rows = this.all<{ face_id: number; person_id: number }>(
@@ -130,6 +139,12 @@ export class FacesRepo extends Repo {
     return r ? { id: r.id, name: r.name, hidden: r.hidden === 1 } : null;
   }
 
+  /** The person with this name (case-insensitive), the one with most faces when several share it. */
+  byName(name: string): number | null {
+    return this.one<{ id: number }>(`SELECT pe.id FROM people pe LEFT JOIN faces f ON f.person_id = pe.id
+      WHERE pe.name = ? GROUP BY pe.id ORDER BY count(f.id) DESC, pe.id LIMIT 1`, name.trim())?.id ?? null;
+  }
+
   setName(id: number, name: string | null, now: number): void {
     this.run('UPDATE people SET name = ?, updated_at = ? WHERE id = ?', name, now, id);
   }
@@ -150,6 +165,20 @@ export class FacesRepo extends Repo {
     return this.all<{ id: number; vector: Buffer }>(
       'SELECT id, vector FROM faces WHERE model = ? AND person_id IS NULL AND quality >= ? ORDER BY quality DESC, id', model, minQuality)
       .map((r) => ({ id: r.id, vector: float32s(r.vector) }));
+  }
+
+  /** Pictures a face pack has looked at. */
+  scanned(model: string): number {
+    return this.one<{ n: number }>('SELECT count(*) AS n FROM face_scans WHERE model = ?', model)!.n;
+  }
+
+  /** A removed face pack's faces and scans; people left with no face go too. */
+  dropModel(model: string): void {
+    this.transaction(() => {
+      this.run('DELETE FROM faces WHERE model = ?', model);
+      this.run('DELETE FROM face_scans WHERE model = ?', model);
+      this.run('DELETE FROM people WHERE id NOT IN (SELECT person_id FROM faces WHERE person_id IS NOT NULL)');
+    });
   }
 
   /** Every face, person, scan and rejection: one action deletes all face data. */

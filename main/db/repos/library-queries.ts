@@ -30,6 +30,9 @@ function placeholders(n: number): string {
 }
 
 /** The filters as a WHERE clause; indexed photos only (state ok, with a content hash). */
+/** The face quality below which a face is not counted as a person (faces/cluster.ts keeps it the same). */
+export const FACE_MIN_QUALITY = 0.1;
+
 export function filterSql(f: SearchFilters = {}): SqlFilter {
   // Unary + keeps SQLite from driving a join through the state index (it would scan every
   // indexed photo per candidate); joins come in by id or hash.
@@ -66,6 +69,24 @@ export function filterSql(f: SearchFilters = {}): SqlFilter {
   if (f.minRating !== undefined) {
     where.push('p.rating >= ?');
     params.push(f.minRating);
+  }
+  // Faces of the active face pack good enough to tell who (faces/cluster.ts, MIN_QUALITY).
+  const ofPhoto = `f.hash = p.hash AND f.quality >= ${FACE_MIN_QUALITY} AND f.model = (SELECT value FROM settings WHERE key = 'model.face')`;
+  for (const person of f.people ?? []) {
+    where.push('p.hash IN (SELECT hash FROM faces WHERE person_id = ?)');
+    params.push(person);
+  }
+  for (const person of f.notPeople ?? []) {
+    where.push('p.hash NOT IN (SELECT hash FROM faces WHERE person_id = ?)');
+    params.push(person);
+  }
+  if (f.peopleCount !== undefined) {
+    where.push(`(SELECT count(*) FROM faces f WHERE ${ofPhoto}) = ?`);
+    params.push(f.peopleCount);
+  }
+  if (f.onlyPeople && f.people && f.people.length > 0) {
+    where.push(`NOT EXISTS (SELECT 1 FROM faces f WHERE ${ofPhoto} AND (f.person_id IS NULL OR f.person_id NOT IN (${placeholders(f.people.length)})))`);
+    params.push(...f.people);
   }
   for (const k of f.keywords ?? []) {
     where.push('p.id IN (SELECT photo_id FROM photo_keywords WHERE keyword = ?)');

@@ -4,7 +4,7 @@
  * kept up to date from the engine's events. Settings, the first-run panel and the search notice
  * share one instance.
  */
-import type { EngineEvent, InstallProgress, ModelKind, ModelPackInfo } from '../../../main/contract/api.js';
+import type { EngineEvent, InstallProgress, ModelKind, ModelPackInfo, PackKind } from '../../../main/contract/api.js';
 import { api } from './client.js';
 import { failures } from './errors.svelte.js';
 
@@ -69,10 +69,10 @@ export class ModelsState {
 }
 
 /** What a pack lets the user do, in their words. */
-export function packEnables(kind: ModelKind | null): string {
-  return kind === 'clip'
-    ? 'search by sentence ("a dog on a beach"), more like this photo, and categories (birds, dogs, flowers…)'
-    : 'find the same object or place in other photos, and search by a region of a photo';
+export function packEnables(kind: PackKind | null): string {
+  if (kind === 'clip') return 'search by sentence ("a dog on a beach"), more like this photo, and categories (birds, dogs, flowers…)';
+  if (kind === 'face') return 'find the people in your photos and group each person\'s faces';
+  return 'find the same object or place in other photos, and search by a region of a photo';
 }
 
 export function megabytes(bytes: number): string {
