@@ -5,7 +5,7 @@
  * and landmarks, and grouped into people as they come (cluster.ts). Resumable: what was looked at
  * is recorded with the faces, in one transaction per picture, so a stopped run carries on.
  */
-import type { FacesSummary } from '../contract/api.js';
+import type { Box, FacesSummary } from '../contract/api.js';
 import type { Repos } from '../db/repos/index.js';
 import type { NewFace } from '../db/repos/faces.js';
 import type { FaceDetector, FaceEmbedder, FoundFace } from '../encoders/faces.js';
@@ -60,17 +60,77 @@ async function scanPicture(ctx: FaceStageContext, m: FaceModels, hash: string): 
   return ids.map((id, i) => ({ id, quality: faces[i]!.quality, vector: faces[i]!.vector }));
 }
 
-/** Groups new faces: each joins the person it clearly is, or starts one; poor faces stay no one. */
-function group(ctx: FaceStageContext, people: Map<number, PersonCentre>, faces: readonly StoredFace[]): number {
+/** How much a region someone named in another app must overlap a found face to name it. */
+const REGION_IOU = 0.3;
+
+function boxIou(a: Box, b: Box): number {
+  const w = Math.max(0, Math.min(a.x + a.w, b.x + b.w) - Math.max(a.x, b.x));
+  const h = Math.max(0, Math.min(a.y + a.h, b.y + b.h) - Math.max(a.y, b.y));
+  const inter = w * h;
+  return inter > 0 ? inter / (a.w * a.h + b.w * b.h - inter) : 0;
+}
+
+/**
+ * The names someone already gave faces in another app (face regions in the photo's XMP, as
+ * Lightroom, digiKam or Picasa write): the found face each region covers, and its name.
+ */
+function regionNames(ctx: FaceStageContext, hash: string, faces: readonly StoredFace[]): Map<number, string> {
+  const named = new Map<number, string>();
+  const regions = ctx.repos.faces.namedRegions(hash);
+  if (regions.length === 0) return named;
+  const boxes = new Map(ctx.repos.faces.byIds(faces.map((f) => f.id)).map((f) => [f.id, f.box]));
+  for (const r of regions) {
+    const best = faces.map((f) => ({ f, iou: boxIou(boxes.get(f.id)!, r.box) })).filter((x) => !named.has(x.f.id))
+      .sort((a, b) => b.iou - a.iou)[0];
+    if (best && best.iou >= REGION_IOU) named.set(best.f.id, r.name);
+  }
+  return named;
+}
+
+/**
+ * The person a face named in another app is: the one with that name; else the unnamed person the
+ * face clearly is, who takes the name; else someone new of that name. A face of someone unnamed
+ * who also has a named double joins them, the unnamed one merged in (the name is the user's word).
+ */
+function namedPerson(ctx: FaceStageContext, people: Map<number, PersonCentre>, face: StoredFace, name: string): number {
+  const repo = ctx.repos.faces;
+  const now = Date.now();
+  const match = closestPerson(face.vector, people.values(), () => false);
+  const unnamedMatch = match && repo.person(match.id)?.name === null ? match.id : null;
+  const existing = repo.byName(name);
+  if (existing === null) {
+    if (unnamedMatch !== null) {
+      repo.setName(unnamedMatch, name, now);
+      return unnamedMatch;
+    }
+    return repo.createPerson(now, name);
+  }
+  if (unnamedMatch !== null && unnamedMatch !== existing) {
+    repo.moveAll(unnamedMatch, existing);
+    const a = people.get(unnamedMatch)!;
+    const b = people.get(existing);
+    people.delete(unnamedMatch);
+    people.set(existing, b ? { id: existing, sum: b.sum.map((x, i) => x + a.sum[i]!), count: a.count + b.count } : { ...a, id: existing });
+  }
+  return existing;
+}
+
+/**
+ * Groups new faces: those named in another app go to that person; each other joins the person it
+ * clearly is, or starts one; poor faces stay no one.
+ */
+function group(ctx: FaceStageContext, people: Map<number, PersonCentre>, hash: string, faces: readonly StoredFace[]): number {
   let started = 0;
   const { faces: repo } = ctx.repos;
   ctx.repos.transaction(() => {
+    const names = regionNames(ctx, hash, faces);
     for (const f of faces) {
-      if (f.quality < MIN_QUALITY) continue;
-      const match = closestPerson(f.vector, people.values(), () => false);
-      const id = match?.id ?? repo.createPerson(Date.now());
-      if (!match) started++;
-      repo.assign(f.id, id, 'cluster');
+      const name = names.get(f.id);
+      if (name === undefined && f.quality < MIN_QUALITY) continue;
+      const match = name === undefined ? closestPerson(f.vector, people.values(), () => false) : null;
+      const id = name !== undefined ? namedPerson(ctx, people, f, name) : match?.id ?? repo.createPerson(Date.now());
+      if (name === undefined && !match) started++;
+      repo.assign(f.id, id, name !== undefined ? 'user' : 'cluster');
       const c = people.get(id);
       people.set(id, c ? joined(c, f.vector) : { id, sum: f.vector.slice(), count: 1 });
     }
@@ -98,7 +158,7 @@ export async function findFaces(ctx: FaceStageContext, m: FaceModels, opts: Face
       try {
         const faces = await scanPicture(ctx, m, hash);
         found += faces.length;
-        newPeople += group(ctx, people, faces);
+        newPeople += group(ctx, people, hash, faces);
       } catch (err) {
         repo.recordFailure(m.name, hash, errorMessage(err), Date.now());
         failed++;

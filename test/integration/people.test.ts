@@ -88,4 +88,23 @@ describe.skipIf(!HAVE)('people, with the real face models (../shared)', () => {
     const people = lib.engine.internals.repos.faces.people();
     expect(people[0]).toMatchObject({ faces: 5, photos: 5 });
   }, 120_000);
+
+  it('a face named in another app (an MWG region in a Lightroom sidecar) names the person it is', async () => {
+    const before = lib.engine.internals.repos.faces.people();
+    await sharp(ASTRONAUT).resize(448).jpeg({ quality: 92 }).toFile(join(lib.photos, 'named.jpg'));
+    // Her face as Lightroom draws it: centre and size, as fractions (the hand-marked box 170,70–280,185 of 512).
+    writeFileSync(join(lib.photos, 'named.xmp'), `<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
+<rdf:Description rdf:about="" xmlns:mwg-rs="http://www.metadataworkinggroup.com/schemas/regions/" xmlns:stArea="http://ns.adobe.com/xmp/sType/Area#">
+<mwg-rs:Regions rdf:parseType="Resource"><mwg-rs:RegionList><rdf:Bag><rdf:li rdf:parseType="Resource"><mwg-rs:Name>Eileen Collins</mwg-rs:Name>
+<mwg-rs:Type>Face</mwg-rs:Type><mwg-rs:Area stArea:x="0.439" stArea:y="0.249" stArea:w="0.215" stArea:h="0.225"/></rdf:li></rdf:Bag></mwg-rs:RegionList></mwg-rs:Regions>
+</rdf:Description></rdf:RDF></x:xmpmeta>`);
+    await lib.engine.scan();
+    await lib.engine.index();
+    await findFaces(lib.engine.internals, models);
+    const [face] = lib.engine.internals.repos.faces.ofHash(lib.row(join(lib.photos, 'named.jpg'))!.hash!, models.name);
+    expect(face).toMatchObject({ personId: personOf('astronaut.png')[0], assignedBy: 'user' });
+    const after = lib.engine.internals.repos.faces.people();
+    expect(after).toHaveLength(before.length);
+    expect(after[0]).toMatchObject({ id: before[0]!.id, name: 'Eileen Collins', photos: 6 });
+  }, 120_000);
 });

@@ -167,6 +167,19 @@ export class FacesRepo extends Repo {
       .map((r) => ({ id: r.id, vector: float32s(r.vector) }));
   }
 
+  /** Names people gave faces in other apps (MWG/Microsoft face regions) on the photos of a picture. */
+  namedRegions(hash: string): { name: string; box: Box }[] {
+    return this.all<{ name: string; x: number; y: number; w: number; h: number }>(`SELECT DISTINCT r.name, r.x, r.y, r.w, r.h
+      FROM photo_regions r JOIN photos p ON p.id = r.photo_id
+      WHERE p.hash = ? AND r.name IS NOT NULL AND (r.kind IS NULL OR r.kind = 'face')`, hash)
+      .map((r) => ({ name: r.name, box: { x: r.x, y: r.y, w: r.w, h: r.h } }));
+  }
+
+  /** The person of that name (case-insensitive), made when there is none. */
+  personNamed(name: string, now: number): number {
+    return this.byName(name) ?? this.createPerson(now, name);
+  }
+
   /** Pictures a face pack has looked at. */
   scanned(model: string): number {
     return this.one<{ n: number }>('SELECT count(*) AS n FROM face_scans WHERE model = ?', model)!.n;
