@@ -43,7 +43,7 @@ interface SearchOpts {
   like?: string; same?: boolean; region?: { photoId: number; box: Box }; weight?: string; from?: number; to?: number;
   folder?: number[]; album?: number[]; camera?: string; location?: boolean; orientation?: 'landscape' | 'portrait' | 'square';
   format?: string[]; sort?: 'relevance' | 'newest' | 'oldest'; limit: number; offset: number; expand?: boolean; diffusion?: boolean;
-  rating?: number; keyword?: string[]; label?: string[];
+  rating?: number; keyword?: string[]; label?: string[]; peopleCount?: number; onlyPeople?: boolean;
 }
 
 function addFilterOptions(cmd: Command): Command {
@@ -59,7 +59,9 @@ function addFilterOptions(cmd: Command): Command {
     .option('--format <list>', 'file formats, comma-separated (jpeg,png,heif,dng…)', list)
     .option('--rating <stars>', 'rated at least this many stars (XMP rating, 0–5)', stars)
     .option('--keyword <list>', 'has every one of these keywords (from the files and their sidecars), comma-separated', list)
-    .option('--label <list>', 'has one of these colour labels, comma-separated', list);
+    .option('--label <list>', 'has one of these colour labels, comma-separated', list)
+    .option('--people-count <n>', 'shows exactly this many people (faces found)', int)
+    .option('--only-people', 'shows only the people named with person: in the query, no one else');
 }
 
 function list(v: string): string[] {
@@ -84,6 +86,8 @@ function filtersOf(o: SearchOpts): SearchFilters {
     formats: o.format,
     minRating: o.rating,
     keywords: o.keyword,
+    peopleCount: o.peopleCount,
+    onlyPeople: o.onlyPeople,
     labels: o.label,
   };
 }

@@ -59,6 +59,10 @@ describe.skipIf(!HAVE)('people from the command line (real face models from ../s
     expect(names(await json<SearchResponse>('search', 'person:eileen', '--camera', 'Canon'))).toEqual(['astronaut-mirror.jpg']);
     expect(names(await json<SearchResponse>('search', 'person:Walker'))).toEqual(['walker.jpg']);
     expect(names(await json<SearchResponse>('search', 'person:Eileen person:Walker'))).toEqual([]);
+    expect(names(await json<SearchResponse>('search', 'person:Eileen -person:Walker'))).toEqual(['astronaut-mirror.jpg', 'astronaut-small.jpg', 'astronaut.png']);
+    expect(names(await json<SearchResponse>('search', '--people-count', '1', '--', '-person:Eileen'))).toEqual(['walker.jpg']);
+    expect(names(await json<SearchResponse>('search', '--people-count', '0'))).toEqual(['dog.jpg']);
+    expect(names(await json<SearchResponse>('search', 'person:Walker', '--only-people'))).toEqual(['walker.jpg']);
     const unknown = await json<SearchResponse>('search', 'person:Nobody');
     expect(unknown.total).toBe(0);
     expect(unknown.notes.join(' ')).toMatch(/no one is named "Nobody"/);
