@@ -233,8 +233,26 @@ export interface PersonInfo {
   readonly hidden: boolean;
   readonly faces: number;
   readonly photos: number;
-  /** Their best face: the photo and where in it. */
-  readonly cover: { readonly photoId: number; readonly box: Box } | null;
+  /** Their best face: the photo (with its size as displayed, to crop the face square) and where in it. */
+  readonly cover: { readonly photoId: number; readonly box: Box; readonly width: number; readonly height: number } | null;
+}
+
+/** "Is this Ana?": a face of no one that is clearly someone. */
+export interface FaceSuggestion {
+  readonly faceId: number;
+  readonly photoId: number;
+  readonly box: Box;
+  readonly personId: number;
+  readonly personName: string | null;
+  readonly similarity: number;
+}
+
+/** A face on a photo, for the viewer. */
+export interface PhotoFace {
+  readonly id: number;
+  readonly box: Box;
+  readonly personId: number | null;
+  readonly name: string | null;
 }
 
 /** One face, in the photo it is in. */
@@ -363,6 +381,8 @@ export interface LoupeApi {
   hidePerson(id: number, hidden: boolean): Promise<PersonInfo>;
   /** Deletes every face and person (the face stage finds faces again only if a face pack stays active). */
   forgetFaces(): Promise<{ readonly faces: number }>;
+  /** Faces of no one that are clearly someone, best first, for a quick yes / no. */
+  faceSuggestions(limit?: number): Promise<readonly FaceSuggestion[]>;
 }
 
 export interface TeachResult {
@@ -397,6 +417,8 @@ export interface PhotoDetails extends PhotoRecord {
   readonly keywords: readonly string[];
   /** Regions drawn on it in other apps (faces named in Lightroom, digiKam, Picasa, Windows Photo Gallery). */
   readonly regions: readonly PhotoRegion[];
+  /** Faces the active face pack found on it, with whose they are. */
+  readonly faces: readonly PhotoFace[];
   /** Other files that are this photo (the RAW beside a JPEG). */
   readonly companions: readonly { readonly id: number; readonly path: string; readonly format: string | null }[];
 }

@@ -69,6 +69,7 @@ export const REMOTE_METHODS = {
   notThisPerson: z.tuple([id, id]),
   hidePerson: z.tuple([id, z.boolean()]),
   forgetFaces: z.tuple([]),
+  faceSuggestions: z.tuple([z.number().int().min(1).max(1000).optional()]),
 } as const satisfies { readonly [K in keyof LoupeApi]: z.ZodType };
 
 export type RemoteMethod = keyof typeof REMOTE_METHODS;

@@ -6,7 +6,7 @@
 import { dirname } from 'node:path';
 import type {
   AlbumInfo, CategoryCount, DatabaseHealth, Device, DeviceInfo, DuplicateGroup, EngineEvent, FolderInfo, IndexingState, IndexSummary,
-  FaceInfo, LibraryStatus, LoupeApi, ModelKind, ModelPackInfo, PersonInfo, PhotoDetails, Preferences, ScanSummary,
+  FaceInfo, FaceSuggestion, LibraryStatus, LoupeApi, ModelKind, ModelPackInfo, PersonInfo, PhotoDetails, Preferences, ScanSummary,
   SearchFilters, SearchRequest, SearchResponse, SidecarReport, TaxonomyInfo, TeachResult, UserCategoryInfo,
 } from '../contract/api.js';
 import { parseMediaPath, type Media } from '../contract/media.js';
@@ -181,7 +181,9 @@ export class Engine implements LoupeApi {
   async getPhoto(id: number): Promise<PhotoDetails | null> {
     const row = this.lib.repos.photos.byId(id);
     const { photos } = this.lib.repos;
-    return row ? { ...toRecord(row), keywords: photos.keywords(id), regions: photos.regions(id), companions: photos.companions(id) } : null;
+    if (!row) return null;
+    const faces = row.hash ? this.lib.repos.faces.ofPicture(row.hash) : [];
+    return { ...toRecord(row), keywords: photos.keywords(id), regions: photos.regions(id), faces, companions: photos.companions(id) };
   }
 
   /** A picture for the UI: `thumb/<id>/<size>` or `photo/<id>`, by photo id only. */
@@ -274,6 +276,7 @@ export class Engine implements LoupeApi {
   async notThisPerson(faceId: number, personId: number): Promise<void> { this.people.notThis(faceId, personId); }
   async hidePerson(id: number, hidden: boolean): Promise<PersonInfo> { return this.people.hide(id, hidden); }
   async forgetFaces(): Promise<{ readonly faces: number }> { return this.people.forgetAll(); }
+  async faceSuggestions(limit?: number): Promise<readonly FaceSuggestion[]> { return this.people.suggestions(limit); }
 
   // ---- preferences, and the sidecars they may ask for ----
 

@@ -2,9 +2,10 @@
  * People as the user sees them: the face stage's groups with their counts and best face, and the
  * corrections (faces/people.ts), each answered with the person as it is afterwards.
  */
-import type { FaceInfo, PersonInfo } from '../contract/api.js';
+import type { FaceInfo, FaceSuggestion, PersonInfo } from '../contract/api.js';
+import { FACE_PACK_SETTING } from '../faces/stage.js';
 import type { Repos } from '../db/repos/index.js';
-import { mergePeople, moveFace, namePerson, hidePerson, notThisPerson, PeopleError, splitFaces } from '../faces/people.js';
+import { mergePeople, moveFace, namePerson, hidePerson, notThisPerson, PeopleError, splitFaces, suggestions } from '../faces/people.js';
 
 export class People {
   constructor(private readonly repos: Repos) {}
@@ -19,7 +20,7 @@ export class People {
     const faces = this.repos.faces.facesOfPerson(id);
     const c = counts ?? { faces: faces.length, photos: new Set(faces.map((f) => f.photoId)).size };
     const best = faces[0];
-    const cover = best ? { photoId: best.photoId, box: best.box } : null;
+    const cover = best ? { photoId: best.photoId, box: best.box, width: best.width, height: best.height } : null;
     return { id, name: p.name, hidden: p.hidden, faces: c.faces, photos: c.photos, cover };
   }
 
@@ -62,6 +63,19 @@ export class People {
   hide(id: number, hidden: boolean): PersonInfo {
     hidePerson(this.repos, id, hidden);
     return this.info(id);
+  }
+
+  /** Faces of no one that are clearly someone (the active face pack's), best first. */
+  suggestions(limit = 50): FaceSuggestion[] {
+    const model = this.repos.settings.get(FACE_PACK_SETTING);
+    if (!model) return [];
+    return suggestions(this.repos, model).sort((a, b) => b.similarity - a.similarity).slice(0, limit).flatMap((s) => {
+      const [face] = this.repos.faces.byIds([s.faceId]);
+      const photoId = this.repos.faces.photoOfFace(s.faceId);
+      if (!face || photoId === null) return [];
+      const personName = this.repos.faces.person(s.personId)?.name ?? null;
+      return [{ faceId: s.faceId, photoId, box: face.box, personId: s.personId, personName, similarity: s.similarity }];
+    });
   }
 
   forgetAll(): { faces: number } {

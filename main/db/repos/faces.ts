@@ -99,13 +99,27 @@ export class FacesRepo extends Repo {
       personId).map(faceRow);
   }
 
-  /** A person's faces with a photo showing each (the first indexed copy), best first. */
-  facesOfPerson(personId: number): (FaceRow & { photoId: number; path: string })[] {
-    return this.all<FaceColumns & { photo_id: number; path: string }>(`SELECT f.id, f.hash, f.x, f.y, f.w, f.h, f.quality, f.person_id, f.assigned_by,
-        (SELECT min(p.id) FROM photos p WHERE p.hash = f.hash AND p.state = 'ok') AS photo_id,
-        (SELECT p.path FROM photos p WHERE p.hash = f.hash AND p.state = 'ok' ORDER BY p.id LIMIT 1) AS path
-      FROM faces f WHERE f.person_id = ? ORDER BY f.quality DESC, f.id`, personId)
-      .filter((r) => r.photo_id !== null).map((r) => ({ ...faceRow(r), photoId: r.photo_id, path: r.path }));
+  /** A person's faces with a photo showing each (the first indexed copy, and its size as displayed), best first. */
+  facesOfPerson(personId: number): (FaceRow & { photoId: number; path: string; width: number; height: number })[] {
+    return this.all<FaceColumns & { photo_id: number | null; path: string; width: number; height: number }>(`
+      SELECT f.id, f.hash, f.x, f.y, f.w, f.h, f.quality, f.person_id, f.assigned_by, p.id AS photo_id, p.path, p.width, p.height
+        FROM faces f JOIN photos p ON p.id = (SELECT min(q.id) FROM photos q WHERE q.hash = f.hash AND q.state = 'ok')
+       WHERE f.person_id = ? ORDER BY f.quality DESC, f.id`, personId)
+      .map((r) => ({ ...faceRow(r), photoId: r.photo_id!, path: r.path, width: r.width ?? 0, height: r.height ?? 0 }));
+  }
+
+  /** The faces on a picture as the viewer shows them: the active face pack's, with their people's names. */
+  ofPicture(hash: string): { id: number; box: Box; personId: number | null; name: string | null }[] {
+    return this.all<{ id: number; x: number; y: number; w: number; h: number; person_id: number | null; name: string | null }>(`
+      SELECT f.id, f.x, f.y, f.w, f.h, f.person_id, pe.name FROM faces f LEFT JOIN people pe ON pe.id = f.person_id
+       WHERE f.hash = ? AND f.model = (SELECT value FROM settings WHERE key = 'model.face') ORDER BY f.x`, hash)
+      .map((r) => ({ id: r.id, box: { x: r.x, y: r.y, w: r.w, h: r.h }, personId: r.person_id, name: r.name }));
+  }
+
+  /** A face's photo (the first indexed copy), for showing it. */
+  photoOfFace(faceId: number): number | null {
+    return this.one<{ id: number }>(`SELECT min(p.id) AS id FROM faces f JOIN photos p ON p.hash = f.hash AND p.state = 'ok'
+      WHERE f.id = ?`, faceId)?.id ?? null;
   }
 
   /** Pairs of (face, person) the user said are not the same. */

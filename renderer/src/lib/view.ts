@@ -1,10 +1,29 @@
 /** What the main area shows, and the small view helpers every component shares. */
-import type { AlbumInfo, SearchHit, SearchRequest } from '../../../main/contract/api.js';
+import type { AlbumInfo, Box, PersonInfo, SearchHit, SearchRequest } from '../../../main/contract/api.js';
 
 export type View =
   | { readonly kind: 'search'; readonly request: SearchRequest; readonly title: string }
   | { readonly kind: 'album'; readonly album: AlbumInfo }
-  | { readonly kind: 'suggestions'; readonly category: string; readonly hits: SearchHit[] };
+  | { readonly kind: 'suggestions'; readonly category: string; readonly hits: SearchHit[] }
+  /** Everyone the face stage found, and faces to confirm. */
+  | { readonly kind: 'people' }
+  /** One person's photos. */
+  | { readonly kind: 'person'; readonly person: PersonInfo };
+
+/**
+ * A face's square, as fractions of its photo: the face box enlarged and squared in pixels (the
+ * photo's width and height as displayed), kept inside the photo.
+ */
+export function faceSquare(box: Box, width: number, height: number, enlarge = 1.6): Box {
+  const w = Math.max(1, width);
+  const h = Math.max(1, height);
+  const side = Math.min(w, h, enlarge * Math.max(box.w * w, box.h * h));
+  const cx = (box.x + box.w / 2) * w;
+  const cy = (box.y + box.h / 2) * h;
+  const x = Math.min(Math.max(0, cx - side / 2), w - side);
+  const y = Math.min(Math.max(0, cy - side / 2), h - side);
+  return { x: x / w, y: y / h, w: side / w, h: side / h };
+}
 
 /** The drag payload of selected photos (their ids as JSON), from the grid onto an album. */
 export const DRAG_MIME = 'application/x-loupe-photos';
@@ -15,7 +34,11 @@ export function baseName(path: string): string {
 }
 
 export function viewTitle(v: View): string {
-  return v.kind === 'album' ? v.album.name : v.kind === 'suggestions' ? `Suggested for “${v.category}”` : v.title;
+  if (v.kind === 'album') return v.album.name;
+  if (v.kind === 'suggestions') return `Suggested for “${v.category}”`;
+  if (v.kind === 'people') return 'People';
+  if (v.kind === 'person') return v.person.name ?? 'Someone without a name yet';
+  return v.title;
 }
 
 /** Whether the view ranks by a query (rather than browsing). */
