@@ -50,8 +50,11 @@ function toNew(f: FoundFace, vector: Float32Array, width: number, height: number
 /** Finds the faces of one picture and stores them; returns their ids and vectors. */
 type StoredFace = { readonly id: number; readonly quality: number; readonly vector: Float32Array };
 
+/** A picture whose thumbnail is not there (yet): indexing makes it again, and the next pass looks. */
+class NotReady extends Error {}
+
 async function scanPicture(ctx: FaceStageContext, m: FaceModels, hash: string): Promise<StoredFace[]> {
-  if (!ctx.thumbs.hasFile(hash, 1024)) throw new Error('its 1024-px thumbnail is missing (indexing makes it again)');
+  if (!ctx.thumbs.hasFile(hash, 1024)) throw new NotReady();
   const p = await rgbPicture(ctx.thumbs.pathFor(hash, 1024));
   const found = await m.detector.detect(p);
   const vectors = await m.embedder.embed(found.map((f) => m.embedder.crop(p, f)));
@@ -160,6 +163,8 @@ export async function findFaces(ctx: FaceStageContext, m: FaceModels, opts: Face
         found += faces.length;
         newPeople += group(ctx, people, hash, faces);
       } catch (err) {
+        // Not looked at: left for the next pass, which finds the thumbnail remade.
+        if (err instanceof NotReady) continue;
         repo.recordFailure(m.name, hash, errorMessage(err), Date.now());
         failed++;
       }
