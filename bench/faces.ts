@@ -9,14 +9,14 @@
  *    each person that are the one person) and recall (her faces in her largest person);
  *  - throughput: the face stage's pictures per second on this CPU, and its share of `loupe index`.
  */
-import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { iou, type PixelBox } from '../main/encoders/face-geometry.js';
 import { FaceDetector, rgbPicture, type FoundFace } from '../main/encoders/faces.js';
 import { Engine } from '../main/engine/engine.js';
-import { SHARED_MODELS, SHARED_PHOTOS } from '../test/helpers/shared.js';
+import { facePackFromShared, SHARED_MODELS, SHARED_PHOTOS } from '../test/helpers/shared.js';
 
 const ROOT = join(process.cwd(), '.bench', 'faces');
 const ASTRONAUT = join(SHARED_PHOTOS, 'objects/skimage-astronaut.png');
@@ -76,8 +76,7 @@ async function grouping(): Promise<void> {
   rmSync(ROOT, { recursive: true, force: true });
   mkdirSync(photos, { recursive: true });
   const pack = join(ROOT, 'pack');
-  cpSync(join(SHARED_MODELS, 'blazeface-back'), join(pack, 'detector'), { recursive: true });
-  cpSync(join(SHARED_MODELS, 'mobilefacenet'), join(pack, 'embedder'), { recursive: true });
+  facePackFromShared(pack);
   let hers = 0;
   for (const [i, scene] of scenes().entries()) {
     for (const size of [40, 64, 96]) {

@@ -5,16 +5,16 @@
  * that is clearly someone is confirmed with the keyboard (Y); the viewer draws faces with names.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { copyFileSync, cpSync, existsSync, mkdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import sharp from 'sharp';
 import { openApp, screenshot, type AppInBrowser } from '../helpers/browser.js';
 import { tempDir } from '../helpers/fixtures.js';
 import { testLibrary, type TestLibrary } from '../helpers/library.js';
-import { HAVE_SHARED_PHOTOS, SHARED_MODELS, SHARED_PHOTOS } from '../helpers/shared.js';
+import { facePackFromShared, HAVE_FACE_MODELS, HAVE_SHARED_PHOTOS, SHARED_PHOTOS } from '../helpers/shared.js';
 
-const HAVE = HAVE_SHARED_PHOTOS && ['blazeface-back', 'mobilefacenet'].every((m) => existsSync(join(SHARED_MODELS, m, 'model.onnx')));
+const HAVE = HAVE_SHARED_PHOTOS && HAVE_FACE_MODELS;
 const SHOTS = process.env['LOUPE_SCREENSHOTS'] ?? tempDir('loupe-shots-').dir;
 const src = tempDir();
 let lib: TestLibrary;
@@ -25,8 +25,7 @@ const tiles = (): ReturnType<Page['locator']> => page.locator('.tile[data-photo-
 describe.skipIf(!HAVE)('people in the app (real face models from ../shared)', () => {
   beforeAll(async () => {
     const pack = join(src.dir, 'faces');
-    cpSync(join(SHARED_MODELS, 'blazeface-back'), join(pack, 'detector'), { recursive: true });
-    cpSync(join(SHARED_MODELS, 'mobilefacenet'), join(pack, 'embedder'), { recursive: true });
+    facePackFromShared(pack);
     lib = testLibrary();
     mkdirSync(lib.photos, { recursive: true });
     const astronaut = join(SHARED_PHOTOS, 'objects/skimage-astronaut.png');

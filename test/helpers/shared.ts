@@ -3,7 +3,7 @@
  * where they are; where a checkout has none, the tests whose logic does not depend on what the
  * pictures show use generated pictures instead (LOUPE_TEST_NO_SHARED=1 forces that, to test it).
  */
-import { existsSync } from 'node:fs';
+import { cpSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
@@ -18,4 +18,14 @@ export const HAVE_SHARED_PHOTOS = !process.env['LOUPE_TEST_NO_SHARED'] && exists
 export async function realOrGenerated(photo: string, seed: number, width: number, height: number): Promise<Buffer> {
   if (HAVE_SHARED_PHOTOS) return sharp(join(SHARED_PHOTOS, photo)).resize(width, height, { fit: 'cover' }).png().toBuffer();
   return sharp(await imageBuffer({ width, height, seed: seed * 7 + 3 })).png().toBuffer();
+}
+
+/** The real face models a face pack is made of (../shared/models). */
+export const HAVE_FACE_MODELS = ['blazeface-back', 'facemesh-detection-full', 'mobilefacenet'].every((m) => existsSync(join(SHARED_MODELS, m, 'model.onnx')));
+
+/** A face pack folder made from the real models (detector/: BlazeFace, embedder/: MobileFaceNet), ready to import. */
+export function facePackFromShared(dir: string): string {
+  cpSync(join(SHARED_MODELS, 'blazeface-back'), join(dir, 'detector'), { recursive: true });
+  cpSync(join(SHARED_MODELS, 'mobilefacenet'), join(dir, 'embedder'), { recursive: true });
+  return dir;
 }

@@ -7,17 +7,16 @@
  * itself while other people's faces do not.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { iou, type PixelBox } from '../../main/encoders/face-geometry.js';
 import { FaceDetector, FaceEmbedder, rgbPicture, type FoundFace, type RgbPicture } from '../../main/encoders/faces.js';
-import { HAVE_SHARED_PHOTOS, SHARED_MODELS, SHARED_PHOTOS } from '../helpers/shared.js';
+import { HAVE_FACE_MODELS, HAVE_SHARED_PHOTOS, SHARED_MODELS, SHARED_PHOTOS } from '../helpers/shared.js';
 
 const MODELS = SHARED_MODELS;
 const PHOTOS = SHARED_PHOTOS;
 // The real weights and photos are what this measures: without ../shared there is nothing to run.
-const HAVE = HAVE_SHARED_PHOTOS && ['blazeface-back', 'facemesh-detection-full', 'mobilefacenet'].every((m) => existsSync(join(MODELS, m, 'model.onnx')));
+const HAVE = HAVE_SHARED_PHOTOS && HAVE_FACE_MODELS;
 const ASTRONAUT = join(PHOTOS, 'objects/skimage-astronaut.png');
 /** Marked by hand on the photos. */
 const ASTRONAUT_FACE: PixelBox = { x1: 170, y1: 70, x2: 280, y2: 185 };

@@ -5,15 +5,15 @@
  * "not this person" and hiding work; `person:` searches combine with filters and with -person:.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { copyFileSync, cpSync, existsSync, mkdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import type { PersonInfo, SearchResponse } from '../../main/contract/api.js';
 import { runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/fixtures.js';
-import { HAVE_SHARED_PHOTOS, SHARED_MODELS, SHARED_PHOTOS } from '../helpers/shared.js';
+import { facePackFromShared, HAVE_FACE_MODELS, HAVE_SHARED_PHOTOS, SHARED_PHOTOS } from '../helpers/shared.js';
 
-const HAVE = HAVE_SHARED_PHOTOS && ['blazeface-back', 'mobilefacenet'].every((m) => existsSync(join(SHARED_MODELS, m, 'model.onnx')));
+const HAVE = HAVE_SHARED_PHOTOS && HAVE_FACE_MODELS;
 const t = tempDir();
 const photos = join(t.dir, 'photos');
 const lib = ['--library', join(t.dir, 'library')];
@@ -28,8 +28,7 @@ const names = (r: SearchResponse): string[] => r.hits.map((h) => h.photo.path.sl
 describe.skipIf(!HAVE)('people from the command line (real face models from ../shared)', () => {
   beforeAll(async () => {
     const pack = join(t.dir, 'faces-pack');
-    cpSync(join(SHARED_MODELS, 'blazeface-back'), join(pack, 'detector'), { recursive: true });
-    cpSync(join(SHARED_MODELS, 'mobilefacenet'), join(pack, 'embedder'), { recursive: true });
+    facePackFromShared(pack);
     mkdirSync(photos, { recursive: true });
     const astronaut = join(SHARED_PHOTOS, 'objects/skimage-astronaut.png');
     copyFileSync(astronaut, join(photos, 'astronaut.png'));

@@ -6,15 +6,15 @@
  * none; a copy of a photo is not looked at again; a deleted photo takes its faces with it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { FaceDetector, FaceEmbedder } from '../../main/encoders/faces.js';
 import { findFaces, type FaceModels } from '../../main/faces/stage.js';
 import { testLibrary, type TestLibrary } from '../helpers/library.js';
-import { HAVE_SHARED_PHOTOS, SHARED_MODELS, SHARED_PHOTOS } from '../helpers/shared.js';
+import { HAVE_FACE_MODELS, HAVE_SHARED_PHOTOS, SHARED_MODELS, SHARED_PHOTOS } from '../helpers/shared.js';
 
-const HAVE = HAVE_SHARED_PHOTOS && ['blazeface-back', 'mobilefacenet'].every((m) => existsSync(join(SHARED_MODELS, m, 'model.onnx')));
+const HAVE = HAVE_SHARED_PHOTOS && HAVE_FACE_MODELS;
 const ASTRONAUT = join(SHARED_PHOTOS, 'objects/skimage-astronaut.png');
 let lib: TestLibrary;
 let models: FaceModels;
