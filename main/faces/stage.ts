@@ -122,18 +122,38 @@ function namedPerson(ctx: FaceStageContext, people: Map<number, PersonCentre>, f
  * Groups new faces: those named in another app go to that person; each other joins the person it
  * clearly is, or starts one; poor faces stay no one.
  */
-function group(ctx: FaceStageContext, people: Map<number, PersonCentre>, hash: string, faces: readonly StoredFace[]): number {
+/**
+ * Who each face already is by another face pack's word (the same face, found on the same picture
+ * by the pack used before): a newly active pack carries names and corrections over.
+ */
+type Earlier = { readonly personId: number; readonly by: 'user' | 'cluster' };
+
+function inherited(ctx: FaceStageContext, model: string, hash: string, faces: readonly StoredFace[]): Map<number, Earlier> {
+  const out = new Map<number, Earlier>();
+  const before = ctx.repos.faces.othersOnPicture(hash, model);
+  if (before.length === 0) return out;
+  const boxes = new Map(ctx.repos.faces.byIds(faces.map((f) => f.id)).map((f) => [f.id, f.box]));
+  for (const f of faces) {
+    const best = before.map((b) => ({ b, iou: boxIou(b.box, boxes.get(f.id)!) })).sort((x, y) => y.iou - x.iou)[0];
+    if (best && best.iou >= 0.5) out.set(f.id, { personId: best.b.personId, by: best.b.assignedBy === 'user' ? 'user' : 'cluster' });
+  }
+  return out;
+}
+
+function group(ctx: FaceStageContext, model: string, people: Map<number, PersonCentre>, hash: string, faces: readonly StoredFace[]): number {
   let started = 0;
   const { faces: repo } = ctx.repos;
   ctx.repos.transaction(() => {
     const names = regionNames(ctx, hash, faces);
+    const earlier = inherited(ctx, model, hash, faces);
     for (const f of faces) {
       const name = names.get(f.id);
-      if (name === undefined && f.quality < MIN_QUALITY) continue;
-      const match = name === undefined ? closestPerson(f.vector, people.values(), () => false) : null;
-      const id = name !== undefined ? namedPerson(ctx, people, f, name) : match?.id ?? repo.createPerson(Date.now());
-      if (name === undefined && !match) started++;
-      repo.assign(f.id, id, name !== undefined ? 'user' : 'cluster');
+      const was = earlier.get(f.id);
+      if (name === undefined && !was && f.quality < MIN_QUALITY) continue;
+      const match = name === undefined && !was ? closestPerson(f.vector, people.values(), () => false) : null;
+      const id = name !== undefined ? namedPerson(ctx, people, f, name) : was?.personId ?? match?.id ?? repo.createPerson(Date.now());
+      if (name === undefined && !was && !match) started++;
+      repo.assign(f.id, id, name !== undefined ? 'user' : was?.by ?? 'cluster');
       const c = people.get(id);
       people.set(id, c ? joined(c, f.vector) : { id, sum: f.vector.slice(), count: 1 });
     }
@@ -161,7 +181,7 @@ export async function findFaces(ctx: FaceStageContext, m: FaceModels, opts: Face
       try {
         const faces = await scanPicture(ctx, m, hash);
         found += faces.length;
-        newPeople += group(ctx, people, hash, faces);
+        newPeople += group(ctx, m.name, people, hash, faces);
       } catch (err) {
         // Not looked at: left for the next pass, which finds the thumbnail remade.
         if (err instanceof NotReady) continue;

@@ -107,4 +107,24 @@ describe.skipIf(!HAVE)('people, with the real face models (../shared)', () => {
     expect(after).toHaveLength(before.length);
     expect(after[0]).toMatchObject({ id: before[0]!.id, name: 'Eileen Collins', photos: 6 });
   }, 120_000);
+
+  it('a newly active face pack carries names over: the same faces, found again, are the same people', async () => {
+    const other: FaceModels = {
+      name: 'fullrange+mobilefacenet',
+      detector: await FaceDetector.load(join(SHARED_MODELS, 'facemesh-detection-full')),
+      embedder: models.embedder,
+    };
+    try {
+      const before = lib.engine.internals.repos.faces.people();
+      const s = await findFaces(lib.engine.internals, other);
+      expect(s.newPeople).toBe(0);
+      const eileen = before[0]!;
+      const faces = lib.engine.internals.db.prepare("SELECT DISTINCT person_id FROM faces WHERE model = ? AND hash IN (SELECT hash FROM photos WHERE path LIKE '%astronaut%' OR path LIKE '%named%')")
+        .all(other.name) as { person_id: number }[];
+      expect(faces.map((f) => f.person_id)).toEqual([eileen.id]);
+      expect(lib.engine.internals.repos.faces.person(eileen.id)!.name).toBe('Eileen Collins');
+    } finally {
+      await other.detector.close();
+    }
+  }, 120_000);
 });

@@ -153,6 +153,13 @@ export class FacesRepo extends Repo {
     return r ? { id: r.id, name: r.name, hidden: r.hidden === 1 } : null;
   }
 
+  /** The faces other face packs found on a picture that belong to someone (what a newly active pack inherits). */
+  othersOnPicture(hash: string, model: string): { box: Box; personId: number; assignedBy: string | null }[] {
+    return this.all<{ x: number; y: number; w: number; h: number; person_id: number; assigned_by: string | null }>(
+      'SELECT x, y, w, h, person_id, assigned_by FROM faces WHERE hash = ? AND model != ? AND person_id IS NOT NULL', hash, model)
+      .map((r) => ({ box: { x: r.x, y: r.y, w: r.w, h: r.h }, personId: r.person_id, assignedBy: r.assigned_by }));
+  }
+
   /** The person with this name (case-insensitive), the one with most faces when several share it. */
   byName(name: string): number | null {
     return this.one<{ id: number }>(`SELECT pe.id FROM people pe LEFT JOIN faces f ON f.person_id = pe.id
