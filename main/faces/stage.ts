@@ -140,7 +140,9 @@ function inherited(ctx: FaceStageContext, model: string, hash: string, faces: re
   return out;
 }
 
-function group(ctx: FaceStageContext, model: string, people: Map<number, PersonCentre>, hash: string, faces: readonly StoredFace[]): number {
+function group(
+  ctx: FaceStageContext, model: string, people: Map<number, PersonCentre>, hash: string, faces: readonly StoredFace[],
+): number {
   let started = 0;
   const { faces: repo } = ctx.repos;
   ctx.repos.transaction(() => {
