@@ -97,6 +97,58 @@ export function decodeRows(opts: {
   return out;
 }
 
+/** One stride's heads of a YuNet detector, row-major over its grid: scores, boxes (4 per cell) and five landmarks (10 per cell). */
+export interface YunetHead {
+  readonly stride: number;
+  readonly cls: Float32Array;
+  readonly obj: Float32Array;
+  readonly bbox: Float32Array;
+  readonly kps: Float32Array;
+}
+
+/**
+ * Detections from YuNet's heads, decoded as OpenCV's FaceDetectorYN does: score √(cls·obj), box
+ * centre (cell + offset)·stride and size exp(·)·stride, landmarks (cell + offset)·stride — in
+ * input pixels, mapped back through the window. Its five landmarks (right eye, left eye, nose,
+ * right and left mouth corners: the subject's) become MediaPipe's order: the eye on the image's
+ * left, the eye on its right, nose, mouth centre, then the mouth corners.
+ */
+export function decodeYunet(opts: {
+  readonly heads: readonly YunetHead[]; readonly inputWidth: number; readonly inputHeight: number;
+  readonly window: Window; readonly minScore: number;
+}): Detection[] {
+  const { heads, inputWidth, inputHeight, window, minScore } = opts;
+  const sx = window.w / inputWidth;
+  const sy = window.h / inputHeight;
+  const out: Detection[] = [];
+  for (const h of heads) {
+    const cols = Math.floor(inputWidth / h.stride);
+    const cells = h.cls.length;
+    for (let i = 0; i < cells; i++) {
+      const score = Math.sqrt(Math.min(1, Math.max(0, h.cls[i]!)) * Math.min(1, Math.max(0, h.obj[i]!)));
+      if (score < minScore) continue;
+      const c = i % cols;
+      const r = Math.floor(i / cols);
+      const cx = (c + h.bbox[i * 4]!) * h.stride;
+      const cy = (r + h.bbox[i * 4 + 1]!) * h.stride;
+      const w = Math.exp(h.bbox[i * 4 + 2]!) * h.stride;
+      const hh = Math.exp(h.bbox[i * 4 + 3]!) * h.stride;
+      const k = (n: number): Point =>
+        [window.x + (h.kps[i * 10 + 2 * n]! + c) * h.stride * sx, window.y + (h.kps[i * 10 + 2 * n + 1]! + r) * h.stride * sy];
+      const [re, le, nose, rm, lm] = [k(0), k(1), k(2), k(3), k(4)];
+      out.push({
+        score,
+        box: {
+          x1: window.x + (cx - w / 2) * sx, y1: window.y + (cy - hh / 2) * sy,
+          x2: window.x + (cx + w / 2) * sx, y2: window.y + (cy + hh / 2) * sy,
+        },
+        keypoints: [re, le, nose, [(rm[0] + lm[0]) / 2, (rm[1] + lm[1]) / 2], rm, lm],
+      });
+    }
+  }
+  return out;
+}
+
 export function area(b: PixelBox): number {
   return Math.max(0, b.x2 - b.x1) * Math.max(0, b.y2 - b.y1);
 }
@@ -158,7 +210,8 @@ export function detectionWindows(width: number, height: number, inputSize: numbe
  * repeats the edge.
  */
 export function windowTensor(
-  rgb: Uint8Array, width: number, height: number, w: Window, n: number, norm: { readonly scale: number; readonly offset: number },
+  rgb: Uint8Array, width: number, height: number, w: Window, n: number,
+  norm: { readonly scale: number; readonly offset: number }, bgr = false,
 ): Float32Array {
   const out = new Float32Array(3 * n * n);
   const sx = w.w / n;
@@ -180,7 +233,7 @@ export function windowTensor(
       for (let c = 0; c < 3; c++) {
         const top = rgb[(r0 + c0) * 3 + c]! * (1 - fx) + rgb[(r0 + c1) * 3 + c]! * fx;
         const bottom = rgb[(r1 + c0) * 3 + c]! * (1 - fx) + rgb[(r1 + c1) * 3 + c]! * fx;
-        out[c * n * n + oy * n + ox] = (top * (1 - fy) + bottom * fy) * norm.scale + norm.offset;
+        out[(bgr ? 2 - c : c) * n * n + oy * n + ox] = (top * (1 - fy) + bottom * fy) * norm.scale + norm.offset;
       }
     }
   }

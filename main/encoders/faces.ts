@@ -1,8 +1,9 @@
 /**
  * Face models, run by onnxruntime on an inference worker: a detector (MediaPipe's SSD family:
  * BlazeFace, 256 px, two outputs; the full-range detector, 192 px, one output with the logit
- * first) and an embedder (an upright face crop → a unit vector). Each is described by the
- * model.json beside it: input size and normalisation, output layout, anchors, crop recipe.
+ * first; or YuNet, OpenCV Zoo's anchor-free detector, heads per stride on a BGR picture) and an
+ * embedder (an upright face crop → a unit vector). Each is described by the model.json beside it:
+ * input size and normalisation, output layout, anchors, crop recipe.
  *
  * Detection runs over the whole picture and over tiles (face-geometry.ts, detectionWindows), so
  * faces of 16–20 px are found too, merged by NMS. Embedding crops each face upright (the eyes
@@ -16,7 +17,8 @@ import type { FaceManifest } from '../models/manifest.js';
 import sharp from 'sharp';
 import { z } from 'zod';
 import {
-  anchorCentres, cropSquare, decodeRows, detectionWindows, nms, quality, roll, uprightCrop, windowTensor, type Detection, type Window,
+  anchorCentres, cropSquare, decodeRows, decodeYunet, detectionWindows, nms, quality, roll, uprightCrop, windowTensor,
+  type Detection, type Window,
 } from './face-geometry.js';
 import type { Device, Provider } from './device.js';
 import { InferenceWorker } from './inference.js';
@@ -29,14 +31,31 @@ const Input = z.object({
 });
 const AnchorLayerSpec = z.object({ stride: z.number().int(), grid: z.number().int(), anchors_per_cell: z.number().int() });
 
-const DetectorSpec = z.object({
+/** MediaPipe's SSD detectors (BlazeFace, full-range): fixed anchors, one row per anchor. */
+const MediapipeSpec = z.object({
   task: z.literal('face-detection'),
+  family: z.literal('mediapipe').optional(),
   format: z.object({ file: z.string() }),
   input: Input,
   outputs: z.array(z.object({ name: z.string(), columns: z.union([z.array(z.string()), z.string()]).optional() })).min(1),
   anchors: z.object({ input_size: z.number().int(), layers: z.array(AnchorLayerSpec) }),
   decode: z.object({ crop_for_face_models: z.object({ enlarge: z.number() }).optional() }).passthrough(),
 });
+
+/**
+ * YuNet (OpenCV Zoo, MIT): anchor-free heads per stride — cls_S, obj_S, bbox_S, kps_S — on a BGR
+ * picture of 0..255, its sides multiples of 32.
+ */
+const YunetSpec = z.object({
+  task: z.literal('face-detection'),
+  family: z.literal('yunet'),
+  format: z.object({ file: z.string() }),
+  input: Input.extend({ channel_order: z.enum(['RGB', 'BGR']).default('BGR') }),
+  strides: z.array(z.number().int().positive()).min(1).default([8, 16, 32]),
+  decode: z.object({ crop_for_face_models: z.object({ enlarge: z.number() }).optional() }).passthrough().default({}),
+});
+
+const DetectorSpec = z.union([YunetSpec, MediapipeSpec]);
 
 const EmbedderSpec = z.object({
   task: z.string().regex(/^face-(embedding|description)/),
@@ -107,10 +126,12 @@ export interface FoundFace extends Detection {
 }
 
 export class FaceDetector {
+  /** MediaPipe's anchor centres (none for YuNet, which is anchor-free). */
   private readonly anchors: Float32Array;
 
   private constructor(readonly spec: DetectorSpec, private readonly worker: InferenceWorker) {
-    this.anchors = anchorCentres(spec.anchors.layers.map((l) => ({ stride: l.stride, grid: l.grid, anchorsPerCell: l.anchors_per_cell })));
+    this.anchors = spec.family === 'yunet' ? new Float32Array(0)
+      : anchorCentres(spec.anchors.layers.map((l) => ({ stride: l.stride, grid: l.grid, anchorsPerCell: l.anchors_per_cell })));
   }
 
   static async load(dir: string, opts: FaceModelOptions = {}): Promise<FaceDetector> {
@@ -119,8 +140,11 @@ export class FaceDetector {
     return new FaceDetector(spec, worker);
   }
 
+  /** The square side the detector reads (YuNet: its input shape's, 640 where the shape is dynamic). */
   get inputSize(): number {
-    return this.spec.anchors.input_size;
+    if (this.spec.family !== 'yunet') return this.spec.anchors.input_size;
+    const side = this.spec.input.shape[2];
+    return typeof side === 'number' && side > 0 ? side : 640;
   }
 
   /** The enlargement of a face box the embedders expect (MediaPipe's 1.4). */
@@ -136,11 +160,37 @@ export class FaceDetector {
     return this.worker.notes;
   }
 
-  private async runWindows(p: RgbPicture, windows: readonly Window[], minScore: (w: Window) => number): Promise<Detection[]> {
+  /** One batch of windows, resized to the input square, as the model's input tensor. */
+  private batch(p: RgbPicture, windows: readonly Window[]): Float32Array {
     const n = this.inputSize;
-    const inputs = windows.map((w) => windowTensor(p.data, p.width, p.height, w, n, this.spec.input.normalization));
-    const batch = new Float32Array(inputs.length * 3 * n * n);
-    inputs.forEach((t, i) => batch.set(t, i * t.length));
+    const bgr = this.spec.family === 'yunet' && this.spec.input.channel_order === 'BGR';
+    const out = new Float32Array(windows.length * 3 * n * n);
+    windows.forEach((w, i) => out.set(windowTensor(p.data, p.width, p.height, w, n, this.spec.input.normalization, bgr), i * 3 * n * n));
+    return out;
+  }
+
+  private async runYunet(p: RgbPicture, windows: readonly Window[], minScore: (w: Window) => number): Promise<Detection[]> {
+    if (this.spec.family !== 'yunet') return [];
+    const n = this.inputSize;
+    const strides = this.spec.strides;
+    const names = strides.flatMap((s) => [`cls_${s}`, `obj_${s}`, `bbox_${s}`, `kps_${s}`]);
+    // YuNet takes one picture a run (its exported graphs fix the batch at 1).
+    const found: Detection[] = [];
+    for (const window of windows) {
+      const r = await this.worker.run('detector', { [this.spec.input.name]: { type: 'float32', data: this.batch(p, [window]), dims: [1, 3, n, n] } }, names);
+      const heads = strides.map((stride) => ({
+        stride, cls: r[`cls_${stride}`]!.data, obj: r[`obj_${stride}`]!.data, bbox: r[`bbox_${stride}`]!.data, kps: r[`kps_${stride}`]!.data,
+      }));
+      found.push(...decodeYunet({ heads, inputWidth: n, inputHeight: n, window, minScore: minScore(window) }));
+    }
+    return found;
+  }
+
+  private async runWindows(p: RgbPicture, windows: readonly Window[], minScore: (w: Window) => number): Promise<Detection[]> {
+    if (this.spec.family === 'yunet') return this.runYunet(p, windows, minScore);
+    const n = this.inputSize;
+    const batch = this.batch(p, windows);
+    const inputs = windows;
     const outs = this.spec.outputs;
     const names = outs.length >= 2 && outs.some((o) => o.name === 'classificators') ? ['regressors', 'classificators'] : [outs[0]!.name];
     const r = await this.worker.run('detector', { [this.spec.input.name]: { type: 'float32', data: batch, dims: [inputs.length, 3, n, n] } }, names);
