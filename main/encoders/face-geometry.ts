@@ -306,3 +306,71 @@ export function uprightCrop(
   }
   return out;
 }
+
+/**
+ * The ArcFace template at 112×112 (the eye on the image's left, the other eye, nose, mouth centre:
+ * the middle of its two mouth corners), as SFace and InsightFace models are trained on.
+ */
+export const ARCFACE_TEMPLATE: readonly Point[] = [[38.2946, 51.6963], [73.5318, 51.5014], [56.0252, 71.7366], [56.1396, 92.2848]];
+
+/** x' = a·x − b·y + tx, y' = b·x + a·y + ty: a rotation, a scale and a translation. */
+export interface Similarity {
+  readonly a: number;
+  readonly b: number;
+  readonly tx: number;
+  readonly ty: number;
+}
+
+/** The similarity transform taking `from` onto `to` in the least-squares sense (Umeyama, without reflection). */
+export function similarityFit(from: readonly Point[], to: readonly Point[]): Similarity {
+  const n = Math.min(from.length, to.length);
+  let fx = 0, fy = 0, tx = 0, ty = 0;
+  for (let i = 0; i < n; i++) {
+    fx += from[i]![0]; fy += from[i]![1]; tx += to[i]![0]; ty += to[i]![1];
+  }
+  fx /= n; fy /= n; tx /= n; ty /= n;
+  let sxx = 0, sxy = 0, norm = 0;
+  for (let i = 0; i < n; i++) {
+    const [x, y] = [from[i]![0] - fx, from[i]![1] - fy];
+    const [u, v] = [to[i]![0] - tx, to[i]![1] - ty];
+    sxx += x * u + y * v;
+    sxy += x * v - y * u;
+    norm += x * x + y * y;
+  }
+  const a = norm > 0 ? sxx / norm : 1;
+  const b = norm > 0 ? sxy / norm : 0;
+  return { a, b, tx: tx - (a * fx - b * fy), ty: ty - (b * fx + a * fy) };
+}
+
+/**
+ * The face aligned to a template: each output pixel of `size`×`size` (the template's frame, scaled
+ * from 112) is read, bilinearly, where the inverse of the landmarks' similarity transform puts it.
+ */
+export function alignedCrop(rgb: Uint8Array, width: number, height: number, landmarks: readonly Point[], size: number,
+  template: readonly Point[] = ARCFACE_TEMPLATE): Float32Array {
+  const k = size / 112;
+  const t = similarityFit(landmarks.slice(0, template.length), template.map(([x, y]) => [x * k, y * k] as const));
+  // Inverse of [a −b; b a]: [a b; −b a] / (a² + b²).
+  const d = t.a * t.a + t.b * t.b || 1;
+  const out = new Float32Array(size * size * 3);
+  for (let oy = 0; oy < size; oy++) {
+    for (let ox = 0; ox < size; ox++) {
+      const u = ox + 0.5 - t.tx;
+      const v = oy + 0.5 - t.ty;
+      const x = (t.a * u + t.b * v) / d - 0.5;
+      const y = (-t.b * u + t.a * v) / d - 0.5;
+      const x0 = Math.floor(x);
+      const y0 = Math.floor(y);
+      const fx = x - x0;
+      const fy = y - y0;
+      for (let c = 0; c < 3; c++) {
+        const at = (xx: number, yy: number): number =>
+          (xx < 0 || yy < 0 || xx >= width || yy >= height ? 0 : rgb[(yy * width + xx) * 3 + c]!);
+        const top = at(x0, y0) * (1 - fx) + at(x0 + 1, y0) * fx;
+        const bottom = at(x0, y0 + 1) * (1 - fx) + at(x0 + 1, y0 + 1) * fx;
+        out[(oy * size + ox) * 3 + c] = top * (1 - fy) + bottom * fy;
+      }
+    }
+  }
+  return out;
+}

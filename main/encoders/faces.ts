@@ -17,7 +17,7 @@ import type { FaceManifest } from '../models/manifest.js';
 import sharp from 'sharp';
 import { z } from 'zod';
 import {
-  anchorCentres, cropSquare, decodeRows, decodeYunet, detectionWindows, nms, quality, roll, uprightCrop, windowTensor,
+  alignedCrop, anchorCentres, cropSquare, decodeRows, decodeYunet, detectionWindows, nms, quality, roll, uprightCrop, windowTensor,
   type Detection, type Window,
 } from './face-geometry.js';
 import type { Device, Provider } from './device.js';
@@ -60,7 +60,14 @@ const DetectorSpec = z.union([YunetSpec, MediapipeSpec]);
 const EmbedderSpec = z.object({
   task: z.string().regex(/^face-(embedding|description)/),
   format: z.object({ file: z.string() }),
-  input: Input.extend({ face_crop: z.object({ enlarge: z.number() }).optional() }),
+  input: Input.extend({
+    face_crop: z.object({
+      enlarge: z.number().optional(),
+      /** "arcface": aligned to the ArcFace template from the landmarks (SFace, InsightFace); else the upright box crop. */
+      alignment: z.string().optional(),
+    }).passthrough().optional(),
+    channel_order: z.enum(['RGB', 'BGR']).default('RGB'),
+  }),
   outputs: z.array(z.object({ name: z.string(), shape: z.array(z.union([z.string(), z.number()])) })).min(1),
 });
 
@@ -268,9 +275,20 @@ export class FaceEmbedder {
     return typeof d === 'number' ? d : 0;
   }
 
-  /** The crop of one face for this embedder: enlarged and squared as the detector's recipe says, turned upright. */
+  /**
+   * The crop of one face for this embedder: aligned to the ArcFace template from the landmarks
+   * where the embedder was trained so, else enlarged and squared as the detector's recipe says and
+   * turned upright. RGB, or BGR where the embedder reads that.
+   */
   crop(p: RgbPicture, face: Detection, enlarge = this.spec.input.face_crop?.enlarge ?? 1.4): Float32Array {
-    return uprightCrop(p.data, p.width, p.height, cropSquare(face.box, enlarge), roll(face), this.size);
+    const arcface = this.spec.input.face_crop?.alignment === 'arcface';
+    const crop = arcface
+      ? alignedCrop(p.data, p.width, p.height, face.keypoints, this.size)
+      : uprightCrop(p.data, p.width, p.height, cropSquare(face.box, enlarge), roll(face), this.size);
+    if (this.spec.input.channel_order === 'BGR') {
+      for (let i = 0; i < crop.length; i += 3) [crop[i], crop[i + 2]] = [crop[i + 2]!, crop[i]!];
+    }
+    return crop;
   }
 
   private async raw(crops: readonly Float32Array[]): Promise<Float32Array[]> {

@@ -9,8 +9,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { iou, type PixelBox } from '../../main/encoders/face-geometry.js';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { alignedCrop, iou, type PixelBox } from '../../main/encoders/face-geometry.js';
 import { FaceDetector, FaceEmbedder, rgbPicture, type FoundFace, type RgbPicture } from '../../main/encoders/faces.js';
+import { tempDir } from '../helpers/fixtures.js';
 import { HAVE_FACE_MODELS, HAVE_SHARED_PHOTOS, SHARED_MODELS, SHARED_PHOTOS } from '../helpers/shared.js';
 
 const MODELS = SHARED_MODELS;
@@ -112,4 +114,28 @@ describe.skipIf(!HAVE)('faces with real weights (../shared/models and ../shared/
       expect(dot(me, await vectorOf(join(PHOTOS, other))), other).toBeLessThan(0.3);
     }
   }, 60_000);
+
+  it('crops for an embedder trained on ArcFace-aligned faces (SFace, InsightFace) by the template, in the order it reads', async () => {
+    const t = tempDir();
+    const dir = join(t.dir, 'aligned');
+    cpSync(join(MODELS, 'mobilefacenet'), dir, { recursive: true });
+    const spec = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as { input: Record<string, unknown> };
+    spec.input['face_crop'] = { alignment: 'arcface' };
+    spec.input['channel_order'] = 'BGR';
+    writeFileSync(join(dir, 'model.json'), JSON.stringify(spec));
+    const aligned = await FaceEmbedder.load(dir);
+    try {
+      const p = await rgbPicture(ASTRONAUT);
+      const face = (await best(p))!;
+      const crop = aligned.crop(p, face);
+      const want = alignedCrop(p.data, p.width, p.height, face.keypoints, 112);
+      // BGR: the channels swapped, pixel for pixel.
+      for (const i of [0, 3 * 500, 3 * 6000]) expect([crop[i], crop[i + 1], crop[i + 2]]).toEqual([want[i + 2], want[i + 1], want[i]]);
+      const [v] = await aligned.embed([crop]);
+      expect(dot(v!, v!)).toBeCloseTo(1, 5);
+    } finally {
+      await aligned.close();
+      t.cleanup();
+    }
+  });
 });

@@ -1,6 +1,6 @@
 /** The arithmetic of faces: anchors, windows, NMS, pose, and grouping faces into people. */
 import { describe, expect, it } from 'vitest';
-import { anchorCentres, detectionWindows, iou, nms, uprightCrop, yaw, type Detection } from '../../main/encoders/face-geometry.js';
+import { alignedCrop, anchorCentres, ARCFACE_TEMPLATE, decodeYunet, detectionWindows, iou, nms, similarityFit, uprightCrop, yaw, type Detection } from '../../main/encoders/face-geometry.js';
 import { centres, closestPerson, JOIN_SIMILARITY } from '../../main/faces/cluster.js';
 
 const det = (score: number, x1: number, y1: number, x2: number, y2: number, noseX = (x1 + x2) / 2): Detection => ({
@@ -50,6 +50,56 @@ describe('face geometry', () => {
     const crop = uprightCrop(rgb, 4, 4, { cx: 2, cy: 2, side: 4 }, Math.PI / 2, 4);
     const white = [...Array(16).keys()].filter((i) => crop[i * 3]! > 200);
     expect(white).toEqual([4, 7]);
+  });
+});
+
+describe('alignment to the ArcFace template', () => {
+  it('fits the similarity transform between two sets of points', () => {
+    // Turned 30°, scaled 1.5, moved (10, −4).
+    const [c, s] = [Math.cos(Math.PI / 6) * 1.5, Math.sin(Math.PI / 6) * 1.5];
+    const from = [[0, 0], [10, 0], [3, 7], [8, 12]] as const;
+    const to = from.map(([x, y]) => [c * x - s * y + 10, s * x + c * y - 4] as const);
+    const t = similarityFit(from, to);
+    expect(t.a).toBeCloseTo(c, 9);
+    expect(t.b).toBeCloseTo(s, 9);
+    expect(t.tx).toBeCloseTo(10, 9);
+    expect(t.ty).toBeCloseTo(-4, 9);
+  });
+
+  it('puts the landmarks where the template has them, whatever the face\'s turn and size', () => {
+    // A 300×300 picture with white dots where a turned, enlarged face's landmarks are.
+    const [c, s] = [Math.cos(0.4) * 1.8, Math.sin(0.4) * 1.8];
+    const landmarks = ARCFACE_TEMPLATE.map(([x, y]) => [c * x - s * y + 120, s * x + c * y + 20] as const);
+    const rgb = new Uint8Array(300 * 300 * 3);
+    for (const [x, y] of landmarks) {
+      for (let dy = -2; dy <= 2; dy++) for (let dx = -2; dx <= 2; dx++) rgb.set([255, 255, 255], ((Math.round(y) + dy) * 300 + Math.round(x) + dx) * 3);
+    }
+    const crop = alignedCrop(rgb, 300, 300, landmarks, 112);
+    for (const [x, y] of ARCFACE_TEMPLATE) expect(crop[(Math.round(y) * 112 + Math.round(x)) * 3]!).toBeGreaterThan(200);
+    // And nowhere else much: the corners are dark.
+    expect(crop[0]).toBe(0);
+  });
+});
+
+describe("YuNet's heads", () => {
+  it('decode a cell to its box and landmarks, and drop cells below the score', () => {
+    const cells = 4 * 4; // a 32-px input at stride 8
+    const cls = new Float32Array(cells);
+    const obj = new Float32Array(cells).fill(1);
+    const bbox = new Float32Array(cells * 4);
+    const kps = new Float32Array(cells * 10);
+    cls[6] = 0.81; // row 1, column 2: score √0.81 = 0.9
+    bbox.set([0.5, 0.5, Math.log(2), Math.log(2)], 6 * 4);
+    kps.set([0.2, 0.3, 0.8, 0.3, 0.5, 0.5, 0.3, 0.8, 0.7, 0.8], 6 * 10);
+    const [d, ...rest] = decodeYunet({ heads: [{ stride: 8, cls, obj, bbox, kps }], inputWidth: 32, inputHeight: 32, window: { x: 100, y: 0, w: 64, h: 32 }, minScore: 0.5 });
+    expect(rest).toEqual([]);
+    expect(d!.score).toBeCloseTo(0.9);
+    // Centre (2.5, 1.5)·8 = (20, 12), size 16; the window doubles x and starts at 100.
+    const { x1, y1, x2, y2 } = d!.box;
+    [x1, y1, x2, y2].forEach((v, i) => expect(v).toBeCloseTo([100 + 12 * 2, 4, 100 + 28 * 2, 20][i]!, 5));
+    expect(d!.keypoints[0]![0]).toBeCloseTo(100 + 2.2 * 8 * 2, 4);
+    expect(d!.keypoints[0]![1]).toBeCloseTo(1.3 * 8, 4);
+    expect(d!.keypoints[3]![1]).toBeCloseTo(1.8 * 8);
   });
 });
 
