@@ -11,6 +11,7 @@
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createReadStream, existsSync, statSync } from 'node:fs';
+import { pipeline } from 'node:stream';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, sep } from 'node:path';
@@ -110,8 +111,9 @@ async function sendFile(req: IncomingMessage, res: ServerResponse, m: Extract<Me
     await handle.close();
     return void res.end();
   }
-  // The stream closes the handle when it ends or fails.
-  handle.createReadStream({ start, end }).on('error', () => res.destroy()).pipe(res);
+  // pipeline, not pipe: a player that gives up on a range (it does at every seek) must close the
+  // file too; the stream closes the handle when it ends, fails or is destroyed.
+  pipeline(handle.createReadStream({ start, end }), res, () => undefined);
 }
 
 function json(res: ServerResponse, status: number, value: unknown): void {
