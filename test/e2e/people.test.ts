@@ -88,9 +88,20 @@ describe.skipIf(!HAVE)('people in the app (real face models from ../shared)', ()
     await page.keyboard.press('Escape');
   });
 
+  it('shows the face stage at work in the status bar while new photos are looked at', async () => {
+    const astronaut = join(SHARED_PHOTOS, 'objects/skimage-astronaut.png');
+    for (let i = 0; i < 12; i++) await sharp(astronaut).resize(300 + i * 10).jpeg({ quality: 70 + i }).toFile(join(lib.photos, `more-${i}.jpg`));
+    await page.getByRole('button', { name: 'Check folders now' }).click();
+    await expect.poll(() => page.getByTestId('status').textContent(), { timeout: 60_000, interval: 50 }).toMatch(/Finding people/);
+    await expect.poll(() => page.getByTestId('status').textContent(), { timeout: 60_000 }).toMatch(/photos indexed/);
+    await expect.poll(async () => (await lib.engine.listPeople())[0]?.photos, { timeout: 30_000 }).toBe(15);
+    await page.getByRole('button', { name: 'People', exact: true }).click();
+    await page.getByTestId('person').first().click();
+  });
+
   it('merges two people from a person\'s page', async () => {
     await page.getByLabel('Merge with').selectOption({ label: 'Someone (1 photo)' });
-    await expect.poll(() => tiles().count()).toBe(4);
-    expect((await lib.engine.listPeople()).map((p) => [p.name, p.photos])).toEqual([['Eileen', 4]]);
+    await expect.poll(() => tiles().count()).toBe(16);
+    expect((await lib.engine.listPeople()).map((p) => [p.name, p.photos])).toEqual([['Eileen', 16]]);
   });
 });

@@ -25,6 +25,8 @@ export class LibraryState {
   ready = $state(false);
   indexing = $state<IndexProgress | null>(null);
   embedding = $state<EmbedProgress | null>(null);
+  /** The face stage's progress (after embedding), with when it started, for its rate. */
+  faces = $state<{ done: number; total: number; since: number } | null>(null);
   /** A scan and index the user asked for is under way. */
   checking = $state(false);
   run = $state<IndexingState>({ paused: false, running: false });
@@ -59,11 +61,19 @@ export class LibraryState {
       case 'embed-progress':
         this.embedding = e.progress;
         return none;
+      case 'faces-progress':
+        this.embedding = null;
+        this.faces = { done: e.done, total: e.total, since: this.faces?.since ?? Date.now() };
+        return none;
+      case 'faces':
+        this.faces = null;
+        return { refresh: true, reloadView: false };
       case 'indexing':
         this.run = e.state;
         if (e.state.running) return none;
         this.indexing = null;
         this.embedding = null;
+        this.faces = null;
         return { refresh: true, reloadView: false };
       case 'indexed':
         this.indexing = null;
