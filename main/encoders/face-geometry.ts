@@ -274,23 +274,18 @@ export function cropSquare(box: PixelBox, enlarge: number): { cx: number; cy: nu
 }
 
 /**
- * The face, upright: a square of `side` about (cx, cy), turned by `angle` so the eyes are level,
- * sampled bilinearly into `size`×`size` RGB (0..255, HWC). Outside the picture reads as black.
- * This is a similarity transform (rotation, scale, translation) from the output to the picture.
+ * A `size`×`size` RGB crop (0..255, HWC) read through a similarity transform: output pixel
+ * centre (ox + ½, oy + ½) is read, bilinearly, at t(ox + ½, oy + ½) in the picture. Outside the
+ * picture reads as black. Both crops below are this warp with their own transform.
  */
-export function uprightCrop(
-  rgb: Uint8Array, width: number, height: number, square: { cx: number; cy: number; side: number }, angle: number, size: number,
-): Float32Array {
+function warpCrop(rgb: Uint8Array, width: number, height: number, t: Similarity, size: number): Float32Array {
   const out = new Float32Array(size * size * 3);
-  const scale = square.side / size;
-  const cos = Math.cos(angle) * scale;
-  const sin = Math.sin(angle) * scale;
   for (let oy = 0; oy < size; oy++) {
     for (let ox = 0; ox < size; ox++) {
-      const u = ox + 0.5 - size / 2;
-      const v = oy + 0.5 - size / 2;
-      const x = square.cx + u * cos - v * sin - 0.5;
-      const y = square.cy + u * sin + v * cos - 0.5;
+      const px = ox + 0.5;
+      const py = oy + 0.5;
+      const x = t.a * px - t.b * py + t.tx - 0.5;
+      const y = t.b * px + t.a * py + t.ty - 0.5;
       const x0 = Math.floor(x);
       const y0 = Math.floor(y);
       const fx = x - x0;
@@ -305,6 +300,21 @@ export function uprightCrop(
     }
   }
   return out;
+}
+
+/**
+ * The face, upright: a square of `side` about (cx, cy), turned by `angle` so the eyes are level,
+ * sampled into `size`×`size` RGB — a similarity transform from the output to the picture.
+ */
+export function uprightCrop(
+  rgb: Uint8Array, width: number, height: number, square: { cx: number; cy: number; side: number }, angle: number, size: number,
+): Float32Array {
+  const scale = square.side / size;
+  const a = Math.cos(angle) * scale;
+  const b = Math.sin(angle) * scale;
+  const half = size / 2;
+  // The output's centre goes to the square's centre.
+  return warpCrop(rgb, width, height, { a, b, tx: square.cx - a * half + b * half, ty: square.cy - b * half - a * half }, size);
 }
 
 /**
@@ -350,27 +360,9 @@ export function alignedCrop(rgb: Uint8Array, width: number, height: number, land
   template: readonly Point[] = ARCFACE_TEMPLATE): Float32Array {
   const k = size / 112;
   const t = similarityFit(landmarks.slice(0, template.length), template.map(([x, y]) => [x * k, y * k] as const));
-  // Inverse of [a −b; b a]: [a b; −b a] / (a² + b²).
+  // t takes the picture to the template; its inverse says where in the picture each template pixel is.
   const d = t.a * t.a + t.b * t.b || 1;
-  const out = new Float32Array(size * size * 3);
-  for (let oy = 0; oy < size; oy++) {
-    for (let ox = 0; ox < size; ox++) {
-      const u = ox + 0.5 - t.tx;
-      const v = oy + 0.5 - t.ty;
-      const x = (t.a * u + t.b * v) / d - 0.5;
-      const y = (-t.b * u + t.a * v) / d - 0.5;
-      const x0 = Math.floor(x);
-      const y0 = Math.floor(y);
-      const fx = x - x0;
-      const fy = y - y0;
-      for (let c = 0; c < 3; c++) {
-        const at = (xx: number, yy: number): number =>
-          (xx < 0 || yy < 0 || xx >= width || yy >= height ? 0 : rgb[(yy * width + xx) * 3 + c]!);
-        const top = at(x0, y0) * (1 - fx) + at(x0 + 1, y0) * fx;
-        const bottom = at(x0, y0 + 1) * (1 - fx) + at(x0 + 1, y0 + 1) * fx;
-        out[(oy * size + ox) * 3 + c] = top * (1 - fy) + bottom * fy;
-      }
-    }
-  }
-  return out;
+  const a = t.a / d;
+  const b = -t.b / d;
+  return warpCrop(rgb, width, height, { a, b, tx: -(a * t.tx - b * t.ty), ty: -(b * t.tx + a * t.ty) }, size);
 }
