@@ -11,7 +11,7 @@ import type { EngineEvent } from '../main/contract/api.js';
 import { EngineClient, HostError, type HostChannel } from '../main/host/client.js';
 import { errorMessage } from '../main/util/errors.js';
 import type { FromHost, MediaReply } from '../main/host/protocol.js';
-import { openServedFile, parseRange, ServedFileError } from '../main/util/served-file.js';
+import { serveFile, ServedFileError, type ServedResponse } from '../main/util/served-file.js';
 import { Readable } from 'node:stream';
 import { APP_ORIGIN, appFile, isTrustedSender, mayGrant, mayLoad, mayNavigate, mediaPath, webPreferences, WINDOW_CSP } from './policy.js';
 
@@ -60,28 +60,16 @@ function refuse(status: number, message: string): Response {
 
 /** A file the engine named, by byte range when asked (a video element seeks so), opened as util/served-file.ts says. */
 async function servedFile(request: Request, path: string, expect: MediaReply['expect'], headers: Record<string, string>): Promise<Response> {
-  let opened: Awaited<ReturnType<typeof openServedFile>>;
+  let served: ServedResponse;
   try {
-    opened = await openServedFile(path, expect);
+    served = await serveFile(path, expect, request.headers.get('range'));
   } catch (err) {
     if (err instanceof ServedFileError) return refuse(404, `not served: ${err.message}`);
     throw err;
   }
-  const { handle, size } = opened;
-  const range = parseRange(request.headers.get('range'), size);
-  if (range === 'unsatisfiable' || size === 0) {
-    await handle.close();
-    return range === 'unsatisfiable'
-      ? new Response(null, { status: 416, headers: { ...headers, 'Content-Range': `bytes */${size}` } })
-      : new Response(new Uint8Array(), { headers });
-  }
-  const { start, end } = range ?? { start: 0, end: size - 1 };
-  // Streamed: a video is never read whole into memory; the stream closes the handle at its end.
-  const body = Readable.toWeb(handle.createReadStream({ start, end })) as ReadableStream<Uint8Array>;
-  return new Response(body, {
-    status: range ? 206 : 200,
-    headers: { ...headers, 'Accept-Ranges': 'bytes', 'Content-Length': String(end - start + 1), ...(range ? { 'Content-Range': `bytes ${start}-${end}/${size}` } : {}) },
-  });
+  // Streamed: a video is never read whole into memory; cancelling the response closes the file.
+  const body = served.body ? Readable.toWeb(served.body) as ReadableStream<Uint8Array> : null;
+  return new Response(body, { status: served.status, headers: { ...headers, ...served.headers } });
 }
 
 async function serve(request: Request): Promise<Response> {

@@ -20,7 +20,7 @@ import { asError, errorMessage } from '../util/errors.js';
 import { dispatch, parseCall } from '../contract/calls.js';
 import { CallError, failureOf, UserError } from '../contract/errors.js';
 import type { Media } from '../contract/media.js';
-import { openServedFile, parseRange, ServedFileError } from '../util/served-file.js';
+import { serveFile, ServedFileError, type ServedResponse } from '../util/served-file.js';
 import { contentSecurityPolicy, hasUnsafeSegments, RENDERER_TYPES } from './web.js';
 
 /** What the bridge needs of the engine. */
@@ -88,32 +88,17 @@ function send(res: ServerResponse, status: number, body: string | Buffer, type: 
  * checked file).
  */
 async function sendFile(req: IncomingMessage, res: ServerResponse, m: Extract<Media, { kind: 'file' }>, headers: Record<string, string>): Promise<void> {
-  let opened: Awaited<ReturnType<typeof openServedFile>>;
+  let served: ServedResponse;
   try {
-    opened = await openServedFile(m.path, m.expect);
+    served = await serveFile(m.path, m.expect, req.headers.range);
   } catch (err) {
     if (err instanceof ServedFileError) return json(res, 404, { error: `not served: ${err.message}` });
     throw err;
   }
-  const { handle, size } = opened;
-  const range = parseRange(req.headers.range, size);
-  if (range === 'unsatisfiable') {
-    await handle.close();
-    res.writeHead(416, { ...headers, 'Content-Range': `bytes */${size}`, 'Accept-Ranges': 'bytes' });
-    return void res.end();
-  }
-  const { start, end } = range ?? { start: 0, end: size - 1 };
-  res.writeHead(range ? 206 : 200, {
-    ...headers, 'Accept-Ranges': 'bytes', 'Content-Length': String(Math.max(0, end - start + 1)),
-    ...(range ? { 'Content-Range': `bytes ${start}-${end}/${size}` } : {}),
-  });
-  if (size === 0) {
-    await handle.close();
-    return void res.end();
-  }
-  // pipeline, not pipe: a player that gives up on a range (it does at every seek) must close the
-  // file too; the stream closes the handle when it ends, fails or is destroyed.
-  pipeline(handle.createReadStream({ start, end }), res, () => undefined);
+  res.writeHead(served.status, { ...headers, ...served.headers });
+  // pipeline, not pipe: a player that gives up on a range (it does at every seek) must close the file too.
+  if (served.body) pipeline(served.body, res, () => undefined);
+  else res.end();
 }
 
 function json(res: ServerResponse, status: number, value: unknown): void {

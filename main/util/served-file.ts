@@ -4,7 +4,7 @@
  * swapped in between the engine's check and the read is refused — and read by byte range, as a
  * video element asks (seeking). The HTTP bridge and Electron's loupe:// handler both use this.
  */
-import { constants } from 'node:fs';
+import { constants, type ReadStream } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 
 /** What the file must still be. */
@@ -52,4 +52,37 @@ export async function openServedFile(path: string, expected?: Expected): Promise
     throw new ServedFileError('the file is not the one that was indexed any more');
   }
   return { handle, size: st.size };
+}
+
+/** What to answer a request for a file: the status, the range headers, and the bytes (null: no body). */
+export interface ServedResponse {
+  readonly status: 200 | 206 | 416;
+  readonly headers: Readonly<Record<string, string>>;
+  /** Reads the asked range; it closes the file when it ends, fails or is destroyed. */
+  readonly body: ReadStream | null;
+}
+
+/**
+ * Opens the file (openServedFile) and answers the Range header: the whole file, the range asked
+ * for, or 416 when it lies outside. Both servers (the bridge, Electron's loupe:// handler) send this.
+ */
+export async function serveFile(
+  path: string, expected: Expected | undefined, rangeHeader: string | null | undefined,
+): Promise<ServedResponse> {
+  const { handle, size } = await openServedFile(path, expected);
+  const range = parseRange(rangeHeader, size);
+  if (range === 'unsatisfiable') {
+    await handle.close();
+    return { status: 416, headers: { 'Content-Range': `bytes */${size}`, 'Accept-Ranges': 'bytes' }, body: null };
+  }
+  const { start, end } = range ?? { start: 0, end: size - 1 };
+  const headers = {
+    'Accept-Ranges': 'bytes', 'Content-Length': String(Math.max(0, end - start + 1)),
+    ...(range ? { 'Content-Range': `bytes ${start}-${end}/${size}` } : {}),
+  };
+  if (size === 0) {
+    await handle.close();
+    return { status: 200, headers, body: null };
+  }
+  return { status: range ? 206 : 200, headers, body: handle.createReadStream({ start, end }) };
 }
