@@ -10,6 +10,7 @@ import type { Repos } from '../db/repos/index.js';
 import type { NewFace } from '../db/repos/faces.js';
 import type { FaceDetector, FaceEmbedder, FoundFace } from '../encoders/faces.js';
 import { rgbPicture } from '../encoders/faces.js';
+import { iou, type PixelBox } from '../encoders/face-geometry.js';
 import type { ThumbnailStore } from '../ingest/thumbnails.js';
 import { errorMessage } from '../util/errors.js';
 import { centres, closestPerson, joined, MIN_QUALITY, type PersonCentre } from './cluster.js';
@@ -48,7 +49,7 @@ function toNew(f: FoundFace, vector: Float32Array, width: number, height: number
 }
 
 /** Finds the faces of one picture and stores them; returns their ids and vectors. */
-type StoredFace = { readonly id: number; readonly quality: number; readonly vector: Float32Array };
+type StoredFace = { readonly id: number; readonly box: Box; readonly quality: number; readonly vector: Float32Array };
 
 /** A picture whose thumbnail is not there (yet): indexing makes it again, and the next pass looks. */
 class NotReady extends Error {}
@@ -60,18 +61,15 @@ async function scanPicture(ctx: FaceStageContext, m: FaceModels, hash: string): 
   const vectors = await m.embedder.embed(found.map((f) => m.embedder.crop(p, f)));
   const faces = found.map((f, i) => toNew(f, vectors[i]!, p.width, p.height));
   const ids = ctx.repos.faces.put(m.name, hash, faces, Date.now());
-  return ids.map((id, i) => ({ id, quality: faces[i]!.quality, vector: faces[i]!.vector }));
+  return ids.map((id, i) => ({ id, box: faces[i]!.box, quality: faces[i]!.quality, vector: faces[i]!.vector }));
 }
 
 /** How much a region someone named in another app must overlap a found face to name it. */
 const REGION_IOU = 0.3;
 
-function boxIou(a: Box, b: Box): number {
-  const w = Math.max(0, Math.min(a.x + a.w, b.x + b.w) - Math.max(a.x, b.x));
-  const h = Math.max(0, Math.min(a.y + a.h, b.y + b.h) - Math.max(a.y, b.y));
-  const inter = w * h;
-  return inter > 0 ? inter / (a.w * a.h + b.w * b.h - inter) : 0;
-}
+/** Intersection over union of two boxes given as fractions (the geometry's own iou, on corners). */
+const corners = (b: Box): PixelBox => ({ x1: b.x, y1: b.y, x2: b.x + b.w, y2: b.y + b.h });
+const boxIou = (a: Box, b: Box): number => iou(corners(a), corners(b));
 
 /**
  * The names someone already gave faces in another app (face regions in the photo's XMP, as
@@ -81,9 +79,8 @@ function regionNames(ctx: FaceStageContext, hash: string, faces: readonly Stored
   const named = new Map<number, string>();
   const regions = ctx.repos.faces.namedRegions(hash);
   if (regions.length === 0) return named;
-  const boxes = new Map(ctx.repos.faces.byIds(faces.map((f) => f.id)).map((f) => [f.id, f.box]));
   for (const r of regions) {
-    const best = faces.map((f) => ({ f, iou: boxIou(boxes.get(f.id)!, r.box) })).filter((x) => !named.has(x.f.id))
+    const best = faces.map((f) => ({ f, iou: boxIou(f.box, r.box) })).filter((x) => !named.has(x.f.id))
       .sort((a, b) => b.iou - a.iou)[0];
     if (best && best.iou >= REGION_IOU) named.set(best.f.id, r.name);
   }
@@ -132,9 +129,8 @@ function inherited(ctx: FaceStageContext, model: string, hash: string, faces: re
   const out = new Map<number, Earlier>();
   const before = ctx.repos.faces.othersOnPicture(hash, model);
   if (before.length === 0) return out;
-  const boxes = new Map(ctx.repos.faces.byIds(faces.map((f) => f.id)).map((f) => [f.id, f.box]));
   for (const f of faces) {
-    const best = before.map((b) => ({ b, iou: boxIou(b.box, boxes.get(f.id)!) })).sort((x, y) => y.iou - x.iou)[0];
+    const best = before.map((b) => ({ b, iou: boxIou(b.box, f.box) })).sort((x, y) => y.iou - x.iou)[0];
     if (best && best.iou >= 0.5) out.set(f.id, { personId: best.b.personId, by: best.b.assignedBy === 'user' ? 'user' : 'cluster' });
   }
   return out;
