@@ -17,9 +17,9 @@ export class People {
   private info(id: number, counts?: { faces: number; photos: number }): PersonInfo {
     const p = this.repos.faces.person(id);
     if (!p) throw new PeopleError(`there is no person ${id}`);
-    const faces = this.repos.faces.facesOfPerson(id);
-    const c = counts ?? { faces: faces.length, photos: new Set(faces.map((f) => f.photoId)).size };
-    const best = faces[0];
+    // The list's own counts, one person's when asked for alone; and only the best face, for the cover.
+    const c = counts ?? this.repos.faces.people(id)[0] ?? { faces: 0, photos: 0 };
+    const [best] = this.repos.faces.facesOfPerson(id, 1);
     const cover = best ? { photoId: best.photoId, box: best.box, width: best.width, height: best.height } : null;
     return { id, name: p.name, hidden: p.hidden, faces: c.faces, photos: c.photos, cover };
   }

@@ -99,12 +99,12 @@ export class FacesRepo extends Repo {
       personId).map(faceRow);
   }
 
-  /** A person's faces with a photo showing each (the first indexed copy, and its size as displayed), best first. */
-  facesOfPerson(personId: number): (FaceRow & { photoId: number; path: string; width: number; height: number })[] {
+  /** A person's faces with a photo showing each (the first indexed copy, and its size as displayed), best first; at most `limit`. */
+  facesOfPerson(personId: number, limit = -1): (FaceRow & { photoId: number; path: string; width: number; height: number })[] {
     return this.all<FaceColumns & { photo_id: number | null; path: string; width: number; height: number }>(`
       SELECT f.id, f.hash, f.x, f.y, f.w, f.h, f.quality, f.person_id, f.assigned_by, p.id AS photo_id, p.path, p.width, p.height
         FROM faces f JOIN photos p ON p.id = (SELECT min(q.id) FROM photos q WHERE q.hash = f.hash AND q.state = 'ok')
-       WHERE f.person_id = ? ORDER BY f.quality DESC, f.id`, personId)
+       WHERE f.person_id = ? ORDER BY f.quality DESC, f.id LIMIT ?`, personId, limit)
       .map((r) => ({ ...faceRow(r), photoId: r.photo_id!, path: r.path, width: r.width ?? 0, height: r.height ?? 0 }));
   }
 
@@ -141,11 +141,13 @@ export class FacesRepo extends Repo {
     return this.run('INSERT INTO people (name, created_at, updated_at) VALUES (?, ?, ?)', name, now, now).lastId;
   }
 
-  people(): PersonRow[] {
+  /** Everyone with a face, most photos first (or one person, by id), with their counts. */
+  people(only: number | null = null): PersonRow[] {
     return this.all<{ id: number; name: string | null; hidden: number; faces: number; photos: number }>(`
       SELECT pe.id, pe.name, pe.hidden, count(DISTINCT f.id) AS faces, count(DISTINCT p.id) AS photos
         FROM people pe JOIN faces f ON f.person_id = pe.id JOIN photos p ON p.hash = f.hash AND p.state = 'ok'
-       GROUP BY pe.id ORDER BY photos DESC, pe.id`).map((r) => ({ id: r.id, name: r.name, hidden: r.hidden === 1, faces: r.faces, photos: r.photos }));
+       WHERE @only IS NULL OR pe.id = @only
+       GROUP BY pe.id ORDER BY photos DESC, pe.id`, { only }).map((r) => ({ id: r.id, name: r.name, hidden: r.hidden === 1, faces: r.faces, photos: r.photos }));
   }
 
   person(id: number): { id: number; name: string | null; hidden: boolean } | null {
