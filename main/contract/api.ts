@@ -241,6 +241,9 @@ export interface PersonInfo {
 export interface FaceSuggestion {
   readonly faceId: number;
   readonly photoId: number;
+  /** The photo's size as displayed, to crop the face square. */
+  readonly width: number;
+  readonly height: number;
   readonly box: Box;
   readonly personId: number;
   readonly personName: string | null;

@@ -71,10 +71,13 @@ export class People {
     if (!model) return [];
     return suggestions(this.repos, model).sort((a, b) => b.similarity - a.similarity).slice(0, limit).flatMap((s) => {
       const [face] = this.repos.faces.byIds([s.faceId]);
-      const photoId = this.repos.faces.photoOfFace(s.faceId);
-      if (!face || photoId === null) return [];
+      const photo = this.repos.faces.photoOfFace(s.faceId);
+      if (!face || photo === null) return [];
       const personName = this.repos.faces.person(s.personId)?.name ?? null;
-      return [{ faceId: s.faceId, photoId, box: face.box, personId: s.personId, personName, similarity: s.similarity }];
+      return [{
+        faceId: s.faceId, photoId: photo.id, width: photo.width, height: photo.height,
+        box: face.box, personId: s.personId, personName, similarity: s.similarity,
+      }];
     });
   }
 

@@ -117,9 +117,10 @@ export class FacesRepo extends Repo {
   }
 
   /** A face's photo (the first indexed copy), for showing it. */
-  photoOfFace(faceId: number): number | null {
-    return this.one<{ id: number }>(`SELECT min(p.id) AS id FROM faces f JOIN photos p ON p.hash = f.hash AND p.state = 'ok'
-      WHERE f.id = ?`, faceId)?.id ?? null;
+  photoOfFace(faceId: number): { id: number; width: number; height: number } | null {
+    const r = this.one<{ id: number; width: number | null; height: number | null }>(`SELECT p.id, p.width, p.height FROM faces f
+      JOIN photos p ON p.id = (SELECT min(q.id) FROM photos q WHERE q.hash = f.hash AND q.state = 'ok') WHERE f.id = ?`, faceId);
+    return r ? { id: r.id, width: r.width ?? 0, height: r.height ?? 0 } : null;
   }
 
   /** Pairs of (face, person) the user said are not the same. */
