@@ -238,3 +238,49 @@ export function writeCnnPack(dir: string, c: CnnConfig, seed: number): void {
   write(dir, 'preprocessor_config.json', JSON.stringify({ ...pre, do_center_crop: false }, null, 2));
   write(dir, 'onnx/model.onnx', cnnModel(c, seed));
 }
+
+/**
+ * YuNet's graph structure (OpenCV Zoo's 2023mar export): one BGR 0..255 picture in, fixed at
+ * side×side and batch 1; per stride S the heads cls_S, obj_S (sigmoids), bbox_S and kps_S, laid out
+ * [1, cells, C]. Its weights make it answer where the picture is blue, at the 32 stride only: each
+ * 32-px cell that is blue is one face of exactly that cell, with landmarks at `YUNET_KPS`.
+ */
+export const YUNET_KPS = [0.3, 0.4, 0.7, 0.4, 0.5, 0.55, 0.35, 0.75, 0.65, 0.75];
+
+export function yunetModel(side = 320, strides: readonly number[] = [8, 16, 32]): Uint8Array {
+  const g = new Graph(1);
+  const outputs: Parameters<typeof buildModel>[0]['outputs'][number][] = [];
+  for (const s of strides) {
+    const pooled = g.op('AveragePool', ['input'], { kernel_shape: [s, s], strides: [s, s] });
+    // cls = sigmoid(0.1·B − 12.75): near 1 on a blue cell (B = 255), near 0 elsewhere.
+    const fires = s === 32;
+    const head = (name: string, c: number, weight: number[], bias: number[], sigmoid: boolean): void => {
+      let x = g.op('Conv', [pooled, g.constant([c, 3, 1, 1], Float32Array.from(weight)), g.constant([c], Float32Array.from(bias))]);
+      if (sigmoid) x = g.op('Sigmoid', [x]);
+      g.op('Reshape', [g.op('Transpose', [x], { perm: [0, 2, 3, 1] }), g.ints([1, -1, c])], undefined, `${name}_${s}`);
+      outputs.push({ name: `${name}_${s}`, type: DataType.FLOAT, shape: [1, (side / s) ** 2, c] });
+    };
+    head('cls', 1, fires ? [0.1, 0, 0] : [0, 0, 0], [fires ? -12.75 : -12], true);
+    head('obj', 1, [0, 0, 0], [8], true);
+    head('bbox', 4, new Array(12).fill(0), [0.5, 0.5, 0, 0], false);
+    head('kps', 10, new Array(30).fill(0), YUNET_KPS, false);
+  }
+  return g.model('yunet-like', [{ name: 'input', type: DataType.FLOAT, shape: [1, 3, side, side] }], outputs);
+}
+
+/**
+ * SFace's graph structure (OpenCV Zoo's 2021dec export): an aligned 112×112 RGB face of 0..255 in,
+ * batch fixed at 1, a 128-d vector out, with input and output named as that export names them
+ * rather than as a description might. Random weights over a coarse spatial layout, so different
+ * faces give different vectors and the same face the same one.
+ */
+export function sfaceModel(seed = 1, input = 'input.1', output = 'fc1'): Uint8Array {
+  const g = new Graph(seed);
+  const scaled = g.op('Mul', [input, g.constant([], Float32Array.of(1 / 255))]);
+  const conv = g.op('Conv', [scaled, g.weight([8, 3, 3, 3], Math.sqrt(2 / 27)), g.constant([8], new Float32Array(8))],
+    { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] });
+  const pooled = g.op('AveragePool', [g.op('Relu', [conv])], { kernel_shape: [7, 7], strides: [7, 7] });
+  const flat = g.op('Flatten', [pooled], { axis: 1 });
+  g.op('Gemm', [flat, g.weight([128, 8 * 8 * 8], 1 / Math.sqrt(512)), g.constant([128], new Float32Array(128))], { transB: 1 }, output);
+  return g.model('sface-like', [{ name: input, type: DataType.FLOAT, shape: [1, 3, 112, 112] }], [{ name: output, type: DataType.FLOAT, shape: [1, 128] }]);
+}

@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
-import { catalogPath, CatalogSchema } from '../main/models/manifest.js';
+import { catalogDownloads, catalogPath, CatalogSchema, type CatalogEntry } from '../main/models/manifest.js';
 import { isPinned, pinEntry } from '../main/models/pinning.js';
 import { writeFileAtomic } from '../main/util/atomic.js';
 
@@ -21,15 +21,20 @@ const opts = program.opts<{ catalog: string; hub: string; refresh: boolean }>();
 const catalog = CatalogSchema.parse(JSON.parse(readFileSync(opts.catalog, 'utf8')));
 const hub = opts.hub.replace(/\/+$/, '');
 const packs = [];
+/** Where an entry's files are and how many bytes they hold, for the log. */
+const describe = (entry: CatalogEntry): string => {
+  const files = catalogDownloads(entry);
+  const at = [...new Set(files.map((f) => `${f.repo}@${f.revision}`))].join(' + ');
+  return `${at}, ${files.length} files, ${(files.reduce((a, f) => a + (f.size ?? 0), 0) / 1e6).toFixed(1)} MB`;
+};
 for (const entry of catalog.packs) {
   if (isPinned(entry) && !opts.refresh) {
-    console.log(`${entry.name}: pinned at ${entry.revision}`);
+    console.log(`${entry.name}: pinned at ${describe(entry)}`);
     packs.push(entry);
     continue;
   }
   const pinned = await pinEntry(hub, entry);
-  const bytes = pinned.files.reduce((a, f) => a + (f.size ?? 0), 0);
-  console.log(`${entry.name}: ${entry.repo}@${pinned.revision}, ${pinned.files.length} files, ${(bytes / 1e6).toFixed(1)} MB`);
+  console.log(`${entry.name}: ${describe(pinned)}`);
   packs.push(pinned);
 }
 await writeFileAtomic(opts.catalog, new TextEncoder().encode(JSON.stringify({ ...catalog, packs }, null, 2) + '\n'));

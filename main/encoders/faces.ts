@@ -22,6 +22,7 @@ import {
 } from './face-geometry.js';
 import type { Device, Provider } from './device.js';
 import { InferenceWorker } from './inference.js';
+import type { ModelIo } from './protocol.js';
 
 const Normalization = z.object({ scale: z.number(), offset: z.number() });
 const Input = z.object({
@@ -69,6 +70,11 @@ const EmbedderSpec = z.object({
     channel_order: z.enum(['RGB', 'BGR']).default('RGB'),
   }),
   outputs: z.array(z.object({ name: z.string(), shape: z.array(z.union([z.string(), z.number()])) })).min(1),
+  /**
+   * "remove": every raw vector shares one dominant direction (MobileFaceNet's), taken out before
+   * comparing; "keep": the vectors compare as they are (SFace, ArcFace-trained models).
+   */
+  common_direction: z.enum(['remove', 'keep']).default('remove'),
 });
 
 export type DetectorSpec = z.infer<typeof DetectorSpec>;
@@ -87,6 +93,29 @@ function readSpec<T>(dir: string, schema: z.ZodType<T>): T {
   const r = schema.safeParse(json);
   if (!r.success) throw new FaceModelError(`${where} does not describe a face model Loupe can run: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   return r.data;
+}
+
+/** The input a face model is fed by: its name, and what its graph fixes (batch, square side). */
+interface ResolvedInput {
+  readonly name: string;
+  readonly batch: number | null;
+  readonly side: number | null;
+}
+
+/**
+ * The graph's own input, as its session reports it: model.json's name where the graph has it, the
+ * only input where the export named it otherwise (SFace's "data" or "input.1"); the batch and the
+ * side where the graph fixes them. A fixed input that is not a square picture cannot be tiled.
+ */
+function resolveInput(io: ModelIo | undefined, described: string, where: string): ResolvedInput {
+  if (!io) return { name: described, batch: null, side: null };
+  const name = io.inputs.includes(described) ? described : io.inputs.length === 1 ? io.inputs[0]! : null;
+  if (name === null) throw new FaceModelError(`${where} names the input ${described}, but the model's inputs are ${io.inputs.join(', ')}`);
+  const shape = io.inputShapes[name] ?? [];
+  const fixed = (d: number | string | undefined): number | null => (typeof d === 'number' && d > 0 ? d : null);
+  const [h, w] = [fixed(shape[2]), fixed(shape[3])];
+  if (h !== null && w !== null && h !== w) throw new FaceModelError(`${where}: the model fixes its input at ${w}×${h}; Loupe feeds face models square pictures`);
+  return { name, batch: fixed(shape[0]), side: h ?? w };
 }
 
 function startWorker(name: string, path: string, opts: FaceModelOptions): Promise<InferenceWorker> {
@@ -136,22 +165,25 @@ export class FaceDetector {
   /** MediaPipe's anchor centres (none for YuNet, which is anchor-free). */
   private readonly anchors: Float32Array;
 
-  private constructor(readonly spec: DetectorSpec, private readonly worker: InferenceWorker) {
+  /** The square side the detector reads (YuNet: the side its graph fixes, else model.json's, else 640). */
+  readonly inputSize: number;
+
+  private constructor(readonly spec: DetectorSpec, private readonly worker: InferenceWorker, private readonly input: ResolvedInput) {
     this.anchors = spec.family === 'yunet' ? new Float32Array(0)
       : anchorCentres(spec.anchors.layers.map((l) => ({ stride: l.stride, grid: l.grid, anchorsPerCell: l.anchors_per_cell })));
+    const declared = spec.input.shape[2];
+    this.inputSize = spec.family !== 'yunet' ? spec.anchors.input_size : input.side ?? (typeof declared === 'number' && declared > 0 ? declared : 640);
   }
 
   static async load(dir: string, opts: FaceModelOptions = {}): Promise<FaceDetector> {
     const spec = readSpec(dir, DetectorSpec);
     const worker = await startWorker('detector', join(dir, spec.format.file), opts);
-    return new FaceDetector(spec, worker);
-  }
-
-  /** The square side the detector reads (YuNet: its input shape's, 640 where the shape is dynamic). */
-  get inputSize(): number {
-    if (this.spec.family !== 'yunet') return this.spec.anchors.input_size;
-    const side = this.spec.input.shape[2];
-    return typeof side === 'number' && side > 0 ? side : 640;
+    try {
+      return new FaceDetector(spec, worker, resolveInput(worker.io['detector'], spec.input.name, join(dir, 'model.json')));
+    } catch (err) {
+      await worker.close();
+      throw err;
+    }
   }
 
   /** The enlargement of a face box the embedders expect (MediaPipe's 1.4). */
@@ -184,7 +216,7 @@ export class FaceDetector {
     // YuNet takes one picture a run (its exported graphs fix the batch at 1).
     const found: Detection[] = [];
     for (const window of windows) {
-      const r = await this.worker.run('detector', { [this.spec.input.name]: { type: 'float32', data: this.batch(p, [window]), dims: [1, 3, n, n] } }, names);
+      const r = await this.worker.run('detector', { [this.input.name]: { type: 'float32', data: this.batch(p, [window]), dims: [1, 3, n, n] } }, names);
       const heads = strides.map((stride) => ({
         stride, cls: r[`cls_${stride}`]!.data, obj: r[`obj_${stride}`]!.data, bbox: r[`bbox_${stride}`]!.data, kps: r[`kps_${stride}`]!.data,
       }));
@@ -200,7 +232,7 @@ export class FaceDetector {
     const inputs = windows;
     const outs = this.spec.outputs;
     const names = outs.length >= 2 && outs.some((o) => o.name === 'classificators') ? ['regressors', 'classificators'] : [outs[0]!.name];
-    const r = await this.worker.run('detector', { [this.spec.input.name]: { type: 'float32', data: batch, dims: [inputs.length, 3, n, n] } }, names);
+    const r = await this.worker.run('detector', { [this.input.name]: { type: 'float32', data: batch, dims: [inputs.length, 3, n, n] } }, names);
     const rows = this.anchors.length / 2;
     const found: Detection[] = [];
     windows.forEach((window, b) => {
@@ -233,7 +265,8 @@ export class FaceDetector {
     const found: Detection[] = [];
     // A few windows per run: one batch of all of them would hold every input at once.
     const threshold = (w: Window): number => (isWhole(w) ? whole : tile);
-    for (let i = 0; i < windows.length; i += 8) found.push(...await this.runWindows(p, windows.slice(i, i + 8), threshold));
+    const per = Math.min(8, this.input.batch ?? 8);
+    for (let i = 0; i < windows.length; i += per) found.push(...await this.runWindows(p, windows.slice(i, i + per), threshold));
     return nms(found, 0.3, opts.maxFaces ?? 100).map((d) => ({ ...d, quality: quality(d) }));
   }
 
@@ -245,21 +278,36 @@ export class FaceDetector {
 export class FaceEmbedder {
   private common: Float32Array | null = null;
 
-  private constructor(readonly spec: EmbedderSpec, private readonly worker: InferenceWorker, private readonly output: string) {}
+  private constructor(
+    readonly spec: EmbedderSpec,
+    private readonly worker: InferenceWorker,
+    private readonly output: string,
+    private readonly input: ResolvedInput,
+  ) {}
 
   static async load(dir: string, opts: FaceModelOptions = {}): Promise<FaceEmbedder> {
     const spec = readSpec(dir, EmbedderSpec);
-    const output = (spec.outputs.find((o) => o.name === 'embedding' || o.name === 'descriptor') ?? spec.outputs[0]!).name;
     const worker = await startWorker('embedder', join(dir, spec.format.file), opts);
-    const e = new FaceEmbedder(spec, worker, output);
-    // The direction every raw vector shares: the embedding of a flat mid-grey face.
-    const size = e.size;
-    e.common = unit((await e.raw([new Float32Array(size * size * 3).fill(127.5)]))[0]!);
-    return e;
+    try {
+      const io = worker.io['embedder'];
+      const input = resolveInput(io, spec.input.name, join(dir, 'model.json'));
+      const wanted = (spec.outputs.find((o) => o.name === 'embedding' || o.name === 'descriptor') ?? spec.outputs[0]!).name;
+      // An export may name its output otherwise than the description does (SFace's "fc1"); one output is the vector.
+      const output = !io || io.outputs.includes(wanted) ? wanted : io.outputs.length === 1 ? io.outputs[0]! : wanted;
+      const e = new FaceEmbedder(spec, worker, output, input);
+      // The direction every raw vector shares: the embedding of a flat mid-grey face.
+      const size = e.size;
+      e.common = unit((await e.raw([new Float32Array(size * size * 3).fill(127.5)]))[0]!);
+      return e;
+    } catch (err) {
+      await worker.close();
+      throw err;
+    }
   }
 
+  /** The square face crop's side: the one the graph fixes, else model.json's. */
   get size(): number {
-    return this.spec.input.shape[2];
+    return this.input.side ?? this.spec.input.shape[2];
   }
 
   get providers(): Readonly<Record<string, Provider>> {
@@ -292,6 +340,13 @@ export class FaceEmbedder {
   }
 
   private async raw(crops: readonly Float32Array[]): Promise<Float32Array[]> {
+    // Exports that fix the batch (SFace's at 1) take that many crops a run.
+    const per = this.input.batch ?? crops.length;
+    if (crops.length > per) {
+      const out: Float32Array[] = [];
+      for (let i = 0; i < crops.length; i += per) out.push(...await this.raw(crops.slice(i, i + per)));
+      return out;
+    }
     const n = this.size;
     const { scale, offset } = this.spec.input.normalization;
     const batch = new Float32Array(crops.length * 3 * n * n);
@@ -299,7 +354,7 @@ export class FaceEmbedder {
       const at = b * 3 * n * n;
       for (let i = 0; i < n * n; i++) for (let ch = 0; ch < 3; ch++) batch[at + ch * n * n + i] = c[i * 3 + ch]! * scale + offset;
     });
-    const r = await this.worker.run('embedder', { [this.spec.input.name]: { type: 'float32', data: batch, dims: [crops.length, 3, n, n] } }, [this.output]);
+    const r = await this.worker.run('embedder', { [this.input.name]: { type: 'float32', data: batch, dims: [crops.length, 3, n, n] } }, [this.output]);
     const out = r[this.output]!;
     const dim = out.dims[1]!;
     return crops.map((_, b) => out.data.slice(b * dim, (b + 1) * dim));
@@ -309,8 +364,10 @@ export class FaceEmbedder {
   async embed(crops: readonly Float32Array[]): Promise<Float32Array[]> {
     if (crops.length === 0) return [];
     const g = this.common!;
+    const keep = this.spec.common_direction === 'keep';
     return (await this.raw(crops)).map((v) => {
       const u = unit(v);
+      if (keep) return u;
       const along = dot(u, g);
       return unit(u.map((x, i) => x - along * g[i]!));
     });

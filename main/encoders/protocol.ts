@@ -24,6 +24,11 @@ export interface ModelSpec {
 export interface ModelIo {
   readonly inputs: string[];
   readonly outputs: string[];
+  /**
+   * Each tensor input's shape as the model declares it: a number where it is fixed (many exports
+   * fix the batch at 1, or the picture at 224×224 or 640×640), a name where it is free.
+   */
+  readonly inputShapes: Readonly<Record<string, readonly (number | string)[]>>;
   /** The feature map's tensor name, when asked for. */
   readonly featureMap?: string;
 }

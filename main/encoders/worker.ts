@@ -49,6 +49,16 @@ async function createSession(
   throw new Error('no execution provider could start');
 }
 
+/** Declared input shapes; a dimension given as a negative number or nothing is free (named '?'). */
+function inputShapes(session: ort.InferenceSession): Record<string, (number | string)[]> {
+  const out: Record<string, (number | string)[]> = {};
+  for (const m of session.inputMetadata) {
+    if (!m.isTensor) continue;
+    out[m.name] = m.shape.map((d) => (typeof d === 'number' && d > 0 ? d : typeof d === 'string' && d ? d : '?'));
+  }
+  return out;
+}
+
 function toOrt(t: FeedTensor): ort.Tensor {
   if (t.type === 'int64') return new ort.Tensor('int64', BigInt64Array.from(t.data, (v) => BigInt(v)), t.dims as number[]);
   return new ort.Tensor('float32', t.data, t.dims as number[]);
@@ -70,7 +80,7 @@ async function handle(msg: WorkerRequest): Promise<WorkerReply> {
       const { session, provider } = await createSession(source, msg.device, spec.threads ?? msg.threads);
       sessions.set(name, session);
       providers[name] = provider;
-      io[name] = { inputs: [...session.inputNames], outputs: [...session.outputNames], featureMap };
+      io[name] = { inputs: [...session.inputNames], outputs: [...session.outputNames], inputShapes: inputShapes(session), featureMap };
     }
     return { type: 'ready', providers, io, log };
   }

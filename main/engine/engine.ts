@@ -65,7 +65,10 @@ export class Engine implements LoupeApi {
     this.albumViews = new AlbumViews(this.lib);
     this.care = new LibraryCare(this.lib);
     this.sidecars = new SidecarWriting(this.lib.repos, emit);
-    this.people = new People(this.lib.repos);
+    this.people = new People(this.lib.repos, (pack) => {
+      const m = this.lib.packs.list().find((p) => p.name === pack)?.manifest;
+      return m?.kind === 'face' ? m.grouping : undefined;
+    });
   }
 
   static open(opts: EngineOptions): Engine {

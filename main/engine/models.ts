@@ -8,7 +8,7 @@ import { cp } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import type { DeviceInfo, EngineEvent, ModelPackInfo, PackKind } from '../contract/api.js';
 import { deviceChoices, type Device } from '../encoders/device.js';
-import { loadCatalog, MANIFEST_FILE, type PackManifest } from '../models/manifest.js';
+import { catalogDownloads, catalogSource, loadCatalog, MANIFEST_FILE, type CatalogEntry, type PackManifest } from '../models/manifest.js';
 import { isPinned } from '../models/pinning.js';
 import { PackError, PackStore, type ImportOptions, type InstallOptions, type VerifyReport } from '../models/packs.js';
 import { trialRun } from '../encoders/trial.js';
@@ -62,8 +62,8 @@ export class Models {
       if (installed.some((p) => p.name === c.name)) continue;
       out.push({
         name: c.name, kind: c.kind, title: c.title, installed: false, active: false, serving: false, embeddingDim: null,
-        bytes: c.files.every((f) => f.size !== undefined) ? c.files.reduce((a, f) => a + (f.size ?? 0), 0) : null,
-        licence: c.licence, source: `https://huggingface.co/${c.repo}`, description: c.description, recommended: c.recommended === true,
+        bytes: downloadBytes(c),
+        licence: c.licence, source: catalogSource(c), description: c.description, recommended: c.recommended === true,
         problem: isPinned(c) ? null : 'not pinned in this catalog (no exact commit and checksums)',
       });
     }
@@ -172,4 +172,10 @@ export class Models {
 export function installedPackDir(libraryDir: string, name: string): string | null {
   const found = new PackStore(join(libraryDir, 'models'), trialRun).list().find((p) => p.name === name);
   return found?.manifest ? found.dir : null;
+}
+
+/** What an install of a catalog entry downloads, where the catalog says (pinned entries do). */
+function downloadBytes(c: CatalogEntry): number | null {
+  const files = catalogDownloads(c);
+  return files.every((f) => f.size !== undefined) ? files.reduce((a, f) => a + (f.size ?? 0), 0) : null;
 }

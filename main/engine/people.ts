@@ -5,10 +5,12 @@
 import type { FaceInfo, FaceSuggestion, PersonInfo } from '../contract/api.js';
 import { FACE_PACK_SETTING } from '../faces/stage.js';
 import type { Repos } from '../db/repos/index.js';
+import type { Grouping } from '../faces/cluster.js';
 import { mergePeople, moveFace, namePerson, hidePerson, notThisPerson, PeopleError, splitFaces, suggestions } from '../faces/people.js';
 
 export class People {
-  constructor(private readonly repos: Repos) {}
+  /** @param grouping a face pack's own thresholds, where its manifest names them. */
+  constructor(private readonly repos: Repos, private readonly grouping: (pack: string) => Grouping | undefined = () => undefined) {}
 
   list(includeHidden = false): PersonInfo[] {
     return this.repos.faces.people().filter((p) => includeHidden || !p.hidden).map((p) => this.info(p.id, p));
@@ -69,7 +71,7 @@ export class People {
   suggestions(limit = 50): FaceSuggestion[] {
     const model = this.repos.settings.get(FACE_PACK_SETTING);
     if (!model) return [];
-    return suggestions(this.repos, model).sort((a, b) => b.similarity - a.similarity).slice(0, limit).flatMap((s) => {
+    return suggestions(this.repos, model, this.grouping(model)).sort((a, b) => b.similarity - a.similarity).slice(0, limit).flatMap((s) => {
       const [face] = this.repos.faces.byIds([s.faceId]);
       const photo = this.repos.faces.photoOfFace(s.faceId);
       if (!face || photo === null) return [];

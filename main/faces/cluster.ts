@@ -15,6 +15,14 @@ export const JOIN_MARGIN = 0.05;
 /** Faces of lower quality (face-geometry.ts, quality) are kept but not grouped: too poor to tell who. */
 export const MIN_QUALITY = FACE_MIN_QUALITY;
 
+/** When a face joins a person: cosine to their centre at least `join`, and `margin` more than to the next. */
+export interface Grouping {
+  readonly join: number;
+  readonly margin: number;
+}
+
+export const DEFAULT_GROUPING: Grouping = { join: JOIN_SIMILARITY, margin: JOIN_MARGIN };
+
 export interface PersonCentre {
   readonly id: number;
   /** The mean of the person's face vectors (not normalised), and how many. */
@@ -51,7 +59,7 @@ export function centres(faces: Iterable<{ readonly personId: number; readonly ve
  * close to two); people the user said it is not are passed over.
  */
 export function closestPerson(
-  face: Float32Array, people: Iterable<PersonCentre>, rejected: (personId: number) => boolean,
+  face: Float32Array, people: Iterable<PersonCentre>, rejected: (personId: number) => boolean, grouping: Grouping = DEFAULT_GROUPING,
 ): { id: number; similarity: number } | null {
   let best: { id: number; similarity: number } | null = null;
   let second = -1;
@@ -63,7 +71,7 @@ export function closestPerson(
       best = { id: p.id, similarity: s };
     } else if (s > second) second = s;
   }
-  if (!best || best.similarity < JOIN_SIMILARITY || best.similarity - second < JOIN_MARGIN) return null;
+  if (!best || best.similarity < grouping.join || best.similarity - second < grouping.margin) return null;
   return best;
 }
 

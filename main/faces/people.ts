@@ -6,7 +6,7 @@
  */
 import { UserError } from '../contract/errors.js';
 import type { Repos } from '../db/repos/index.js';
-import { centres, closestPerson, MIN_QUALITY } from './cluster.js';
+import { centres, closestPerson, MIN_QUALITY, type Grouping } from './cluster.js';
 
 export class PeopleError extends UserError {}
 
@@ -72,12 +72,12 @@ export function notThisPerson(repos: Repos, faceId: number, personId: number): v
 }
 
 /** "Is this Ana?": faces of no one that are clearly someone, skipping what the user said they are not. */
-export function suggestions(repos: Repos, model: string): { faceId: number; personId: number; similarity: number }[] {
+export function suggestions(repos: Repos, model: string, grouping?: Grouping): { faceId: number; personId: number; similarity: number }[] {
   const people = [...centres(repos.faces.assigned(model)).values()];
   const faces = repos.faces.unassigned(model, MIN_QUALITY);
   const rejected = repos.faces.rejections(faces.map((f) => f.id));
   return faces.flatMap((f) => {
-    const m = closestPerson(f.vector, people, (p) => rejected.has(`${f.id}:${p}`));
+    const m = closestPerson(f.vector, people, (p) => rejected.has(`${f.id}:${p}`), grouping);
     return m ? [{ faceId: f.id, personId: m.id, similarity: m.similarity }] : [];
   });
 }

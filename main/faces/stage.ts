@@ -13,13 +13,15 @@ import { rgbPicture } from '../encoders/faces.js';
 import { iou, type PixelBox } from '../encoders/face-geometry.js';
 import type { ThumbnailStore } from '../ingest/thumbnails.js';
 import { errorMessage } from '../util/errors.js';
-import { centres, closestPerson, joined, MIN_QUALITY, type PersonCentre } from './cluster.js';
+import { centres, closestPerson, joined, MIN_QUALITY, type Grouping, type PersonCentre } from './cluster.js';
 
 export interface FaceModels {
   /** The face pack's name: faces are kept per pack. */
   readonly name: string;
   readonly detector: FaceDetector;
   readonly embedder: FaceEmbedder;
+  /** The pack's own thresholds for its space, where it names them. */
+  readonly grouping?: Grouping;
 }
 
 export interface FaceStageContext {
@@ -137,7 +139,7 @@ function inherited(ctx: FaceStageContext, model: string, hash: string, faces: re
 }
 
 function group(
-  ctx: FaceStageContext, model: string, people: Map<number, PersonCentre>, hash: string, faces: readonly StoredFace[],
+  ctx: FaceStageContext, model: string, people: Map<number, PersonCentre>, hash: string, faces: readonly StoredFace[], grouping?: Grouping,
 ): number {
   let started = 0;
   const { faces: repo } = ctx.repos;
@@ -148,7 +150,7 @@ function group(
       const name = names.get(f.id);
       const was = earlier.get(f.id);
       if (name === undefined && !was && f.quality < MIN_QUALITY) continue;
-      const match = name === undefined && !was ? closestPerson(f.vector, people.values(), () => false) : null;
+      const match = name === undefined && !was ? closestPerson(f.vector, people.values(), () => false, grouping) : null;
       const id = name !== undefined ? namedPerson(ctx, people, f, name) : was?.personId ?? match?.id ?? repo.createPerson(Date.now());
       if (name === undefined && !was && !match) started++;
       repo.assign(f.id, id, name !== undefined ? 'user' : was?.by ?? 'cluster');
@@ -179,7 +181,7 @@ export async function findFaces(ctx: FaceStageContext, m: FaceModels, opts: Face
       try {
         const faces = await scanPicture(ctx, m, hash);
         found += faces.length;
-        newPeople += group(ctx, m.name, people, hash, faces);
+        newPeople += group(ctx, m.name, people, hash, faces, m.grouping);
       } catch (err) {
         // Not looked at: left for the next pass, which finds the thumbnail remade.
         if (err instanceof NotReady) continue;

@@ -60,6 +60,14 @@ export const CnnManifestSchema = z.object({
 });
 
 /**
+ * How close, in this embedder's space, a face must be to a person to join them: the cosine to
+ * their centre, and how much closer than to the next person. Spaces differ (MobileFaceNet's, its
+ * common direction removed, puts different people below 0.2 and the same face above 0.9; SFace's
+ * verification threshold is 0.363), so a pack may name its own; faces/cluster.ts has the default.
+ */
+const Grouping = z.object({ join: z.number().min(-1).max(1), margin: z.number().min(0).max(2) });
+
+/**
  * A face pack: a detector and an embedder, each a model.json (input, normalisation, outputs,
  * anchors, crop recipe) beside its ONNX file, laid out as the real ones in ../shared/models are.
  */
@@ -75,6 +83,7 @@ export const FaceManifestSchema = z.object({
   embedder: relPath,
   /** The face vector's length. */
   embeddingDim: z.number().int().positive(),
+  grouping: Grouping.optional(),
   files: z.array(PackFileSchema).min(1),
   installedAt: z.string().optional(),
 });
@@ -91,25 +100,86 @@ export type PackFile = z.infer<typeof PackFileSchema>;
 /** A catalog file: size and SHA-256 are filled by `npm run pin-catalog`; an entry without them is refused at install (pinning.ts). */
 const CatalogFile = z.object({ path: relPath, size: z.number().int().nonnegative().optional(), sha256: sha256.optional() });
 
+const repoId = z.string().regex(/^[\w.-]+\/[\w.-]+$/);
+
 const catalogCommon = {
   name: packName,
   title: z.string(),
   licence: z.string(),
-  /** A Hugging Face model repository in the Transformers.js ONNX layout. */
-  repo: z.string().regex(/^[\w.-]+\/[\w.-]+$/),
-  revision: z.string().min(1),
   description: z.string(),
   /** The catalog's choice for its kind: what the app offers on first run. */
   recommended: z.boolean().optional(),
+};
+
+const hubCommon = {
+  ...catalogCommon,
+  /** A Hugging Face model repository in the Transformers.js ONNX layout. */
+  repo: repoId,
+  revision: z.string().min(1),
   preprocessor: relPath,
   files: z.array(CatalogFile).min(1),
 };
 
+/**
+ * One model of a face pack: a single ONNX file kept in a Hugging Face repository or in a GitHub
+ * repository's LFS store (where OpenCV's Zoo keeps YuNet and SFace), and the model.json that
+ * Loupe writes beside it at install, since those repositories ship none (encoders/faces.ts reads it).
+ */
+const FacePart = z.object({
+  host: z.enum(['huggingface', 'github']).default('huggingface'),
+  repo: repoId,
+  revision: z.string().min(1),
+  file: CatalogFile,
+  /** The model.json, less its `format.file` (the installer names the file). */
+  model: z.record(z.string(), z.unknown()),
+  licence: z.string(),
+});
+export type FacePart = z.infer<typeof FacePart>;
+
 export const CatalogEntrySchema = z.discriminatedUnion('kind', [
-  z.object({ ...catalogCommon, kind: z.literal('clip'), vision: relPath, text: relPath, tokenizer: relPath }),
-  z.object({ ...catalogCommon, kind: z.literal('cnn'), model: relPath, featureOutput: z.string().default('auto'), maxSide: z.number().int().default(512) }),
+  z.object({ ...hubCommon, kind: z.literal('clip'), vision: relPath, text: relPath, tokenizer: relPath }),
+  z.object({ ...hubCommon, kind: z.literal('cnn'), model: relPath, featureOutput: z.string().default('auto'), maxSide: z.number().int().default(512) }),
+  z.object({ ...catalogCommon, kind: z.literal('face'), detector: FacePart, embedder: FacePart, grouping: Grouping.optional() }),
 ]);
 export type CatalogEntry = z.infer<typeof CatalogEntrySchema>;
+export type ClipCatalogEntry = Extract<CatalogEntry, { kind: 'clip' }>;
+export type FaceCatalogEntry = Extract<CatalogEntry, { kind: 'face' }>;
+
+/** One file an install fetches: where it is kept, and where it goes in the pack. */
+export interface CatalogDownload {
+  readonly host: 'huggingface' | 'github';
+  readonly repo: string;
+  readonly revision: string;
+  readonly path: string;
+  readonly size?: number;
+  readonly sha256?: string;
+  /** Its path inside the installed pack. */
+  readonly dest: string;
+}
+
+/** A face model's file goes into its role's folder (detector/, embedder/) under its own name. */
+export function facePartDest(role: 'detector' | 'embedder', part: FacePart): string {
+  return `${role}/${part.file.path.slice(part.file.path.lastIndexOf('/') + 1)}`;
+}
+
+/** Every file a catalog entry's install fetches, in order. */
+export function catalogDownloads(entry: CatalogEntry): CatalogDownload[] {
+  if (entry.kind !== 'face') {
+    return entry.files.map((f) => ({ host: 'huggingface', repo: entry.repo, revision: entry.revision, ...f, dest: f.path }));
+  }
+  return (['detector', 'embedder'] as const).map((role) => {
+    const part = entry[role];
+    return { host: part.host, repo: part.repo, revision: part.revision, ...part.file, dest: facePartDest(role, part) };
+  });
+}
+
+/** Where a catalog entry's weights are published, for people to read. */
+export function catalogSource(entry: CatalogEntry): string {
+  const page = (host: 'huggingface' | 'github', repo: string): string => (host === 'github' ? `https://github.com/${repo}` : `https://huggingface.co/${repo}`);
+  if (entry.kind !== 'face') return page('huggingface', entry.repo);
+  const [d, e] = [entry.detector, entry.embedder];
+  return d.repo === e.repo && d.host === e.host ? page(d.host, d.repo) : `${page(d.host, d.repo)} + ${page(e.host, e.repo)}`;
+}
 
 export const CatalogSchema = z.object({ format: z.literal(1), packs: z.array(CatalogEntrySchema) });
 

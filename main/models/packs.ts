@@ -14,8 +14,8 @@ import { fsyncDirSync, writeFileAtomic } from '../util/atomic.js';
 import { downloadFile } from './download.js';
 import { isPinned, unpinnedMessage } from './pinning.js';
 import {
-  MANIFEST_FILE, packName, parseManifest, readManifestFile,
-  type CatalogEntry, type PackFile, type PackManifest,
+  catalogDownloads, catalogSource, facePartDest, MANIFEST_FILE, packName, parseManifest, readManifestFile,
+  type CatalogEntry, type FaceCatalogEntry, type PackFile, type PackManifest,
 } from './manifest.js';
 import { UserError } from '../contract/errors.js';
 import { errorMessage } from '../util/errors.js';
@@ -52,6 +52,8 @@ export interface InstallProgress {
 export interface InstallOptions {
   /** The model hub's base URL (default https://huggingface.co, or LOUPE_HUB_URL). */
   readonly hubUrl?: string;
+  /** GitHub's LFS media host, for packs kept there (default https://media.githubusercontent.com/media, or LOUPE_GITHUB_MEDIA_URL). */
+  readonly githubUrl?: string;
   readonly onProgress?: (p: InstallProgress) => void;
   readonly signal?: AbortSignal;
   readonly retryDelayMs?: number;
@@ -254,28 +256,32 @@ export class PackStore {
   }
 
   /**
-   * Downloads a pinned catalog pack from the model hub (resuming an earlier attempt): each file at
-   * the pinned commit, refused unless its size and SHA-256 are the pinned ones; then the pack is
-   * trial-run and moved into place. An entry without pins is refused before anything is fetched.
+   * Downloads a pinned catalog pack (resuming an earlier attempt): each file at its pinned commit,
+   * from the model hub or GitHub's LFS store, refused unless its size and SHA-256 are the pinned
+   * ones; then the pack is trial-run and moved into place. An entry without pins is refused before
+   * anything is fetched.
    */
   async install(entry: CatalogEntry, opts: InstallOptions = {}): Promise<PackManifest> {
     if (this.has(entry.name)) throw new PackError(`model pack ${entry.name} is already installed`);
     if (!isPinned(entry)) throw new PackError(unpinnedMessage(entry));
     const hub = (opts.hubUrl ?? process.env['LOUPE_HUB_URL'] ?? 'https://huggingface.co').replace(/\/+$/, '');
+    const github = (opts.githubUrl ?? process.env['LOUPE_GITHUB_MEDIA_URL'] ?? 'https://media.githubusercontent.com/media').replace(/\/+$/, '');
     const staging = await this.staging(entry.name, true);
+    const downloads = catalogDownloads(entry);
     const hashed: PackFile[] = [];
-    for (const [i, f] of entry.files.entries()) {
+    for (const [i, f] of downloads.entries()) {
       const sha256 = f.sha256!;
       const size = f.size!;
-      const url = `${hub}/${entry.repo}/resolve/${entry.revision}/${f.path}`;
-      const dest = join(staging, f.path);
+      const url = f.host === 'github' ? `${github}/${f.repo}/${f.revision}/${f.path}` : `${hub}/${f.repo}/resolve/${f.revision}/${f.path}`;
+      const dest = join(staging, f.dest);
       await mkdir(dirname(dest), { recursive: true });
       const progress = (done: number, total: number | null): void =>
-        opts.onProgress?.({ file: f.path, fileIndex: i, files: entry.files.length, done, total });
+        opts.onProgress?.({ file: f.dest, fileIndex: i, files: downloads.length, done, total });
       if (existsSync(dest) && statSync(dest).size === size && (await sha256File(dest)) === sha256) progress(size, size);
       else await downloadFile(url, dest, { sha256, size, onProgress: progress, signal: opts.signal, retryDelayMs: opts.retryDelayMs });
-      hashed.push({ path: f.path, size, sha256 });
+      hashed.push({ path: f.dest, size, sha256 });
     }
+    if (entry.kind === 'face') return this.finishFaces(staging, entry, hashed, catalogSource(entry));
     return this.finish(staging, entry.name, {
       kind: entry.kind, title: entry.title, licence: entry.licence, source: `${hub}/${entry.repo}@${entry.revision}`, files: hashed,
       roles: entry.kind === 'clip'
@@ -284,6 +290,25 @@ export class PackStore {
       featureOutput: entry.kind === 'cnn' ? entry.featureOutput : undefined,
       maxSide: entry.kind === 'cnn' ? entry.maxSide : undefined,
     });
+  }
+
+  /** A catalog face pack: each model's model.json written beside its downloaded ONNX file, then trial-run like an import. */
+  private async finishFaces(staging: string, entry: FaceCatalogEntry, downloaded: PackFile[], source: string): Promise<PackManifest> {
+    const files = [...downloaded];
+    for (const role of ['detector', 'embedder'] as const) {
+      const part = entry[role];
+      const onnx = facePartDest(role, part);
+      const described = { ...part.model, format: { file: onnx.slice(role.length + 1) }, licence: part.licence, source: `${part.repo}@${part.revision}/${part.file.path}` };
+      const bytes = new TextEncoder().encode(JSON.stringify(described, null, 2) + '\n');
+      await writeFileAtomic(join(staging, role, 'model.json'), bytes);
+      files.push({ path: `${role}/model.json`, size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') });
+    }
+    const draft = {
+      format: 1, name: entry.name, title: entry.title, kind: 'face', licence: entry.licence, source,
+      detector: 'detector/model.json', embedder: 'embedder/model.json', embeddingDim: 1, files, installedAt: new Date().toISOString(),
+      ...(entry.grouping ? { grouping: entry.grouping } : {}),
+    };
+    return this.place(staging, entry.name, parseManifest(draft, `${entry.name}/${MANIFEST_FILE}`));
   }
 
   private async staging(name: string, keep = false): Promise<string> {

@@ -5,6 +5,7 @@
  * (*.onnx), their SHA-256; `/<repo>/resolve/<rev>/<path>` serves bytes with Range support. A
  * revision is `main` or a commit hash; every revision serves the files as they are now, so a test
  * that changes a file after pinning plays an upstream repository rewritten under its pins.
+ * `/media/<repo>/<commit>/<path>` serves the same bytes as GitHub's LFS media host does.
  * Behaviours let a test drop a connection mid-file or serve corrupted bytes.
  */
 import { createHash } from 'node:crypto';
@@ -74,7 +75,8 @@ export async function startHub(repos: Record<string, string>): Promise<Hub> {
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(entries));
         return;
       }
-      const resolve = url.match(new RegExp(`^/${repo}/resolve/(?:main|[0-9a-f]{40})/(.+)$`));
+      // The hub's /<repo>/resolve/<rev>/<path>, or GitHub's LFS media /media/<repo>/<commit>/<path>.
+      const resolve = url.match(new RegExp(`^/${repo}/resolve/(?:main|[0-9a-f]{40})/(.+)$`)) ?? url.match(new RegExp(`^/media/${repo}/[0-9a-f]{40}/(.+)$`));
       if (!resolve) continue;
       const rel = resolve[1]!;
       let data: Buffer;

@@ -8,45 +8,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildModel, DataType, floatTensor, int64Tensor, type NodeSpec, type TensorInit, type ValueInfo } from '../../main/onnx/proto.js';
 import { FaceDetector, type RgbPicture } from '../../main/encoders/faces.js';
 import { tempDir } from '../helpers/fixtures.js';
+import { YUNET_KPS as KPS, yunetModel } from '../../models/synthetic.js';
 
 const SIDE = 320;
 const STRIDES = [8, 16, 32];
-const KPS = [0.3, 0.4, 0.7, 0.4, 0.5, 0.55, 0.35, 0.75, 0.65, 0.75];
 const t = tempDir();
 let detector: FaceDetector;
-
-/** Per stride: average each cell, then 1×1 convolutions for the four heads, laid out [1, cells, C] as YuNet's are. */
-function yunetLike(): Uint8Array {
-  const nodes: NodeSpec[] = [];
-  const inits: TensorInit[] = [];
-  const outputs: ValueInfo[] = [];
-  for (const s of STRIDES) {
-    nodes.push({ op: 'AveragePool', inputs: ['input'], outputs: [`p${s}`], attrs: { kernel_shape: [s, s], strides: [s, s] } });
-    // Only the 32 stride answers, and only to blue (channel 0 of BGR): cls = sigmoid(0.1·B − 12.75).
-    const fires = s === 32;
-    const head = (name: string, c: number, weight: number[], bias: number[], sigmoid: boolean): void => {
-      inits.push(floatTensor(`w_${name}_${s}`, [c, 3, 1, 1], Float32Array.from(weight)), floatTensor(`b_${name}_${s}`, [c], Float32Array.from(bias)));
-      nodes.push({ op: 'Conv', inputs: [`p${s}`, `w_${name}_${s}`, `b_${name}_${s}`], outputs: [`c_${name}_${s}`] });
-      const last = sigmoid ? `s_${name}_${s}` : `c_${name}_${s}`;
-      if (sigmoid) nodes.push({ op: 'Sigmoid', inputs: [`c_${name}_${s}`], outputs: [last] });
-      nodes.push({ op: 'Transpose', inputs: [last], outputs: [`t_${name}_${s}`], attrs: { perm: [0, 2, 3, 1] } });
-      inits.push(int64Tensor(`shape_${name}_${s}`, [3], [1, -1, c]));
-      nodes.push({ op: 'Reshape', inputs: [`t_${name}_${s}`, `shape_${name}_${s}`], outputs: [`${name}_${s}`] });
-      outputs.push({ name: `${name}_${s}`, type: DataType.FLOAT, shape: [1, (SIDE / s) ** 2, c] });
-    };
-    head('cls', 1, fires ? [0.1, 0, 0] : [0, 0, 0], [fires ? -12.75 : -12], true);
-    head('obj', 1, [0, 0, 0], [8], true);
-    head('bbox', 4, new Array(12).fill(0), [0.5, 0.5, 0, 0], false);
-    head('kps', 10, new Array(30).fill(0), KPS, false);
-  }
-  return buildModel({
-    name: 'yunet-like', opset: 17, initializers: inits, nodes,
-    inputs: [{ name: 'input', type: DataType.FLOAT, shape: [1, 3, SIDE, SIDE] }], outputs,
-  });
-}
 
 /** A black picture with one square of colour, 32 px, on the 32-px grid at cell (5, 3). */
 function picture(rgb: [number, number, number]): RgbPicture {
@@ -59,7 +28,7 @@ describe('the YuNet family', () => {
   beforeAll(async () => {
     const dir = join(t.dir, 'yunet');
     mkdirSync(dir);
-    writeFileSync(join(dir, 'model.onnx'), yunetLike());
+    writeFileSync(join(dir, 'model.onnx'), yunetModel(SIDE, STRIDES));
     writeFileSync(join(dir, 'model.json'), JSON.stringify({
       task: 'face-detection', family: 'yunet', format: { file: 'model.onnx' },
       input: { name: 'input', shape: [1, 3, SIDE, SIDE], normalization: { scale: 1, offset: 0 }, channel_order: 'BGR' },

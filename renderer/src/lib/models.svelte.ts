@@ -53,7 +53,7 @@ export class ModelsState {
   }
 
   /** A pack of this kind is installed (it may still be computing the library's vectors). */
-  hasInstalled(kind: ModelKind): boolean {
+  hasInstalled(kind: PackKind): boolean {
     return this.packs.some((p) => p.installed && p.kind === kind && !p.problem);
   }
 
@@ -63,7 +63,7 @@ export class ModelsState {
   }
 
   /** The pack to offer for a kind: the catalog's recommended one when it is not installed. */
-  offer(kind: ModelKind): ModelPackInfo | null {
+  offer(kind: PackKind): ModelPackInfo | null {
     return this.packs.find((p) => !p.installed && p.kind === kind && p.recommended) ?? null;
   }
 }
