@@ -105,4 +105,16 @@ describe('first run', () => {
     expect(answer.hits.length).toBeGreaterThan(0);
     await shot('13-installed');
   });
+
+  it('the People view, with no face pack, offers the catalog\'s, with its size and both licences', async () => {
+    await page.getByRole('button', { name: 'People', exact: true }).click();
+    const offer = page.getByTestId('offer-yunet-sface');
+    await expect.poll(() => offer.isVisible()).toBe(true);
+    const bytes = (await lib.engine.listModels()).find((m) => m.name === 'yunet-sface')!.bytes!;
+    expect(bytes).toBe(232_589 + 24_227_283);
+    expect(await offer.getByTestId('offer-facts').textContent()).toBe(`${Math.round(bytes / 2 ** 20)} MB · licence MIT (YuNet) and Apache-2.0 (SFace)`);
+    expect(await offer.textContent()).toContain('find the people in your photos');
+    expect(await offer.getByRole('button', { name: 'Install' }).isEnabled()).toBe(true);
+    await shot('14-people-offer');
+  });
 });
