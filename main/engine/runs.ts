@@ -108,8 +108,8 @@ export class IndexingRuns {
       this.emit({ type: 'log', message: `faces: the face pack ${pack} does not load (${errorMessage(err)})` });
       return null;
     }
-    const { detector, embedder, manifest } = models;
-    const summary = await findFaces(this.lib, { name: pack, detector, embedder, grouping: manifest.grouping }, {
+    const { detector, embedder, verifier, manifest } = models;
+    const summary = await findFaces(this.lib, { name: pack, detector, embedder, verifier, grouping: manifest.grouping }, {
       signal: run.signal,
       onProgress: (done, total) => this.emit({ type: 'faces-progress', pack, done, total }),
     });

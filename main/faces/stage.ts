@@ -9,7 +9,7 @@ import type { Box, FacesSummary } from '../contract/api.js';
 import type { Repos } from '../db/repos/index.js';
 import type { NewFace } from '../db/repos/faces.js';
 import type { FaceDetector, FaceEmbedder, FoundFace } from '../encoders/faces.js';
-import { rgbPicture } from '../encoders/faces.js';
+import { confirmedFaces, rgbPicture } from '../encoders/faces.js';
 import { iou, type PixelBox } from '../encoders/face-geometry.js';
 import type { ThumbnailStore } from '../ingest/thumbnails.js';
 import { errorMessage } from '../util/errors.js';
@@ -20,6 +20,8 @@ export interface FaceModels {
   readonly name: string;
   readonly detector: FaceDetector;
   readonly embedder: FaceEmbedder;
+  /** A second detector that must confirm each face (where the pack has one). */
+  readonly verifier?: FaceDetector | null;
   /** The pack's own thresholds for its space, where it names them. */
   readonly grouping?: Grouping;
 }
@@ -59,7 +61,7 @@ class NotReady extends Error {}
 async function scanPicture(ctx: FaceStageContext, m: FaceModels, hash: string): Promise<StoredFace[]> {
   if (!ctx.thumbs.hasFile(hash, 1024)) throw new NotReady();
   const p = await rgbPicture(ctx.thumbs.pathFor(hash, 1024));
-  const found = await m.detector.detect(p);
+  const found = await confirmedFaces(p, m.detector, m.verifier ?? null);
   const vectors = await m.embedder.embed(found.map((f) => m.embedder.crop(p, f)));
   const faces = found.map((f, i) => toNew(f, vectors[i]!, p.width, p.height));
   const ids = ctx.repos.faces.put(m.name, hash, faces, Date.now());

@@ -81,6 +81,12 @@ export const FaceManifestSchema = z.object({
   /** The detector's model.json and the embedder's, inside the pack. */
   detector: relPath,
   embedder: relPath,
+  /**
+   * A second detector's model.json, run on a square about each face the first finds: a face it
+   * does not confirm is dropped (BlazeFace takes a cat's face, a horse's, a patch of a landscape
+   * for faces at the scores it gives small real ones; the full-range detector does not).
+   */
+  verifier: relPath.optional(),
   /** The face vector's length. */
   embeddingDim: z.number().int().positive(),
   grouping: Grouping.optional(),
@@ -199,7 +205,7 @@ export function parseManifest(json: unknown, where: string): PackManifest {
   if (!r.success) throw new ManifestError(where, describe(r.error));
   const m = r.data;
   const listed = new Set(m.files.map((f) => f.path));
-  const roles = m.kind === 'clip' ? [m.vision, m.text, m.tokenizer, m.preprocessor] : m.kind === 'cnn' ? [m.model, m.preprocessor] : [m.detector, m.embedder];
+  const roles = m.kind === 'clip' ? [m.vision, m.text, m.tokenizer, m.preprocessor] : m.kind === 'cnn' ? [m.model, m.preprocessor] : [m.detector, m.embedder, ...(m.verifier ? [m.verifier] : [])];
   for (const p of roles) if (!listed.has(p)) throw new ManifestError(where, `${p} is used but not listed in files`);
   return m;
 }

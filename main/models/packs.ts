@@ -192,7 +192,7 @@ export class PackStore {
   /**
    * Copies a local folder into the library as a pack: in the Hugging Face ONNX layout (vision +
    * text models: CLIP; one model: CNN), or a face pack (`detector/` and `embedder/`, each a
-   * model.json beside its ONNX file). The kind is found from the files unless given.
+   * model.json beside its ONNX file, and optionally `verifier/`, a second detector). The kind is found from the files unless given.
    */
   async import(src: string, opts: ImportOptions = {}): Promise<PackManifest> {
     if (!existsSync(src) || !statSync(src).isDirectory()) throw new PackError(`${src} is not a folder`);
@@ -236,6 +236,7 @@ export class PackStore {
     const draft = {
       format: 1, name, title: opts.title ?? name, kind: 'face', licence: opts.licence ?? 'unknown (imported)', source: `local:${src}`,
       detector: 'detector/model.json', embedder: 'embedder/model.json', embeddingDim: 1, files: hashed, installedAt: new Date().toISOString(),
+      ...(files.includes('verifier/model.json') ? { verifier: 'verifier/model.json' } : {}),
     };
     return this.place(staging, name, parseManifest(draft, `${name}/${MANIFEST_FILE}`));
   }

@@ -23,9 +23,13 @@ export async function realOrGenerated(photo: string, seed: number, width: number
 /** The real face models a face pack is made of (../shared/models). */
 export const HAVE_FACE_MODELS = ['blazeface-back', 'facemesh-detection-full', 'mobilefacenet'].every((m) => existsSync(join(SHARED_MODELS, m, 'model.onnx')));
 
-/** A face pack folder made from the real models (detector/: BlazeFace, embedder/: MobileFaceNet), ready to import. */
-export function facePackFromShared(dir: string): string {
+/**
+ * A face pack folder made from the real models, ready to import: detector/ BlazeFace, verifier/
+ * the full-range detector (which confirms each face BlazeFace finds), embedder/ MobileFaceNet.
+ */
+export function facePackFromShared(dir: string, verifier = true): string {
   cpSync(join(SHARED_MODELS, 'blazeface-back'), join(dir, 'detector'), { recursive: true });
   cpSync(join(SHARED_MODELS, 'mobilefacenet'), join(dir, 'embedder'), { recursive: true });
+  if (verifier) cpSync(join(SHARED_MODELS, 'facemesh-detection-full'), join(dir, 'verifier'), { recursive: true });
   return dir;
 }

@@ -28,7 +28,8 @@ const names = (r: SearchResponse): string[] => r.hits.map((h) => h.photo.path.sl
 describe.skipIf(!HAVE)('people from the command line (real face models from ../shared)', () => {
   beforeAll(async () => {
     const pack = join(t.dir, 'faces-pack');
-    facePackFromShared(pack);
+    // BlazeFace without the verifier, which would drop the walker's weak face: two people to name, merge and tell apart.
+    facePackFromShared(pack, false);
     mkdirSync(photos, { recursive: true });
     const astronaut = join(SHARED_PHOTOS, 'objects/skimage-astronaut.png');
     copyFileSync(astronaut, join(photos, 'astronaut.png'));
