@@ -11,6 +11,7 @@ import { rendererDir, resolveLibraryDir } from '../util/paths.js';
 import { duration, progressLine, shown, statusText, terminalSafe } from './format.js';
 import { addSearchCommands } from './search-commands.js';
 import { addPeopleCommands } from './people-commands.js';
+import { addPlacesCommands } from './places-commands.js';
 import { errorMessage } from '../util/errors.js';
 import { listBackups } from '../engine/engine.js';
 
@@ -348,6 +349,7 @@ export function buildProgram(io: Io = defaultIo): Command {
   };
   addSearchCommands(program, kit);
   addPeopleCommands(program, kit);
+  addPlacesCommands(program, kit);
   return program;
 }
 

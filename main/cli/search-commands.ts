@@ -44,6 +44,7 @@ interface SearchOpts {
   folder?: number[]; album?: number[]; camera?: string; location?: boolean; orientation?: 'landscape' | 'portrait' | 'square';
   format?: string[]; sort?: 'relevance' | 'newest' | 'oldest'; limit: number; offset: number; expand?: boolean; diffusion?: boolean;
   rating?: number; keyword?: string[]; label?: string[]; peopleCount?: number; onlyPeople?: boolean;
+  place?: string[]; notPlace?: string[]; area?: { south: number; west: number; north: number; east: number };
 }
 
 function addFilterOptions(cmd: Command): Command {
@@ -61,7 +62,19 @@ function addFilterOptions(cmd: Command): Command {
     .option('--keyword <list>', 'has every one of these keywords (from the files and their sidecars), comma-separated', list)
     .option('--label <list>', 'has one of these colour labels, comma-separated', list)
     .option('--people-count <n>', 'shows exactly this many people (faces found)', int)
-    .option('--only-people', 'shows only the people named with person: in the query, no one else');
+    .option('--only-people', 'shows only the people named with person: in the query, no one else')
+    .option('--place <list>', 'taken in every one of these places, regions or countries (as place: in the query), comma-separated', list)
+    .option('--not-place <list>', 'taken in none of these, comma-separated', list)
+    .option('--area <s,w,n,e>', 'its GPS inside this box of degrees: south,west,north,east', area);
+}
+
+function area(v: string): { south: number; west: number; north: number; east: number } {
+  const n = v.split(',').map((x) => Number(x.trim()));
+  const [south, west, north, east] = n;
+  const ok = n.length === 4 && n.every(Number.isFinite) && south! <= north! && Math.abs(south!) <= 90 && Math.abs(north!) <= 90
+    && Math.abs(west!) <= 180 && Math.abs(east!) <= 180;
+  if (!ok) throw new InvalidArgumentError('an area is south,west,north,east in degrees (south ≤ north; west > east crosses the antimeridian)');
+  return { south: south!, west: west!, north: north!, east: east! };
 }
 
 function list(v: string): string[] {
@@ -89,6 +102,9 @@ function filtersOf(o: SearchOpts): SearchFilters {
     peopleCount: o.peopleCount,
     onlyPeople: o.onlyPeople,
     labels: o.label,
+    places: o.place,
+    notPlaces: o.notPlace,
+    area: o.area,
   };
 }
 

@@ -386,6 +386,36 @@ export interface LoupeApi {
   forgetFaces(): Promise<{ readonly faces: number }>;
   /** Faces of no one that are clearly someone, best first, for a quick yes / no. */
   faceSuggestions(limit?: number): Promise<readonly FaceSuggestion[]>;
+
+  /** The Places browser: countries with photos (no code), or one country's places, most photos first. */
+  listPlaces(countryCode?: string): Promise<readonly PlaceCount[]>;
+}
+
+/** A country or a place with photos taken there: a row of the Places browser. */
+export interface PlaceCount {
+  /** The country's name, or the place's. */
+  readonly name: string;
+  /** Null on a country's row. */
+  readonly placeId: number | null;
+  /** ISO 3166-1 alpha-2. */
+  readonly countryCode: string;
+  /** The place's first-order region, named by its seat (null on a country's row, or where the place is that seat). */
+  readonly region: string | null;
+  readonly photos: number;
+  /** The most recent photo there. */
+  readonly coverId: number;
+}
+
+/** Where a photo was taken, by name. */
+export interface PhotoPlaceInfo {
+  readonly name: string;
+  readonly region: string | null;
+  readonly country: string;
+  readonly countryCode: string;
+  /** How far the photo's GPS is from the place's centre (null where inferred). */
+  readonly distanceKm: number | null;
+  /** True where the photo has no GPS and was placed "near" by photos taken within hours of it. */
+  readonly inferred: boolean;
 }
 
 export interface TeachResult {
@@ -422,6 +452,8 @@ export interface PhotoDetails extends PhotoRecord {
   readonly regions: readonly PhotoRegion[];
   /** Faces the active face pack found on it, with whose they are. */
   readonly faces: readonly PhotoFace[];
+  /** The place it was taken in (from its GPS, or inferred), or null. */
+  readonly place: PhotoPlaceInfo | null;
   /** Other files that are this photo (the RAW beside a JPEG). */
   readonly companions: readonly { readonly id: number; readonly path: string; readonly format: string | null }[];
 }
@@ -451,6 +483,12 @@ export interface SearchFilters {
   readonly peopleCount?: number;
   /** Shows only the people in `people`: no one else's face. */
   readonly onlyPeople?: boolean;
+  /** Taken in every one of these (a place, region or country name, or a country code; case and accents ignored). */
+  readonly places?: readonly string[];
+  /** Taken in none of these. */
+  readonly notPlaces?: readonly string[];
+  /** Its GPS inside this box (degrees; west > east crosses the antimeridian). */
+  readonly area?: { readonly south: number; readonly west: number; readonly north: number; readonly east: number };
 }
 
 /** An example photo: one in the library, a file on this machine, or dropped-in bytes (base64). Never added to the library. */

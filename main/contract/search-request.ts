@@ -45,6 +45,12 @@ export const SearchRequestSchema = z.object({
     notPeople: z.array(z.number().int().positive()).max(20).optional(),
     peopleCount: z.number().int().min(0).max(100).optional(),
     onlyPeople: z.boolean().optional(),
+    places: z.array(z.string().min(1).max(200)).max(20).optional(),
+    notPlaces: z.array(z.string().min(1).max(200)).max(20).optional(),
+    area: z.object({
+      south: z.number().min(-90).max(90), west: z.number().min(-180).max(180),
+      north: z.number().min(-90).max(90), east: z.number().min(-180).max(180),
+    }).strict().refine((a) => a.south <= a.north, 'south must not be north of north').optional(),
   }).strict().optional(),
   sort: z.enum(['relevance', 'newest', 'oldest']).optional(),
   offset: z.number().int().min(0).max(1_000_000).optional(),

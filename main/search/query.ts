@@ -8,6 +8,9 @@
  *   category:birds/Indigo Bunting      …within one taxonomy
  *   person:Ana at the beach            a person (one word, or quoted: person:"Ana Silva"), and a sentence
  *   person:Ana person:Leo -person:Tom  both of them, without him
+ *   place:Lisbon -place:"New York"    taken there (a place, region or country), not there
+ *   beach in Lisbon                   a sentence naming a place the library has photos of: the place
+ *                                     becomes a filter and the rest ranks (search.ts, placeInSentence)
  */
 
 export interface CategoryTerm {
@@ -24,6 +27,9 @@ export interface ParsedQuery {
   /** People who must be in the photo (by name), and people who must not. */
   readonly people: readonly string[];
   readonly notPeople: readonly string[];
+  /** Places the photo must be taken in (by name), and places it must not. */
+  readonly places: readonly string[];
+  readonly notPlaces: readonly string[];
 }
 
 interface Token {
@@ -34,11 +40,13 @@ interface Token {
   readonly category: boolean;
   /** `person:` came right before it. */
   readonly person: boolean;
+  /** `place:` came right before it. */
+  readonly place: boolean;
 }
 
 function tokenize(input: string): Token[] {
   const out: Token[] = [];
-  const re = /(-?)(category:|person:)?(?:"([^"]*)"?|(\S+))/giy;
+  const re = /(-?)(category:|person:|place:)?(?:"([^"]*)"?|(\S+))/giy;
   let i = 0;
   while (i < input.length) {
     while (i < input.length && /\s/.test(input[i]!)) i++;
@@ -52,8 +60,9 @@ function tokenize(input: string): Token[] {
     const negative = m[1] === '-' && (quoted || value.length > 0);
     const category = m[2]?.toLowerCase() === 'category:';
     const person = m[2]?.toLowerCase() === 'person:';
-    if (!category && !person && value.length === 0 && m[1] !== '-') continue;
-    out.push({ value: negative || category || person ? value : `${m[1]}${value}`, quoted, negative, category, person });
+    const place = m[2]?.toLowerCase() === 'place:';
+    if (!category && !person && !place && value.length === 0 && m[1] !== '-') continue;
+    out.push({ value: negative || category || person || place ? value : `${m[1]}${value}`, quoted, negative, category, person, place });
   }
   return out;
 }
@@ -74,9 +83,14 @@ export function parseQuery(input: string): ParsedQuery {
   const categories: CategoryTerm[] = [];
   const people: string[] = [];
   const notPeople: string[] = [];
+  const places: string[] = [];
+  const notPlaces: string[] = [];
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i]!;
-    if (t.person) {
+    if (t.place) {
+      const name = t.value.replace(/\s+/g, ' ').trim();
+      if (name) (t.negative ? notPlaces : places).push(name);
+    } else if (t.person) {
       const name = t.value.replace(/\s+/g, ' ').trim();
       if (name) (t.negative ? notPeople : people).push(name);
     } else if (t.category && t.negative) {
@@ -86,7 +100,7 @@ export function parseQuery(input: string): ParsedQuery {
       let name = t.value;
       if (!t.quoted) {
         while (i + 1 < tokens.length && !tokens[i + 1]!.quoted && !tokens[i + 1]!.negative && !tokens[i + 1]!.category
-          && !tokens[i + 1]!.person && !tokens[i + 1]!.value.includes(':')) {
+          && !tokens[i + 1]!.person && !tokens[i + 1]!.place && !tokens[i + 1]!.value.includes(':')) {
           name += ` ${tokens[++i]!.value}`;
         }
       }
@@ -99,7 +113,32 @@ export function parseQuery(input: string): ParsedQuery {
       words.push(t.value);
     }
   }
-  return { text: words.join(' ').replace(/\s+/g, ' ').trim(), negatives, phrases, categories, people, notPeople };
+  return { text: words.join(' ').replace(/\s+/g, ' ').trim(), negatives, phrases, categories, people, notPeople, places, notPlaces };
+}
+
+/** Words that put a place after them in a sentence ("at the beach in Lisbon", "dinner near Porto"). */
+const PLACE_WORDS = new Set(['in', 'at', 'near', 'around', 'from', 'em', 'en', 'à', 'a', 'bei', 'nahe', 'près', 'de']);
+
+/**
+ * A place named at the end of a sentence, after "in", "at" or "near" (1–3 words, which `known`
+ * says some photo was taken in), split off: "beach in Lisbon" → "beach" and "Lisbon"; a sentence
+ * that is only a known place name is that place. Only the end and only after those words, so "New
+ * York cheesecake" stays a sentence and "nice beach" is not Nice.
+ */
+export function placeInSentence(text: string, known: (name: string) => boolean): { text: string; place: string } | null {
+  const words = text.trim().split(/\s+/).filter((w) => w.length > 0);
+  if (words.length === 0) return null;
+  const bare = (w: string): string => w.replace(/[.,!?;:]+$/, '');
+  for (let n = Math.min(3, words.length); n >= 1; n--) {
+    const name = words.slice(words.length - n).map(bare).join(' ');
+    if (words.length === n) {
+      if (known(name)) return { text: '', place: name };
+      continue;
+    }
+    const before = words[words.length - n - 1]!.toLowerCase();
+    if (PLACE_WORDS.has(before) && known(name)) return { text: words.slice(0, words.length - n - 1).join(' '), place: name };
+  }
+  return null;
 }
 
 /**

@@ -10,11 +10,12 @@ import type { DuplicateGroup, ModelKind, SearchHit, SearchRequest, SearchRespons
 import { parseSearchRequest } from '../contract/search-request.js';
 import { hasFilters } from '../db/repos/library-queries.js';
 import { toRecord } from '../db/repos/photos.js';
+import { placeKey } from '../db/repos/places.js';
 import type { SpaceInfo } from '../embed/spaces.js';
 import { requireSpace, type SearchContext } from './context.js';
 import { findDuplicates, type DuplicateOptions } from './duplicates.js';
 import { HitMaker, sortedHits, type Candidate } from './hits.js';
-import { parseQuery, type ParsedQuery } from './query.js';
+import { parseQuery, placeInSentence, type ParsedQuery } from './query.js';
 import { QueryVectors } from './query-vectors.js';
 import { alphaQueryExpansion, combineQuery, diffusionScores, dotProduct, page, penalizeNegatives, stableOrder, weightedMean } from './rank.js';
 import { members as taughtMembers } from './taught.js';
@@ -62,10 +63,11 @@ export class Searcher {
   async search(request: SearchRequest): Promise<SearchResponse> {
     const started = performance.now();
     const asked = parseSearchRequest(request);
-    const parsed = parseQuery(asked.text ?? '');
+    const parsed = this.placesNamed(parseQuery(asked.text ?? ''));
     const notes: string[] = [];
-    // person:Ana and -person:Leo are filters, so they combine with everything else.
-    const req = this.peopleFilters(parsed, asked, notes);
+    // person:Ana, -person:Leo, place:Lisbon are filters, so they combine with everything else.
+    const withPlaces = this.placeFilters(parsed, asked, notes);
+    const req = withPlaces && this.peopleFilters(parsed, withPlaces, notes);
     if (!req) return { hits: [], total: 0, offset: asked.offset ?? 0, space: null, tookMs: performance.now() - started, notes };
     const ranking = parsed.text !== '' || parsed.categories.length > 0 || req.photo !== undefined || req.region !== undefined;
     if (!ranking) return this.browse(req, started, notes, parsed.negatives.length > 0);
@@ -89,6 +91,31 @@ export class Searcher {
     const restriction = await this.restrict(req, parsed, clip, notes);
     const ranked = await this.rank(req, parsed, s, clip, q, exclude, restriction);
     return this.answer(req, parsed, s, ranked, exclude, started, notes);
+  }
+
+  /**
+   * The query with a place its sentence ends on ("beach in Lisbon", or just "Lisbon") taken out
+   * as a place: term, where some photo was taken there; the rest of the sentence ranks.
+   */
+  private placesNamed(parsed: ParsedQuery): ParsedQuery {
+    if (parsed.text === '' || parsed.phrases.length > 0) return parsed;
+    const known = new Set(this.ctx.repos.places.knownKeys());
+    if (known.size === 0) return parsed;
+    const found = placeInSentence(parsed.text, (name) => known.has(placeKey(name)));
+    return found ? { ...parsed, text: found.text, places: [...parsed.places, found.place] } : parsed;
+  }
+
+  /** The request with its place: terms as place filters; null when no photo was taken in one of them. */
+  private placeFilters(parsed: ParsedQuery, req: SearchRequest, notes: string[]): SearchRequest | null {
+    if (parsed.places.length === 0 && parsed.notPlaces.length === 0) return req;
+    const unknown = parsed.places.find((p) => !this.ctx.repos.places.known(placeKey(p)));
+    if (unknown !== undefined) {
+      notes.push(`no photo was taken in "${unknown}" (places come from photos' GPS; \`loupe places\` lists them)`);
+      return null;
+    }
+    const f = req.filters ?? {};
+    const places = [...(f.places ?? []), ...parsed.places];
+    return { ...req, filters: { ...f, places, notPlaces: [...(f.notPlaces ?? []), ...parsed.notPlaces] } };
   }
 
   /** The request with its person: terms as people filters; null when a name is no one's. */

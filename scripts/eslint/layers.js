@@ -19,11 +19,15 @@ export const LAYERS = {
   'main/embed': ['main/util', 'main/contract', 'main/db', 'main/index', 'main/models', 'main/encoders', 'main/ingest'],
   // Faces found and grouped into people: a stage beside embedding.
   'main/faces': ['main/util', 'main/contract', 'main/db', 'main/encoders', 'main/ingest'],
-  'main/search': ['main/util', 'main/contract', 'main/db', 'main/index', 'main/models', 'main/encoders', 'main/ingest', 'main/embed', 'main/faces'],
+  // Places: GPS → the place a photo is in, offline; a stage beside the others.
+  'main/places': ['main/util', 'main/contract', 'main/db'],
+  'main/search': [
+    'main/util', 'main/contract', 'main/db', 'main/index', 'main/models', 'main/encoders', 'main/ingest', 'main/embed', 'main/faces', 'main/places',
+  ],
   'main/collections': ['main/util', 'main/contract', 'main/db', 'main/ingest'],
   'main/engine': [
     'main/util', 'main/contract', 'main/onnx', 'main/index', 'main/db', 'main/models', 'main/encoders', 'main/ingest', 'main/embed',
-    'main/faces', 'main/search', 'main/collections',
+    'main/faces', 'main/places', 'main/search', 'main/collections',
   ],
   // Transports: the contract and the engine's facade, nothing inside it.
   'main/bridge': ['main/util', 'main/contract', 'main/engine'],

@@ -4,7 +4,7 @@ import { fillTemplate, parseQuery, wantsPrompts } from '../../main/search/query.
 describe('the search box language', () => {
   it('a sentence is a sentence', () => {
     expect(parseQuery('  two kids   building a sandcastle at sunset ')).toEqual({
-      text: 'two kids building a sandcastle at sunset', negatives: [], phrases: [], categories: [], people: [], notPeople: [],
+      text: 'two kids building a sandcastle at sunset', negatives: [], phrases: [], categories: [], people: [], notPeople: [], places: [], notPlaces: [],
     });
   });
 

@@ -10,6 +10,7 @@ import { FoldersRepo } from './folders.js';
 import { JobsRepo } from './jobs.js';
 import { LibraryQueries } from './library-queries.js';
 import { PhotosRepo } from './photos.js';
+import { PlacesRepo } from './places.js';
 import { SettingsRepo } from './settings.js';
 import { SidecarsRepo } from './sidecars.js';
 import { ThumbnailsRepo } from './thumbnails.js';
@@ -29,6 +30,7 @@ export class Repos {
   readonly queries: LibraryQueries;
   readonly sidecars: SidecarsRepo;
   readonly faces: FacesRepo;
+  readonly places: PlacesRepo;
 
   /** @param readOnly the library's folder when it is open read-only (writes are refused, naming it). */
   constructor(private readonly db: Db, readonly readOnly: string | null = null) {
@@ -44,6 +46,7 @@ export class Repos {
     this.queries = new LibraryQueries(db, readOnly);
     this.sidecars = new SidecarsRepo(db, readOnly);
     this.faces = new FacesRepo(db, readOnly);
+    this.places = new PlacesRepo(db, readOnly);
   }
 
   /** Runs `fn` in one transaction across repositories (nested calls join the outer one). */

@@ -5,6 +5,7 @@
  */
 import type { SearchFilters } from '../../contract/api.js';
 import type { PhotoRow, PhotoWithContent } from './photos.js';
+import { placeKey } from './places.js';
 import { Repo } from './repo.js';
 
 export interface SqlFilter {
@@ -87,6 +88,24 @@ export function filterSql(f: SearchFilters = {}): SqlFilter {
   if (f.onlyPeople && f.people && f.people.length > 0) {
     where.push(`NOT EXISTS (SELECT 1 FROM faces f WHERE ${ofPhoto} AND (f.person_id IS NULL OR f.person_id NOT IN (${placeholders(f.people.length)})))`);
     params.push(...f.people);
+  }
+  // A place by its own name, its region's, its country's, or the country's code (places.ts folds the keys).
+  const inPlace = `p.id IN (SELECT pp.photo_id FROM photo_places pp JOIN places pl ON pl.id = pp.place_id
+    WHERE ? IN (pl.name_key, pl.region_key, pl.country_key, lower(pl.country_code)))`;
+  for (const place of f.places ?? []) {
+    where.push(inPlace);
+    params.push(placeKey(place));
+  }
+  for (const place of f.notPlaces ?? []) {
+    where.push(`NOT ${inPlace}`);
+    params.push(placeKey(place));
+  }
+  if (f.area) {
+    where.push('p.gps_lat BETWEEN ? AND ?');
+    params.push(f.area.south, f.area.north);
+    // West east of east: the box crosses the antimeridian.
+    where.push(f.area.west <= f.area.east ? 'p.gps_lon BETWEEN ? AND ?' : '(p.gps_lon >= ? OR p.gps_lon <= ?)');
+    params.push(f.area.west, f.area.east);
   }
   for (const k of f.keywords ?? []) {
     where.push('p.id IN (SELECT photo_id FROM photo_keywords WHERE keyword = ?)');
