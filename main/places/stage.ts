@@ -1,10 +1,11 @@
 /**
  * The places stage: every indexed photo with a GPS is placed in the populated place it was taken
  * in (gazetteer.ts), once, and again only when its GPS changes; a photo with no GPS but a date is
- * placed "near" the place of the located photo taken closest in time to it in its folder, when
+ * placed "near" the place of the located photo taken closest in time to it in its directory, when
  * that is within a few hours (a burst, a day's walk), marked as inferred. Cheap: it runs in every
  * index run, before embedding.
  */
+import { dirname } from 'node:path';
 import type { Repos } from '../db/repos/index.js';
 import type { LocatedInTime } from '../db/repos/places.js';
 import { Gazetteer } from './gazetteer.js';
@@ -63,15 +64,16 @@ export function placePhotos(repos: Repos, signal?: AbortSignal, places: () => Ga
   }
   let inferred = 0;
   if (!signal?.aborted) {
-    const byFolder = new Map<number, LocatedInTime[]>();
+    // Neighbours share a directory (a camera's card, a trip's folder); each list is in time order.
+    const byDir = new Map<string, LocatedInTime[]>();
     for (const l of repos.places.locatedInTime()) {
-      const list = byFolder.get(l.folderId) ?? [];
+      const list = byDir.get(dirname(l.path)) ?? [];
       list.push(l);
-      byFolder.set(l.folderId, list);
+      byDir.set(dirname(l.path), list);
     }
     repos.transaction(() => {
       for (const p of repos.places.unlocatedInTime()) {
-        const near = nearestInTime(byFolder.get(p.folderId) ?? [], p.takenAt);
+        const near = nearestInTime(byDir.get(dirname(p.path)) ?? [], p.takenAt);
         const place = near && Math.abs(near.takenAt - p.takenAt) <= INFER_WITHIN_MS ? repos.places.place(near.placeId) ?? null : null;
         if (place) {
           repos.places.setPlace(p.id, place, null, true, null, null);

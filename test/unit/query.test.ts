@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fillTemplate, parseQuery, wantsPrompts } from '../../main/search/query.js';
+import { fillTemplate, parseQuery, placeInSentence, wantsPrompts } from '../../main/search/query.js';
 
 describe('the search box language', () => {
   it('a sentence is a sentence', () => {
@@ -58,5 +58,28 @@ describe('the search box language', () => {
     expect(wantsPrompts('a dog.')).toBe(false);
     expect(wantsPrompts('  ')).toBe(false);
     expect(fillTemplate('a photo of a {}.', 'dog')).toBe('a photo of a dog.');
+  });
+});
+
+describe('places in a query', () => {
+  const known = (name: string): boolean => ['lisbon', 'new york', 'portugal', 'nice'].includes(name.toLowerCase());
+
+  it('reads place: and -place: terms, quoted or one word', () => {
+    const q = parseQuery('beach place:Lisbon -place:"New York"');
+    expect(q.text).toBe('beach');
+    expect(q.places).toEqual(['Lisbon']);
+    expect(q.notPlaces).toEqual(['New York']);
+  });
+
+  it('takes a known place off the end of a sentence after in / at / near, and a sentence that is only a place', () => {
+    expect(placeInSentence('beach in Lisbon', known)).toEqual({ text: 'beach', place: 'Lisbon' });
+    expect(placeInSentence('two kids at the beach near New York.', known)).toEqual({ text: 'two kids at the beach', place: 'New York' });
+    expect(placeInSentence('Portugal', known)).toEqual({ text: '', place: 'Portugal' });
+  });
+
+  it('leaves a sentence alone where the place is not at its end after such a word, or not known', () => {
+    expect(placeInSentence('nice beach', known)).toBeNull();
+    expect(placeInSentence('New York cheesecake', known)).toBeNull();
+    expect(placeInSentence('dinner in Porto', known)).toBeNull();
   });
 });

@@ -28,7 +28,8 @@ export interface PhotoToPlace {
 
 export interface PhotoInTime {
   readonly id: number;
-  readonly folderId: number;
+  /** Its path: photos are neighbours in the directory they are in. */
+  readonly path: string;
   readonly takenAt: number;
 }
 
@@ -78,16 +79,16 @@ export class PlacesRepo extends Repo {
 
   /** Indexed photos with no GPS but a date, and no place of their own: the ones a neighbour in time may place. */
   unlocatedInTime(): PhotoInTime[] {
-    return this.all(`SELECT p.id, p.folder_id AS folderId, p.taken_at_ms AS takenAt FROM photos p LEFT JOIN photo_places pp ON pp.photo_id = p.id
+    return this.all(`SELECT p.id, p.path, p.taken_at_ms AS takenAt FROM photos p LEFT JOIN photo_places pp ON pp.photo_id = p.id
       WHERE p.state = 'ok' AND (p.gps_lat IS NULL OR p.gps_lon IS NULL) AND p.taken_at_ms IS NOT NULL
-        AND (pp.photo_id IS NULL OR pp.inferred = 1) ORDER BY p.folder_id, p.taken_at_ms`);
+        AND (pp.photo_id IS NULL OR pp.inferred = 1) ORDER BY p.taken_at_ms`);
   }
 
   /** Photos placed by their own GPS, with their dates, by folder and time. */
   locatedInTime(): LocatedInTime[] {
-    return this.all(`SELECT p.id, p.folder_id AS folderId, p.taken_at_ms AS takenAt, pp.place_id AS placeId FROM photos p
+    return this.all(`SELECT p.id, p.path, p.taken_at_ms AS takenAt, pp.place_id AS placeId FROM photos p
       JOIN photo_places pp ON pp.photo_id = p.id
-      WHERE p.state = 'ok' AND pp.inferred = 0 AND pp.place_id IS NOT NULL AND p.taken_at_ms IS NOT NULL ORDER BY p.folder_id, p.taken_at_ms`);
+      WHERE p.state = 'ok' AND pp.inferred = 0 AND pp.place_id IS NOT NULL AND p.taken_at_ms IS NOT NULL ORDER BY p.taken_at_ms`);
   }
 
   place(id: number): PlaceRecord | undefined {
