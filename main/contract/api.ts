@@ -389,6 +389,17 @@ export interface LoupeApi {
 
   /** The Places browser: countries with photos (no code), or one country's places, most photos first. */
   listPlaces(countryCode?: string): Promise<readonly PlaceCount[]>;
+  /** Where the photos passing these filters were taken (those with a GPS), for the map: parallel arrays. */
+  photoLocations(filters?: SearchFilters): Promise<PhotoLocations>;
+}
+
+/** Photos on the map: the i-th photo `ids[i]` is at (`lats[i]`, `lons[i]`). */
+export interface PhotoLocations {
+  readonly ids: readonly number[];
+  readonly lats: readonly number[];
+  readonly lons: readonly number[];
+  /** More photos pass than were sent (the most recent are). */
+  readonly truncated: boolean;
 }
 
 /** A country or a place with photos taken there: a row of the Places browser. */
@@ -487,6 +498,8 @@ export interface SearchFilters {
   readonly places?: readonly string[];
   /** Taken in none of these. */
   readonly notPlaces?: readonly string[];
+  /** Taken in one of these places (their ids, as `listPlaces` gives them): the place itself, not its region. */
+  readonly placeIds?: readonly number[];
   /** Its GPS inside this box (degrees; west > east crosses the antimeridian). */
   readonly area?: { readonly south: number; readonly west: number; readonly north: number; readonly east: number };
 }

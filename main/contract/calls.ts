@@ -71,6 +71,7 @@ export const REMOTE_METHODS = {
   forgetFaces: z.tuple([]),
   faceSuggestions: z.tuple([z.number().int().min(1).max(1000).optional()]),
   listPlaces: z.tuple([z.string().regex(/^[A-Za-z]{2}$/, 'a two-letter country code').optional()]),
+  photoLocations: z.tuple([filters]),
 } as const satisfies { readonly [K in keyof LoupeApi]: z.ZodType };
 
 export type RemoteMethod = keyof typeof REMOTE_METHODS;

@@ -6,11 +6,11 @@
 import { dirname } from 'node:path';
 import type {
   AlbumInfo, CategoryCount, DatabaseHealth, Device, DeviceInfo, DuplicateGroup, EngineEvent, FolderInfo, IndexingState, IndexSummary,
-  FaceInfo, FaceSuggestion, LibraryStatus, LoupeApi, ModelKind, ModelPackInfo, PersonInfo, PhotoDetails, PlaceCount, Preferences,
-  ScanSummary,
-  SearchFilters, SearchRequest, SearchResponse, SidecarReport, TaxonomyInfo, TeachResult, UserCategoryInfo,
+  FaceInfo, FaceSuggestion, LibraryStatus, LoupeApi, ModelKind, ModelPackInfo, PersonInfo, PhotoDetails, PhotoLocations, PlaceCount,
+  Preferences, ScanSummary, SearchFilters, SearchRequest, SearchResponse, SidecarReport, TaxonomyInfo, TeachResult, UserCategoryInfo,
 } from '../contract/api.js';
 import { parseMediaPath, type Media } from '../contract/media.js';
+import { parseSearchRequest } from '../contract/search-request.js';
 import type { ExportSummary } from '../collections/export.js';
 import { Backups, restoreDatabase, type BackupInfo } from '../db/safety.js';
 import { toRecord } from '../db/repos/photos.js';
@@ -39,6 +39,9 @@ export type { BackupInfo, EngineOptions, IndexAgreement, IndexRunOptions, Inspec
 export function listBackups(dir: string): BackupInfo[] {
   return new Backups(dir).list();
 }
+
+/** The most photos the map is sent at once (the most recent). */
+const MAP_POINTS = 200_000;
 
 type Listener = (e: EngineEvent) => void;
 type VerifyListener = (pack: string, file: string) => void;
@@ -288,6 +291,13 @@ export class Engine implements LoupeApi {
   async faceSuggestions(limit?: number): Promise<readonly FaceSuggestion[]> { return this.people.suggestions(limit); }
 
   // ---- places ----
+
+  async photoLocations(filters: SearchFilters = {}): Promise<PhotoLocations> {
+    const rows = this.lib.repos.queries.located(parseSearchRequest({ filters }).filters ?? {}, MAP_POINTS + 1);
+    const shown = rows.slice(0, MAP_POINTS);
+    const truncated = rows.length > MAP_POINTS;
+    return { ids: shown.map((r) => r.id), lats: shown.map((r) => r.lat), lons: shown.map((r) => r.lon), truncated };
+  }
 
   async listPlaces(countryCode?: string): Promise<readonly PlaceCount[]> {
     const { places } = this.lib.repos;

@@ -100,6 +100,10 @@ export function filterSql(f: SearchFilters = {}): SqlFilter {
     where.push(`NOT ${inPlace}`);
     params.push(placeKey(place));
   }
+  if (f.placeIds && f.placeIds.length > 0) {
+    where.push(`p.id IN (SELECT photo_id FROM photo_places WHERE place_id IN (${placeholders(f.placeIds.length)}))`);
+    params.push(...f.placeIds);
+  }
   if (f.area) {
     where.push('p.gps_lat BETWEEN ? AND ?');
     params.push(f.area.south, f.area.north);
@@ -140,6 +144,13 @@ export class LibraryQueries extends Repo {
   version(): string {
     const t = this.one<{ t: number }>('SELECT total_changes() AS t')!.t;
     return `${t}:${String(this.db.pragma('data_version', { simple: true }))}`;
+  }
+
+  /** Photos passing the filters that have a GPS, most recent first, at most `limit`. */
+  located(f: SearchFilters, limit: number): { id: number; lat: number; lon: number }[] {
+    const { where, params } = filterSql(f);
+    return this.all(`SELECT p.id, p.gps_lat AS lat, p.gps_lon AS lon FROM photos p
+      WHERE ${where} AND p.gps_lat IS NOT NULL AND p.gps_lon IS NOT NULL ORDER BY ${BROWSE_ORDER.newest} LIMIT ?`, ...params, limit);
   }
 
   /** Indexed photos passing the filters, with their content ids (the index's items). */

@@ -23,7 +23,7 @@ export class Results {
     const v = this.view;
     if (v.kind === 'album') return api.albumPhotos(v.album.id, offset, PAGE);
     if (v.kind === 'suggestions') return Promise.resolve({ hits: v.hits.slice(offset, offset + PAGE), total: v.hits.length, offset, space: null, tookMs: 0, notes: [] });
-    if (v.kind === 'people') return Promise.resolve({ hits: [], total: 0, offset, space: null, tookMs: 0, notes: [] });
+    if (v.kind === 'people' || v.kind === 'places' || v.kind === 'map') return Promise.resolve({ hits: [], total: 0, offset, space: null, tookMs: 0, notes: [] });
     if (v.kind === 'person') return api.search({ filters: { people: [v.person.id] }, sort: 'newest', offset, limit: PAGE });
     return api.search({ ...v.request, offset, limit: PAGE });
   }

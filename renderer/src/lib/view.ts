@@ -1,5 +1,5 @@
 /** What the main area shows, and the small view helpers every component shares. */
-import type { AlbumInfo, Box, PersonInfo, SearchHit, SearchRequest } from '../../../main/contract/api.js';
+import type { AlbumInfo, Box, PersonInfo, PlaceCount, SearchHit, SearchRequest } from '../../../main/contract/api.js';
 
 export type View =
   | { readonly kind: 'search'; readonly request: SearchRequest; readonly title: string }
@@ -8,7 +8,16 @@ export type View =
   /** Everyone the face stage found, and faces to confirm. */
   | { readonly kind: 'people' }
   /** One person's photos. */
-  | { readonly kind: 'person'; readonly person: PersonInfo };
+  | { readonly kind: 'person'; readonly person: PersonInfo }
+  /** Where the photos were taken: countries, or one country's places. */
+  | { readonly kind: 'places'; readonly country: PlaceCount | null }
+  /** The photos on a map: the library's, or a search's (its filters place the markers; an area drawn narrows it). */
+  | { readonly kind: 'map'; readonly request: SearchRequest | null; readonly title: string | null };
+
+/** Views that show something other than a grid of photos. */
+export function isBrowser(v: View): boolean {
+  return v.kind === 'people' || v.kind === 'places' || v.kind === 'map';
+}
 
 /**
  * A face's square, as fractions of its photo: the face box enlarged and squared in pixels (the
@@ -38,6 +47,8 @@ export function viewTitle(v: View): string {
   if (v.kind === 'suggestions') return `Suggested for “${v.category}”`;
   if (v.kind === 'people') return 'People';
   if (v.kind === 'person') return v.person.name ?? 'Someone without a name yet';
+  if (v.kind === 'places') return v.country ? v.country.name : 'Places';
+  if (v.kind === 'map') return v.title ? `${v.title} on the map` : 'Map';
   return v.title;
 }
 

@@ -1,0 +1,124 @@
+/**
+ * Places and the map in the app, in a real browser: photos with GPS in their EXIF (Lisbon,
+ * Cascais, Tokyo) and one without; the Places view goes from countries to a country's places to
+ * a place's photos; the viewer says where a photo was taken; the map draws the world offline with
+ * a marker per crowd of photos; a marker opens the photos there, and a rectangle drawn with Shift
+ * narrows the search the map was opened from.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import sharp from 'sharp';
+import { openApp, screenshot, type AppInBrowser } from '../helpers/browser.js';
+import { tempDir } from '../helpers/fixtures.js';
+import { testLibrary, type TestLibrary } from '../helpers/library.js';
+import { realOrGenerated } from '../helpers/shared.js';
+
+const SHOTS = process.env['LOUPE_SCREENSHOTS'] ?? tempDir('loupe-shots-').dir;
+let lib: TestLibrary;
+let app: AppInBrowser;
+let page: Page;
+const tiles = (): ReturnType<Page['locator']> => page.locator('.tile[data-photo-id]');
+
+const dms = (v: number): string => {
+  const a = Math.abs(v);
+  const d = Math.floor(a);
+  const m = Math.floor((a - d) * 60);
+  return `${d}/1 ${m}/1 ${Math.round(((a - d) * 60 - m) * 6000)}/100`;
+};
+
+const PHOTOS: [string, string, [number, number] | null, string][] = [
+  ['lisbon-river.jpg', 'scenes/kde-bythewater.jpg', [38.7071, -9.1355], '2024:05:01 10:00:00'],
+  ['lisbon-evening.jpg', 'scenes/kde-eveningglow.jpg', [38.7139, -9.1394], '2024:05:01 19:00:00'],
+  ['cascais-cups.jpg', 'scenes/kde-colorfulcups.jpg', [38.6979, -9.4215], '2024:05:02 12:00:00'],
+  ['tokyo-path.jpg', 'scenes/kde-path.jpg', [35.6762, 139.6503], '2024:06:01 09:00:00'],
+  ['home.jpg', 'scenes/kde-fallenleaf.jpg', null, '2023:01:01 09:00:00'],
+];
+
+describe('places and the map in the app', () => {
+  beforeAll(async () => {
+    lib = testLibrary();
+    mkdirSync(lib.photos, { recursive: true });
+    for (const [i, [name, photo, at, taken]] of PHOTOS.entries()) {
+      const gps = at ? { IFD3: { GPSLatitudeRef: 'N', GPSLatitude: dms(at[0]), GPSLongitudeRef: at[1] < 0 ? 'W' : 'E', GPSLongitude: dms(at[1]) } } : {};
+      await sharp(await realOrGenerated(photo, i, 640, 427)).withExif({ IFD2: { DateTimeOriginal: taken }, ...gps }).jpeg().toFile(join(lib.photos, name));
+    }
+    await lib.engine.addFolder(lib.photos);
+    await lib.engine.scan();
+    await lib.engine.index();
+    app = await openApp(lib.engine);
+    page = app.page;
+  }, 120_000);
+
+  afterAll(async () => {
+    await app?.close();
+    await lib?.close();
+  });
+
+  it('goes from countries to a country\'s places to a place\'s photos, and the viewer names the place', async () => {
+    await page.goto(app.bridge.openUrl);
+    await page.getByRole('button', { name: 'Places', exact: true }).click();
+    const places = page.getByTestId('place');
+    await expect.poll(() => places.allTextContents()).toEqual([expect.stringMatching(/Portugal\s*3 photos/), expect.stringMatching(/Japan\s*1 photo$/)]);
+    await screenshot(page, SHOTS, '30-places');
+    await places.first().click();
+    await expect.poll(() => places.allTextContents()).toEqual([expect.stringMatching(/Lisbon\s*2 photos/), expect.stringMatching(/Cascais\s*Lisbon\s*1 photo/)]);
+    await places.first().click();
+    await expect.poll(() => tiles().count()).toBe(2);
+    expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Lisbon, Portugal');
+    await tiles().first().dblclick();
+    await expect.poll(() => page.getByTestId('place').textContent()).toBe('Lisbon, Portugal');
+    await page.keyboard.press('Escape');
+  });
+
+  it('draws the world offline with a marker per crowd; a marker opens its photos', async () => {
+    await page.getByRole('button', { name: 'Map', exact: true }).click();
+    const markers = page.getByTestId('map-marker');
+    // Zoomed out, Lisbon and Cascais are one crowd of three; Tokyo is another.
+    await expect.poll(() => markers.evaluateAll((ms) => ms.map((m) => m.textContent).sort())).toEqual(['1', '3']);
+    expect(await page.getByTestId('map').textContent()).toMatch(/4 photos have a location/);
+    // The land is drawn: the canvas is not one flat colour.
+    type Canvas = { width: number; height: number; getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } };
+    const colours = await page.locator('[data-testid=map] canvas').evaluate((el) => {
+      const c = el as unknown as Canvas;
+      const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      const seen = new Set<number>();
+      for (let i = 0; i < d.length; i += 4 * 97) seen.add((d[i]! << 16) | (d[i + 1]! << 8) | d[i + 2]!);
+      return seen.size;
+    });
+    expect(colours).toBeGreaterThan(2);
+    await screenshot(page, SHOTS, '31-map');
+    await page.getByRole('button', { name: '1 photo here' }).click();
+    await expect.poll(() => tiles().count()).toBe(1);
+    expect(await tiles().first().locator('img').getAttribute('alt')).toBe('tokyo-path.jpg');
+  });
+
+  it('a rectangle drawn with Shift narrows the search the map was opened from', async () => {
+    await page.getByRole('button', { name: 'All photos' }).click();
+    await expect.poll(() => tiles().count()).toBe(PHOTOS.length);
+    await page.getByRole('button', { name: 'Show on map' }).click();
+    const crowd = page.getByRole('button', { name: '3 photos here' });
+    await expect.poll(() => crowd.isVisible()).toBe(true);
+    // Zoom in on the crowd until Lisbon and Cascais (25 km apart) come apart, then draw around Lisbon alone.
+    const lisbon = page.getByRole('button', { name: '2 photos here' });
+    for (let i = 0; i < 40 && !(await lisbon.isVisible()); i++) {
+      const b = (await crowd.boundingBox())!;
+      await page.mouse.move(b.x + b.width / 2, b.y + b.height / 2);
+      await page.mouse.wheel(0, -300);
+      await expect.poll(async () => (await lisbon.isVisible()) || (await crowd.isVisible())).toBe(true);
+    }
+    await expect.poll(() => lisbon.isVisible()).toBe(true);
+    await screenshot(page, SHOTS, '32-map-zoomed');
+    const b = (await lisbon.boundingBox())!;
+    await page.keyboard.down('Shift');
+    await page.mouse.move(b.x - 8, b.y - 8);
+    await page.mouse.down();
+    await page.mouse.move(b.x + b.width + 8, b.y + b.height + 8, { steps: 5 });
+    await page.mouse.up();
+    await page.keyboard.up('Shift');
+    await expect.poll(() => tiles().count()).toBe(2);
+    expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('All photos, in the area');
+    expect((await tiles().locator('img').evaluateAll((ts) => ts.map((t) => t.getAttribute('alt')))).sort()).toEqual(['lisbon-evening.jpg', 'lisbon-river.jpg']);
+  });
+});
