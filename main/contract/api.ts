@@ -287,6 +287,26 @@ export interface Preferences {
    * photo apps to read. Off by default: Loupe never writes beside the user's photos otherwise.
    */
   readonly writeSidecars: boolean;
+  /** Read the text in photos (signs, receipts, screenshots) while indexing, on this computer. On by default. */
+  readonly readText: boolean;
+}
+
+/** What a pass of reading text in photos did. */
+export interface TextSummary {
+  readonly pictures: number;
+  /** Pictures with text, and lines read. */
+  readonly withText: number;
+  readonly lines: number;
+  readonly failed: number;
+  readonly ms: number;
+}
+
+/** A line of text read in a photo. */
+export interface PhotoTextLine {
+  readonly text: string;
+  readonly confidence: number;
+  /** Its four corners (top-left, top-right, bottom-right, bottom-left along the text), as fractions of the picture. */
+  readonly quad: readonly (readonly [number, number])[];
 }
 
 /** What a pass of writing sidecars did. */
@@ -304,6 +324,8 @@ export type EngineEvent =
   | { readonly type: 'embed-progress'; readonly progress: EmbedProgress }
   | { readonly type: 'faces-progress'; readonly pack: string; readonly done: number; readonly total: number }
   | { readonly type: 'faces'; readonly pack: string; readonly summary: FacesSummary }
+  | { readonly type: 'text-progress'; readonly done: number; readonly total: number }
+  | { readonly type: 'text'; readonly summary: TextSummary }
   | { readonly type: 'embedded'; readonly summary: EmbedSummary }
   | { readonly type: 'log'; readonly message: string }
   | { readonly type: 'folder-state'; readonly folderId: number; readonly path: string; readonly state: FolderState }
@@ -465,6 +487,8 @@ export interface PhotoDetails extends PhotoRecord {
   readonly faces: readonly PhotoFace[];
   /** The place it was taken in (from its GPS, or inferred), or null. */
   readonly place: PhotoPlaceInfo | null;
+  /** The text read in it, line by line in reading order. */
+  readonly text: readonly PhotoTextLine[];
   /** Other files that are this photo (the RAW beside a JPEG). */
   readonly companions: readonly { readonly id: number; readonly path: string; readonly format: string | null }[];
 }
@@ -498,6 +522,8 @@ export interface SearchFilters {
   readonly places?: readonly string[];
   /** Taken in none of these. */
   readonly notPlaces?: readonly string[];
+  /** Shows every one of these words or phrases in the text read in it (case and accents ignored). */
+  readonly texts?: readonly string[];
   /** Taken in one of these places (their ids, as `listPlaces` gives them): the place itself, not its region. */
   readonly placeIds?: readonly number[];
   /** Its GPS inside this box (degrees; west > east crosses the antimeridian). */

@@ -48,6 +48,7 @@ export const SearchRequestSchema = z.object({
     places: z.array(z.string().min(1).max(200)).max(20).optional(),
     notPlaces: z.array(z.string().min(1).max(200)).max(20).optional(),
     placeIds: z.array(z.number().int().positive()).max(1000).optional(),
+    texts: z.array(z.string().min(1).max(500)).max(20).optional(),
     area: z.object({
       south: z.number().min(-90).max(90), west: z.number().min(-180).max(180),
       north: z.number().min(-90).max(90), east: z.number().min(-180).max(180),

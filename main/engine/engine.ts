@@ -11,6 +11,7 @@ import type {
 } from '../contract/api.js';
 import { parseMediaPath, type Media } from '../contract/media.js';
 import { parseSearchRequest } from '../contract/search-request.js';
+import { OCR_MODEL } from '../encoders/ocr.js';
 import type { ExportSummary } from '../collections/export.js';
 import { Backups, restoreDatabase, type BackupInfo } from '../db/safety.js';
 import { toRecord } from '../db/repos/photos.js';
@@ -195,7 +196,9 @@ export class Engine implements LoupeApi {
       name: at.name, region: at.region, country: at.country, countryCode: at.countryCode, distanceKm: at.distanceKm, inferred: at.inferred,
     };
     const companions = photos.companions(id);
-    return { ...toRecord(row), keywords: photos.keywords(id), regions: photos.regions(id), faces, place, companions };
+    const lines = row.hash ? this.lib.repos.texts.lines(row.hash, OCR_MODEL) : [];
+    const text = lines.map((l) => ({ text: l.text, confidence: l.confidence, quad: l.quad }));
+    return { ...toRecord(row), keywords: photos.keywords(id), regions: photos.regions(id), faces, place, text, companions };
   }
 
   /** A picture for the UI: `thumb/<id>/<size>` or `photo/<id>`, by photo id only. */

@@ -3,13 +3,17 @@
  * while one is under way waits for it, then runs once more (for what arrived meanwhile).
  */
 import { availableParallelism } from 'node:os';
-import type { EmbedProgress, EmbedSummary, EngineEvent, FacesSummary, IndexingState, IndexProgress, IndexSummary, ModelKind } from '../contract/api.js';
+import type {
+  EmbedProgress, EmbedSummary, EngineEvent, FacesSummary, IndexingState, IndexProgress, IndexSummary, ModelKind, TextSummary,
+} from '../contract/api.js';
 import { embedPending } from '../embed/embedder.js';
 import type { FacePack } from '../encoders/faces.js';
 import { FACE_PACK_SETTING, findFaces } from '../faces/stage.js';
 import type { WhitenOptions } from '../embed/whitener.js';
 import { indexPending } from '../ingest/indexer.js';
 import { placePhotos } from '../places/stage.js';
+import { OCR_MODEL, type TextReader } from '../encoders/ocr.js';
+import { READ_TEXT_SETTING, readText } from '../text/stage.js';
 import { errorMessage } from '../util/errors.js';
 import type { Library } from './library.js';
 
@@ -97,6 +101,26 @@ export class IndexingRuns {
     if (!run.signal?.aborted) placePhotos(this.lib.repos, run.signal);
     await this.embed(run);
     await this.findFaces(run);
+    await this.readText(run);
+    return summary;
+  }
+
+  /** Reads the text in the pictures the OCR models have not read (last: the slowest to matter), unless the user turned it off. */
+  async readText(run: IndexRunOptions = {}): Promise<TextSummary | null> {
+    if (run.signal?.aborted || this.lib.repos.settings.get(READ_TEXT_SETTING) === '0') return null;
+    if (this.lib.repos.texts.countTodo(OCR_MODEL) === 0) return null;
+    let reader: TextReader;
+    try {
+      reader = await this.lib.encoders.text();
+    } catch (err) {
+      this.emit({ type: 'log', message: `text: the OCR models do not load (${errorMessage(err)})` });
+      return null;
+    }
+    const summary = await readText(this.lib, reader, OCR_MODEL, {
+      signal: run.signal,
+      onProgress: (done, total) => this.emit({ type: 'text-progress', done, total }),
+    });
+    this.emit({ type: 'text', summary });
     return summary;
   }
 

@@ -8,6 +8,7 @@ import { syncSidecars } from '../collections/sidecars.js';
 import type { Repos } from '../db/repos/index.js';
 import { errorMessage } from '../util/errors.js';
 import { UserError } from '../contract/errors.js';
+import { READ_TEXT_SETTING } from '../text/stage.js';
 
 const KEY = 'write_sidecars';
 
@@ -18,12 +19,13 @@ export class SidecarWriting {
   constructor(private readonly repos: Repos, private readonly emit: (e: EngineEvent) => void) {}
 
   preferences(): Preferences {
-    return { writeSidecars: this.repos.settings.get(KEY) === '1' };
+    return { writeSidecars: this.repos.settings.get(KEY) === '1', readText: this.repos.settings.get(READ_TEXT_SETTING) !== '0' };
   }
 
   set(changes: Partial<Preferences>): Preferences {
     const before = this.preferences();
     if (changes.writeSidecars !== undefined) this.repos.settings.set(KEY, changes.writeSidecars ? '1' : null);
+    if (changes.readText !== undefined) this.repos.settings.set(READ_TEXT_SETTING, changes.readText ? null : '0');
     if (!before.writeSidecars && changes.writeSidecars) this.changed();
     return this.preferences();
   }

@@ -9,6 +9,7 @@
  *   person:Ana at the beach            a person (one word, or quoted: person:"Ana Silva"), and a sentence
  *   person:Ana person:Leo -person:Tom  both of them, without him
  *   place:Lisbon -place:"New York"    taken there (a place, region or country), not there
+ *   text:"hotel aurora"               those words in the text read in the photo
  *   beach in Lisbon                   a sentence naming a place the library has photos of: the place
  *                                     becomes a filter and the rest ranks (search.ts, placeInSentence)
  */
@@ -30,6 +31,10 @@ export interface ParsedQuery {
   /** Places the photo must be taken in (by name), and places it must not. */
   readonly places: readonly string[];
   readonly notPlaces: readonly string[];
+  /** Words or phrases the text read in the photo must hold. */
+  readonly texts: readonly string[];
+  /** The whole sentence is a place some photo was taken in ("Lisbon"): its photos come first (search.ts). */
+  readonly namedPlace?: string;
 }
 
 interface Token {
@@ -42,11 +47,13 @@ interface Token {
   readonly person: boolean;
   /** `place:` came right before it. */
   readonly place: boolean;
+  /** `text:` came right before it. */
+  readonly text: boolean;
 }
 
 function tokenize(input: string): Token[] {
   const out: Token[] = [];
-  const re = /(-?)(category:|person:|place:)?(?:"([^"]*)"?|(\S+))/giy;
+  const re = /(-?)(category:|person:|place:|text:)?(?:"([^"]*)"?|(\S+))/giy;
   let i = 0;
   while (i < input.length) {
     while (i < input.length && /\s/.test(input[i]!)) i++;
@@ -61,8 +68,10 @@ function tokenize(input: string): Token[] {
     const category = m[2]?.toLowerCase() === 'category:';
     const person = m[2]?.toLowerCase() === 'person:';
     const place = m[2]?.toLowerCase() === 'place:';
-    if (!category && !person && !place && value.length === 0 && m[1] !== '-') continue;
-    out.push({ value: negative || category || person || place ? value : `${m[1]}${value}`, quoted, negative, category, person, place });
+    const text = m[2]?.toLowerCase() === 'text:';
+    const operator = category || person || place || text;
+    if (!operator && value.length === 0 && m[1] !== '-') continue;
+    out.push({ value: negative || operator ? value : `${m[1]}${value}`, quoted, negative, category, person, place, text });
   }
   return out;
 }
@@ -85,9 +94,13 @@ export function parseQuery(input: string): ParsedQuery {
   const notPeople: string[] = [];
   const places: string[] = [];
   const notPlaces: string[] = [];
+  const texts: string[] = [];
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i]!;
-    if (t.place) {
+    if (t.text && !t.negative) {
+      const words = t.value.replace(/\s+/g, ' ').trim();
+      if (words) texts.push(words);
+    } else if (t.place) {
       const name = t.value.replace(/\s+/g, ' ').trim();
       if (name) (t.negative ? notPlaces : places).push(name);
     } else if (t.person) {
@@ -100,7 +113,7 @@ export function parseQuery(input: string): ParsedQuery {
       let name = t.value;
       if (!t.quoted) {
         while (i + 1 < tokens.length && !tokens[i + 1]!.quoted && !tokens[i + 1]!.negative && !tokens[i + 1]!.category
-          && !tokens[i + 1]!.person && !tokens[i + 1]!.place && !tokens[i + 1]!.value.includes(':')) {
+          && !tokens[i + 1]!.person && !tokens[i + 1]!.place && !tokens[i + 1]!.text && !tokens[i + 1]!.value.includes(':')) {
           name += ` ${tokens[++i]!.value}`;
         }
       }
@@ -113,7 +126,7 @@ export function parseQuery(input: string): ParsedQuery {
       words.push(t.value);
     }
   }
-  return { text: words.join(' ').replace(/\s+/g, ' ').trim(), negatives, phrases, categories, people, notPeople, places, notPlaces };
+  return { text: words.join(' ').replace(/\s+/g, ' ').trim(), negatives, phrases, categories, people, notPeople, places, notPlaces, texts };
 }
 
 /** Words that put a place after them in a sentence ("at the beach in Lisbon", "dinner near Porto"). */

@@ -11,6 +11,7 @@ import { parseSearchRequest } from '../contract/search-request.js';
 import { hasFilters } from '../db/repos/library-queries.js';
 import { toRecord } from '../db/repos/photos.js';
 import { placeKey } from '../db/repos/places.js';
+import { OCR_MODEL } from '../encoders/ocr.js';
 import type { SpaceInfo } from '../embed/spaces.js';
 import { requireSpace, type SearchContext } from './context.js';
 import { findDuplicates, type DuplicateOptions } from './duplicates.js';
@@ -66,7 +67,7 @@ export class Searcher {
     const parsed = this.placesNamed(parseQuery(asked.text ?? ''));
     const notes: string[] = [];
     // person:Ana, -person:Leo, place:Lisbon are filters, so they combine with everything else.
-    const withPlaces = this.placeFilters(parsed, asked, notes);
+    const withPlaces = this.placeFilters(parsed, this.textFilters(parsed, asked), notes);
     const req = withPlaces && this.peopleFilters(parsed, withPlaces, notes);
     if (!req) return { hits: [], total: 0, offset: asked.offset ?? 0, space: null, tookMs: performance.now() - started, notes };
     const ranking = parsed.text !== '' || parsed.categories.length > 0 || req.photo !== undefined || req.region !== undefined;
@@ -102,7 +103,17 @@ export class Searcher {
     const known = new Set(this.ctx.repos.places.knownKeys());
     if (known.size === 0) return parsed;
     const found = placeInSentence(parsed.text, (name) => known.has(placeKey(name)));
-    return found ? { ...parsed, text: found.text, places: [...parsed.places, found.place] } : parsed;
+    if (!found) return parsed;
+    // "Lisbon" alone: the photos taken there first, then names ("Lisbon 2019") and pictures as ever.
+    if (found.text === '') return { ...parsed, namedPlace: found.place };
+    return { ...parsed, text: found.text, places: [...parsed.places, found.place] };
+  }
+
+  /** The request with its text: terms ("hotel aurora" on a sign) as text filters. */
+  private textFilters(parsed: ParsedQuery, req: SearchRequest): SearchRequest {
+    if (parsed.texts.length === 0) return req;
+    const f = req.filters ?? {};
+    return { ...req, filters: { ...f, texts: [...(f.texts ?? []), ...parsed.texts] } };
   }
 
   /** The request with its place: terms as place filters; null when no photo was taken in one of them. */
@@ -213,6 +224,10 @@ export class Searcher {
     for (const phrase of new Set([...parsed.phrases, parsed.text].filter((p) => p.length >= 3))) {
       for (const id of this.nameMatches(phrase, req.filters)) named.add(id);
     }
+    if (parsed.namedPlace !== undefined) {
+      const there = this.ctx.repos.places.photosIn(placeKey(parsed.namedPlace));
+      for (const id of this.ctx.repos.queries.passing(there, req.filters)) named.add(id);
+    }
     const words = [...new Set(parsed.text.split(/\s+/).filter((w) => w.length >= 3))];
     for (const id of this.ctx.repos.queries.passing(this.ctx.repos.queries.withKeywords(words), req.filters)) named.add(id);
     const done = (hits: SearchHit[], total: number): SearchResponse =>
@@ -284,11 +299,13 @@ export class Searcher {
   }
 
   private nameMatches(phrase: string, filters: SearchRequest['filters']): number[] {
-    const term = phrase.trim().toLowerCase();
+    const term = placeKey(phrase);
     if (term.length < 3) return [];
     const { queries } = this.ctx.repos;
     const version = queries.version();
-    if (this.names?.version !== version) this.names = { version, rows: queries.relativeNames() };
+    // Folded like the term: "café" finds "Cafe" and the other way round.
+    if (this.names?.version !== version) this.names = { version, rows:
+      queries.relativeNames(OCR_MODEL).map((r) => ({ id: r.id, name: placeKey(r.name) })) };
     // A phrase in more names than a page of candidates is not a name (".jpg", "img"): it would bury the ranking.
     const ids = this.names.rows.filter((r) => r.name.includes(term)).map((r) => r.id);
     if (ids.length > POOL) return [];

@@ -21,13 +21,16 @@ export const LAYERS = {
   'main/faces': ['main/util', 'main/contract', 'main/db', 'main/encoders', 'main/ingest'],
   // Places: GPS → the place a photo is in, offline; a stage beside the others.
   'main/places': ['main/util', 'main/contract', 'main/db'],
+  // Text read in pictures (OCR): a stage beside faces.
+  'main/text': ['main/util', 'main/contract', 'main/db', 'main/encoders', 'main/ingest'],
   'main/search': [
     'main/util', 'main/contract', 'main/db', 'main/index', 'main/models', 'main/encoders', 'main/ingest', 'main/embed', 'main/faces', 'main/places',
+    'main/text',
   ],
   'main/collections': ['main/util', 'main/contract', 'main/db', 'main/ingest'],
   'main/engine': [
     'main/util', 'main/contract', 'main/onnx', 'main/index', 'main/db', 'main/models', 'main/encoders', 'main/ingest', 'main/embed',
-    'main/faces', 'main/places', 'main/search', 'main/collections',
+    'main/faces', 'main/places', 'main/text', 'main/search', 'main/collections',
   ],
   // Transports: the contract and the engine's facade, nothing inside it.
   'main/bridge': ['main/util', 'main/contract', 'main/engine'],

@@ -110,8 +110,12 @@ describe('places', () => {
     expect(names(r)).toEqual(['trip/cascais.jpg', 'trip/lisbon-no-gps.jpg', 'trip/lisbon.jpg']);
     expect(r.space).toContain('clip');
     expect(r.hits.every((h) => typeof h.score === 'number')).toBe(true);
-    // The place alone browses it; a place no photo was taken in stays part of the sentence.
-    expect(names(await lib.engine.search({ text: 'Japan' }))).toEqual(['japan/tokyo.jpg']);
+    // The place alone puts its photos first, marked, then the rest as the sentence ranks them;
+    // a place no photo was taken in stays part of the sentence.
+    const japan = await lib.engine.search({ text: 'Japan', limit: 50 });
+    // Taken in Japan, and in a folder called so.
+    expect(names({ ...japan, hits: japan.hits.slice(0, 2) })).toEqual(['japan/same-day-as-lisbon.jpg', 'japan/tokyo.jpg']);
+    expect(japan.hits.map((h) => h.matchedName)).toEqual([true, true, ...new Array(japan.hits.length - 2).fill(false)]);
     expect((await lib.engine.search({ text: 'a photo in Porto', limit: 50 })).total).toBe(Object.keys(PHOTOS).length);
   });
 

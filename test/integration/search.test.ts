@@ -171,11 +171,12 @@ describe('sentence search', () => {
     expectRanked(r, (v) => dot(q, v) - Math.max(0, dot(n, v) - base));
   });
 
-  it('file and folder names match first, marked as name matches', async () => {
-    const r = await lib.engine.search({ text: 'lisbon', limit: 5 });
-    expect(r.hits[0]!.photo.path).toContain('Lisbon 2019');
-    expect(r.hits[0]!.matchedName).toBe(true);
-    expect(r.hits.slice(1).every((h) => !h.matchedName)).toBe(true);
+  it('file and folder names match first, marked as name matches, with the photos taken in the place the word names', async () => {
+    const r = await lib.engine.search({ text: 'lisbon', limit: 10 });
+    const named = r.hits.filter((h) => h.matchedName);
+    // The folder "Lisbon 2019", and every photo whose GPS is in Lisbon (p0–p2 and p0's copy).
+    expect(named.map((h) => h.photo.path.slice(lib.photos.length + 1)).sort()).toEqual(['Lisbon 2019/tram.jpg', 'a/p0.jpg', 'a/p1.jpg', 'a/p2.jpg', 'b/copy-of-p0.jpg']);
+    expect(r.hits.slice(0, named.length).every((h) => h.matchedName)).toBe(true);
     // The name match is counted once, not also as a picture match.
     expect(r.total).toBe(18);
     const all = await lib.engine.search({ text: 'lisbon', limit: 100 });

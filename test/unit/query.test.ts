@@ -4,7 +4,7 @@ import { fillTemplate, parseQuery, placeInSentence, wantsPrompts } from '../../m
 describe('the search box language', () => {
   it('a sentence is a sentence', () => {
     expect(parseQuery('  two kids   building a sandcastle at sunset ')).toEqual({
-      text: 'two kids building a sandcastle at sunset', negatives: [], phrases: [], categories: [], people: [], notPeople: [], places: [], notPlaces: [],
+      text: 'two kids building a sandcastle at sunset', negatives: [], phrases: [], categories: [], people: [], notPeople: [], places: [], notPlaces: [], texts: [],
     });
   });
 

@@ -11,6 +11,7 @@ import { JobsRepo } from './jobs.js';
 import { LibraryQueries } from './library-queries.js';
 import { PhotosRepo } from './photos.js';
 import { PlacesRepo } from './places.js';
+import { TextsRepo } from './texts.js';
 import { SettingsRepo } from './settings.js';
 import { SidecarsRepo } from './sidecars.js';
 import { ThumbnailsRepo } from './thumbnails.js';
@@ -31,6 +32,7 @@ export class Repos {
   readonly sidecars: SidecarsRepo;
   readonly faces: FacesRepo;
   readonly places: PlacesRepo;
+  readonly texts: TextsRepo;
 
   /** @param readOnly the library's folder when it is open read-only (writes are refused, naming it). */
   constructor(private readonly db: Db, readonly readOnly: string | null = null) {
@@ -47,6 +49,7 @@ export class Repos {
     this.sidecars = new SidecarsRepo(db, readOnly);
     this.faces = new FacesRepo(db, readOnly);
     this.places = new PlacesRepo(db, readOnly);
+    this.texts = new TextsRepo(db, readOnly);
   }
 
   /** Runs `fn` in one transaction across repositories (nested calls join the outer one). */

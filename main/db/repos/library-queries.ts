@@ -100,6 +100,11 @@ export function filterSql(f: SearchFilters = {}): SqlFilter {
     where.push(`NOT ${inPlace}`);
     params.push(placeKey(place));
   }
+  // Text read in the picture (folded, as texts.ts stores it), by any OCR model.
+  for (const t of f.texts ?? []) {
+    where.push('p.hash IN (SELECT hash FROM text_scans WHERE instr(text_key, ?) > 0)');
+    params.push(placeKey(t));
+  }
   if (f.placeIds && f.placeIds.length > 0) {
     where.push(`p.id IN (SELECT photo_id FROM photo_places WHERE place_id IN (${placeholders(f.placeIds.length)}))`);
     params.push(...f.placeIds);
@@ -160,16 +165,17 @@ export class LibraryQueries extends Repo {
   }
 
   /**
-   * Every indexed photo's path inside its library folder and what people wrote about it (title,
-   * description, keywords), lower-cased, for matching names ("IMG_2041", "Lisbon 2019") and words
-   * against what the user typed.
+   * Every indexed photo's path inside its library folder, what people wrote about it (title,
+   * description, keywords) and the text read in it, lower-cased, for matching names ("IMG_2041",
+   * "Lisbon 2019") and words ("Hotel Aurora" on a sign) against what the user typed.
    */
-  relativeNames(): { id: number; name: string }[] {
+  relativeNames(textModel: string): { id: number; name: string }[] {
     return this.all(
       `SELECT p.id, lower(substr(p.path, length(f.path) + 1) || char(10) || coalesce(p.title, '') || char(10) || coalesce(p.description, '')
-         || char(10) || coalesce((SELECT group_concat(keyword, char(10)) FROM photo_keywords k WHERE k.photo_id = p.id), '')) AS name
+         || char(10) || coalesce((SELECT group_concat(keyword, char(10)) FROM photo_keywords k WHERE k.photo_id = p.id), '')
+         || char(10) || coalesce((SELECT t.text_key FROM text_scans t WHERE t.hash = p.hash AND t.model = ?), '')) AS name
        FROM photos p JOIN folders f ON f.id = p.folder_id
-       WHERE p.state = 'ok' AND p.hash IS NOT NULL ORDER BY p.id`);
+       WHERE p.state = 'ok' AND p.hash IS NOT NULL ORDER BY p.id`, textModel);
   }
 
   /** Indexed photos with any of these keywords (case-insensitive, whole keywords). */

@@ -107,6 +107,12 @@ export class PlacesRepo extends Repo {
     return r ? { ...r, inferred: r.inferred === 1 } : null;
   }
 
+  /** The photos taken in a place, region or country (a folded name). */
+  photosIn(key: string): number[] {
+    return this.all<{ id: number }>(`SELECT pp.photo_id AS id FROM photo_places pp JOIN places pl ON pl.id = pp.place_id
+      WHERE ? IN (pl.name_key, pl.region_key, pl.country_key, lower(pl.country_code)) ORDER BY pp.photo_id`, key).map((r) => r.id);
+  }
+
   /** Whether a folded name is a place, region or country some photo is in. */
   known(key: string): boolean {
     return this.one(`SELECT 1 AS x FROM places pl WHERE (pl.name_key = ? OR pl.region_key = ? OR pl.country_key = ? OR lower(pl.country_code) = ?)
