@@ -307,7 +307,9 @@ export class Searcher {
     if (this.names?.version !== version) this.names = { version, rows:
       queries.relativeNames(OCR_MODEL).map((r) => ({ id: r.id, name: placeKey(r.name) })) };
     // A phrase in more names than a page of candidates is not a name (".jpg", "img"): it would bury the ranking.
-    const ids = this.names.rows.filter((r) => r.name.includes(term)).map((r) => r.id);
+    // Words run together match too: the text read in a sign loses spaces ("HOTELAURORA"), file names have none.
+    const squashed = term.includes(' ') && term.length >= 6 ? term.replace(/ /g, '') : null;
+    const ids = this.names.rows.filter((r) => r.name.includes(term) || (squashed !== null && r.name.includes(squashed))).map((r) => r.id);
     if (ids.length > POOL) return [];
     // Always through the filters: they also leave out a RAW that is one photo with its JPEG.
     return queries.passing(ids, filters);

@@ -100,10 +100,11 @@ export function filterSql(f: SearchFilters = {}): SqlFilter {
     where.push(`NOT ${inPlace}`);
     params.push(placeKey(place));
   }
-  // Text read in the picture (folded, as texts.ts stores it), by any OCR model.
+  // Text read in the picture (folded, as texts.ts stores it), by any OCR model. Spaces do not
+  // count: the recogniser drops some ("HOTELAURORA" on a sign that says HOTEL AURORA).
   for (const t of f.texts ?? []) {
-    where.push('p.hash IN (SELECT hash FROM text_scans WHERE instr(text_key, ?) > 0)');
-    params.push(placeKey(t));
+    where.push(`p.hash IN (SELECT hash FROM text_scans WHERE instr(replace(text_key, ' ', ''), ?) > 0)`);
+    params.push(placeKey(t).replace(/ /g, ''));
   }
   if (f.placeIds && f.placeIds.length > 0) {
     where.push(`p.id IN (SELECT photo_id FROM photo_places WHERE place_id IN (${placeholders(f.placeIds.length)}))`);
@@ -173,7 +174,8 @@ export class LibraryQueries extends Repo {
     return this.all(
       `SELECT p.id, lower(substr(p.path, length(f.path) + 1) || char(10) || coalesce(p.title, '') || char(10) || coalesce(p.description, '')
          || char(10) || coalesce((SELECT group_concat(keyword, char(10)) FROM photo_keywords k WHERE k.photo_id = p.id), '')
-         || char(10) || coalesce((SELECT t.text_key FROM text_scans t WHERE t.hash = p.hash AND t.model = ?), '')) AS name
+         || char(10) || coalesce((SELECT t.text_key || char(10) || replace(t.text_key, ' ', '') FROM text_scans t
+           WHERE t.hash = p.hash AND t.model = ?), '')) AS name
        FROM photos p JOIN folders f ON f.id = p.folder_id
        WHERE p.state = 'ok' AND p.hash IS NOT NULL ORDER BY p.id`, textModel);
   }
