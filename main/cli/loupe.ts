@@ -259,15 +259,21 @@ export function buildProgram(io: Io = defaultIo): Command {
         ' Thumbnails, vectors and index files are rebuilt from it by the next `loupe index`.');
     });
 
-  program.command('settings').description('what you chose for the library: whether Loupe writes albums and categories into XMP sidecars (off unless you turn it on)')
+  program.command('settings').description('what you chose for the library: XMP sidecars (off unless you turn them on), reading text in photos (on)')
     .addOption(new Option('--write-sidecars <on|off>', 'write albums and taught categories as XMP keywords into sidecars beside your photos').choices(['on', 'off']))
-    .action((o: { writeSidecars?: 'on' | 'off' }) => withE(async (e) => {
-      const prefs = o.writeSidecars === undefined ? await e.preferences() : await e.setPreferences({ writeSidecars: o.writeSidecars === 'on' });
+    .addOption(new Option('--read-text <on|off>', 'read the text in photos (signs, receipts, screenshots) while indexing').choices(['on', 'off']))
+    .action((o: { writeSidecars?: 'on' | 'off'; readText?: 'on' | 'off' }) => withE(async (e) => {
+      const changes = {
+        ...(o.writeSidecars !== undefined ? { writeSidecars: o.writeSidecars === 'on' } : {}),
+        ...(o.readText !== undefined ? { readText: o.readText === 'on' } : {}),
+      };
+      const prefs = Object.keys(changes).length === 0 ? await e.preferences() : await e.setPreferences(changes);
       const report = prefs.writeSidecars ? await e.syncSidecars() : null;
       const failures = report?.failed.map((f) => `\n  ${shown(f.path)}\n    ${f.error}`).join('') ?? '';
-      print({ ...prefs, ...(report ? { sidecars: report } : {}) }, prefs.writeSidecars
+      const text = prefs.readText ? 'Text in photos is read while indexing, on this computer.' : 'Text in photos is not read (turn it on with: loupe settings --read-text on).';
+      print({ ...prefs, ...(report ? { sidecars: report } : {}) }, (prefs.writeSidecars
         ? `Albums and categories are written to XMP sidecars: ${report!.written} written, ${report!.unchanged} up to date, ${report!.failed.length} failed.${failures}`
-        : 'Loupe writes nothing beside your photos (turn sidecars on with: loupe settings --write-sidecars on).');
+        : 'Loupe writes nothing beside your photos (turn sidecars on with: loupe settings --write-sidecars on).') + `\n${text}`);
       if (report && report.failed.length > 0) process.exitCode = 1;
     }));
 

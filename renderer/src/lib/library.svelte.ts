@@ -27,6 +27,8 @@ export class LibraryState {
   embedding = $state<EmbedProgress | null>(null);
   /** The face stage's progress (after embedding), with when it started, for its rate. */
   faces = $state<{ done: number; total: number; since: number } | null>(null);
+  /** The text stage at work: pictures read of how many. */
+  reading = $state<{ done: number; total: number; since: number } | null>(null);
   /** A scan and index the user asked for is under way. */
   checking = $state(false);
   run = $state<IndexingState>({ paused: false, running: false });
@@ -68,12 +70,20 @@ export class LibraryState {
       case 'faces':
         this.faces = null;
         return { refresh: true, reloadView: false };
+      case 'text-progress':
+        this.faces = null;
+        this.reading = { done: e.done, total: e.total, since: this.reading?.since ?? Date.now() };
+        return none;
+      case 'text':
+        this.reading = null;
+        return { refresh: true, reloadView: false };
       case 'indexing':
         this.run = e.state;
         if (e.state.running) return none;
         this.indexing = null;
         this.embedding = null;
         this.faces = null;
+        this.reading = null;
         return { refresh: true, reloadView: false };
       case 'indexed':
         this.indexing = null;
