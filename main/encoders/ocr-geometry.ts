@@ -218,7 +218,10 @@ export function rotate180(line: Line): Line {
 
 /**
  * CTC greedy decoding of `steps`×`classes` probabilities: class 0 is the blank, class k is
- * `alphabet[k − 1]`. Returns the text and its confidence (the mean probability of the characters kept).
+ * `alphabet[k − 1]`. Returns the text and its confidence (the mean probability of the characters
+ * kept). The recogniser sometimes skips the space between Latin words ("HOTELAURORA"); the blank
+ * run between characters does not tell a space from a wide letter reliably (tried: it split
+ * "Lisb on C offee" as often as it mended "HOTEL AURORA"), so matching ignores spaces instead.
  */
 export function ctcDecode(
   probs: Float32Array, steps: number, classes: number, alphabet: readonly string[],

@@ -11,7 +11,7 @@ import { openApp, screenshot, type AppInBrowser } from '../helpers/browser.js';
 import { tempDir } from '../helpers/fixtures.js';
 import { testLibrary, type TestLibrary } from '../helpers/library.js';
 import { writeTinyPacks } from '../helpers/packs.js';
-import { signPhoto } from '../helpers/text-photos.js';
+import { HAVE_FONTS, signPhoto } from '../helpers/text-photos.js';
 
 const SHOTS = process.env['LOUPE_SCREENSHOTS'] ?? tempDir('loupe-shots-').dir;
 const src = tempDir();
@@ -20,7 +20,7 @@ let app: AppInBrowser;
 let page: Page;
 const tiles = (): ReturnType<Page['locator']> => page.locator('.tile[data-photo-id]');
 
-describe('text in photos in the app', () => {
+describe.skipIf(!HAVE_FONTS)('text in photos in the app (signs rendered in the DejaVu fonts)', () => {
   beforeAll(async () => {
     lib = testLibrary();
     mkdirSync(lib.photos, { recursive: true });

@@ -5,6 +5,7 @@
  * quality. Without ../shared, a generated scene stands in. Also the page's text, transcribed once
  * by hand, and the measures: character error rate and word recall.
  */
+import { existsSync } from 'node:fs';
 import sharp from 'sharp';
 import { realOrGenerated } from './shared.js';
 
@@ -21,6 +22,10 @@ export interface Sign {
 }
 
 export const FONTS = ['DejaVu Sans', 'DejaVu Serif', 'Liberation Sans', 'DejaVu Sans Mono'];
+
+/** The fonts are installed (Debian's fonts-dejavu-core and fonts-liberation; .ci/run installs them). */
+export const HAVE_FONTS = ['dejavu/DejaVuSans.ttf', 'dejavu/DejaVuSerif.ttf', 'dejavu/DejaVuSansMono.ttf', 'liberation/LiberationSans-Regular.ttf']
+  .every((f) => existsSync(`/usr/share/fonts/truetype/${f}`));
 
 /** What skimage-page.png says, line by line. */
 export const PAGE_TEXT = [

@@ -15,7 +15,7 @@ import { testLibrary, type TestLibrary } from '../helpers/library.js';
 import { writeTinyPacks } from '../helpers/packs.js';
 import { HAVE_SHARED_PHOTOS, SHARED_PHOTOS } from '../helpers/shared.js';
 import { tempDir } from '../helpers/fixtures.js';
-import { cer, FONTS, PAGE_TEXT, signPhoto, wordRecall, type Sign } from '../helpers/text-photos.js';
+import { cer, FONTS, HAVE_FONTS, PAGE_TEXT, signPhoto, wordRecall, type Sign } from '../helpers/text-photos.js';
 
 const SCENES = ['scenes/kde-path.jpg', 'scenes/kde-bythewater.jpg', 'scenes/kde-coldripple.jpg', 'scenes/kde-fallenleaf.jpg'];
 const TEXTS = ['HOTEL AURORA', 'Station Road 42', 'OPEN 9 TO 17', 'Lisbon Coffee', 'Platform 7', 'Bakery & Cafe'];
@@ -36,7 +36,7 @@ afterAll(async () => {
 });
 
 describe('reading text with PP-OCRv4', () => {
-  it('reads signs in real photos: four fonts, 16–64 px, turned up to 15°, side-on, compressed', async () => {
+  it.skipIf(!HAVE_FONTS)('reads signs in real photos: four fonts, 16–64 px, turned up to 15°, side-on, compressed', async () => {
     const results: { text: string; size: number; cer: number; recall: number }[] = [];
     for (const [i, c] of CASES.entries()) {
       for (const [j, font] of FONTS.entries()) {
@@ -68,13 +68,13 @@ describe('reading text with PP-OCRv4', () => {
     expect([...tops].sort((a, b) => a - b)).toEqual(tops);
   }, 60_000);
 
-  it('passes a photo with no text over at a glance', async () => {
+  it.skipIf(!HAVE_SHARED_PHOTOS)('passes a photo with no text over at a glance', async () => {
     const p = await rgbPicture(join(SHARED_PHOTOS, 'scenes/kde-coldripple.jpg'));
     expect(await reader.read(p)).toEqual([]);
   }, 30_000);
 });
 
-describe('text in the library', () => {
+describe.skipIf(!HAVE_FONTS)('text in the library (signs rendered in the DejaVu fonts)', () => {
   const t = tempDir();
   let lib: TestLibrary;
 

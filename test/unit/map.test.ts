@@ -66,3 +66,14 @@ describe('the map', () => {
     expect(box.east).toBeGreaterThan(LISBON[1]);
   });
 });
+
+describe('text that matches a search', () => {
+  it('marks a line that says what was searched, accents, case and spaces aside', async () => {
+    const { lineMatches } = await import('../../renderer/src/lib/view.js');
+    expect(lineMatches('HOTELAURORA', 'Hotel Aurora')).toBe(true);
+    expect(lineMatches('Bakery& Cafe', 'text:"bakery & café"')).toBe(true);
+    expect(lineMatches('Station Road 42', 'hotel')).toBe(false);
+    expect(lineMatches('Station Road 42', 'a road at dusk')).toBe(true);
+    expect(lineMatches('', 'anything')).toBe(false);
+  });
+});
