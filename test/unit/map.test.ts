@@ -69,7 +69,7 @@ describe('the map', () => {
 
 describe('text that matches a search', () => {
   it('marks a line that says what was searched, accents, case and spaces aside', async () => {
-    const { lineMatches } = await import('../../renderer/src/lib/view.js');
+    const { lineMatches } = await import('../../renderer/src/lib/text-match.js');
     expect(lineMatches('HOTELAURORA', 'Hotel Aurora')).toBe(true);
     expect(lineMatches('Bakery& Cafe', 'text:"bakery & café"')).toBe(true);
     expect(lineMatches('Station Road 42', 'hotel')).toBe(false);
