@@ -128,9 +128,10 @@ describe('device', () => {
     expect(before.choices.slice(0, 2)).toEqual(['auto', 'cpu']);
     await lib.engine.search({ text: 'a dog' });
     const loaded = await lib.engine.device();
-    expect(loaded.used.map((u) => u.model).sort()).toEqual(['text', 'vision']);
+    // CLIP's two models, and PP-OCR's three, which read the photos' text while indexing: on the same device.
+    expect(loaded.used.map((u) => `${u.pack}/${u.model}`).sort()).toEqual(['clip-a/text', 'clip-a/vision', 'ppocr-v4/cls', 'ppocr-v4/det', 'ppocr-v4/rec']);
     const cuda = ort.listSupportedBackends().some((b) => b.name === 'cuda' && b.bundled);
-    for (const u of loaded.used) expect(u).toMatchObject({ pack: 'clip-a', provider: cuda ? 'cuda' : 'cpu' });
+    for (const u of loaded.used) expect(u).toMatchObject({ provider: cuda ? 'cuda' : 'cpu' });
     if (!cuda) expect(loaded.notes.join('\n')).toMatch(/cuda is not available .*falling back to cpu/);
 
     const chosen = await lib.engine.setDevice('cpu');
