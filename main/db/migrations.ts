@@ -489,6 +489,49 @@ export const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 10,
+    description: 'one word index for everything: names, what people wrote, places, people, the text read in photos, albums',
+    sql: `
+      -- One row per photo (rowid = photos.id). Trigrams, accents off: a word or part of a word in
+      -- any script, words run together ("HOTELAURORA") and names ("IMG_2041") are found.
+      CREATE VIRTUAL TABLE photo_words USING fts5(
+        name, about, place, people, text, albums, tokenize = 'trigram remove_diacritics 1'
+      );
+      -- Photos whose row is out of date (repos/words.ts brings them up to date before a search). The
+      -- triggers add a photo only where it is not listed: an OR IGNORE inside a trigger would give
+      -- way to the conflict rule of the statement that fired it (an upsert's, a REPLACE's).
+      CREATE TABLE words_dirty (photo_id INTEGER PRIMARY KEY);
+      INSERT INTO words_dirty SELECT id FROM photos;
+      CREATE TRIGGER words_photo_ins AFTER INSERT ON photos BEGIN INSERT INTO words_dirty SELECT new.id WHERE NOT EXISTS (SELECT 1 FROM words_dirty WHERE photo_id = new.id); END;
+      CREATE TRIGGER words_photo_upd AFTER UPDATE OF path, title, description, hash, state, folder_id ON photos
+        BEGIN INSERT INTO words_dirty SELECT new.id WHERE NOT EXISTS (SELECT 1 FROM words_dirty WHERE photo_id = new.id); END;
+      CREATE TRIGGER words_photo_del AFTER DELETE ON photos BEGIN INSERT INTO words_dirty SELECT old.id WHERE NOT EXISTS (SELECT 1 FROM words_dirty WHERE photo_id = old.id); END;
+      CREATE TRIGGER words_keyword_ins AFTER INSERT ON photo_keywords BEGIN INSERT INTO words_dirty SELECT new.photo_id WHERE NOT EXISTS (SELECT 1 FROM words_dirty WHERE photo_id = new.photo_id); END;
+      CREATE TRIGGER words_keyword_del AFTER DELETE ON photo_keywords BEGIN INSERT INTO words_dirty SELECT old.photo_id WHERE NOT EXISTS (SELECT 1 FROM words_dirty WHERE photo_id = old.photo_id); END;
+      CREATE TRIGGER words_place_ins AFTER INSERT ON photo_places BEGIN INSERT INTO words_dirty SELECT new.photo_id WHERE NOT EXISTS (SELECT 1 FROM words_dirty WHERE photo_id = new.photo_id); END;
+      CREATE TRIGGER words_place_upd AFTER UPDATE ON photo_places BEGIN INSERT INTO words_dirty SELECT new.photo_id WHERE NOT EXISTS (SELECT 1 FROM words_dirty WHERE photo_id = new.photo_id); END;
+      CREATE TRIGGER words_place_del AFTER DELETE ON photo_places BEGIN INSERT INTO words_dirty SELECT old.photo_id WHERE NOT EXISTS (SELECT 1 FROM words_dirty WHERE photo_id = old.photo_id); END;
+      CREATE TRIGGER words_text_ins AFTER INSERT ON text_scans
+        BEGIN INSERT INTO words_dirty SELECT id FROM photos WHERE hash = new.hash AND id NOT IN (SELECT photo_id FROM words_dirty); END;
+      CREATE TRIGGER words_text_del AFTER DELETE ON text_scans
+        BEGIN INSERT INTO words_dirty SELECT id FROM photos WHERE hash = old.hash AND id NOT IN (SELECT photo_id FROM words_dirty); END;
+      CREATE TRIGGER words_face_ins AFTER INSERT ON faces
+        BEGIN INSERT INTO words_dirty SELECT id FROM photos WHERE hash = new.hash AND id NOT IN (SELECT photo_id FROM words_dirty); END;
+      CREATE TRIGGER words_face_upd AFTER UPDATE OF person_id ON faces
+        BEGIN INSERT INTO words_dirty SELECT id FROM photos WHERE hash = new.hash AND id NOT IN (SELECT photo_id FROM words_dirty); END;
+      CREATE TRIGGER words_face_del AFTER DELETE ON faces
+        BEGIN INSERT INTO words_dirty SELECT id FROM photos WHERE hash = old.hash AND id NOT IN (SELECT photo_id FROM words_dirty); END;
+      CREATE TRIGGER words_person_name AFTER UPDATE OF name ON people
+        BEGIN INSERT INTO words_dirty SELECT DISTINCT p.id FROM photos p JOIN faces f ON f.hash = p.hash
+          WHERE f.person_id = new.id AND p.id NOT IN (SELECT photo_id FROM words_dirty); END;
+      CREATE TRIGGER words_album_item_ins AFTER INSERT ON album_items BEGIN INSERT INTO words_dirty SELECT new.photo_id WHERE NOT EXISTS (SELECT 1 FROM words_dirty WHERE photo_id = new.photo_id); END;
+      CREATE TRIGGER words_album_item_del AFTER DELETE ON album_items BEGIN INSERT INTO words_dirty SELECT old.photo_id WHERE NOT EXISTS (SELECT 1 FROM words_dirty WHERE photo_id = old.photo_id); END;
+      CREATE TRIGGER words_album_name AFTER UPDATE OF name ON albums
+        BEGIN INSERT INTO words_dirty SELECT photo_id FROM album_items
+          WHERE album_id = new.id AND photo_id NOT IN (SELECT photo_id FROM words_dirty); END;
+    `,
+  },
 ];
 
 export const LATEST_VERSION: number = MIGRATIONS.length === 0 ? 0 : MIGRATIONS[MIGRATIONS.length - 1]!.version;

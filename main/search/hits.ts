@@ -33,6 +33,9 @@ export function sortedHits(hits: readonly SearchHit[], sort: NonNullable<SearchR
   return sortHits(hits.map((h) => ({ ...h, id: h.photo.id })), sort).map(({ id: _, ...h }) => h);
 }
 
+/** Reciprocal-rank fusion's term for a 0-based rank (k = 60, as Cormack et al. propose). */
+export const rrf = (rank: number): number => 1 / (60 + rank + 1);
+
 export class HitMaker {
   constructor(private readonly queries: LibraryQueries, private readonly vectors: VectorStore) {}
 
@@ -40,21 +43,28 @@ export class HitMaker {
     return this.vectors.placements(candidates.map((c) => c?.vectorId).filter((x): x is number => x !== null && x !== undefined));
   }
 
-  /** Photos matched by name, first: 1 + their picture's score when the ranking has it. */
-  named(named: ReadonlySet<number>, exclude: number | null, ranked: readonly Candidate[], req: SearchRequest): SearchHit[] {
+  /**
+   * Photos matched by their words, first, in the order of reciprocal-rank fusion (RRF, k = 60) of
+   * their rank in the word index (BM25; photos matched otherwise, by a keyword or a place named,
+   * rank after those) and their rank in the picture ranking: 1 + 1/(60 + word rank) + 1/(60 +
+   * picture rank), the second term 0 for a photo the ranking did not reach. Exact matches stay
+   * first ("IMG_2041" never depends on the model), and among them the picture reorders.
+   */
+  named(named: ReadonlyMap<number, number>, exclude: number | null, ranked: readonly Candidate[], req: SearchRequest): SearchHit[] {
     if (named.size === 0) return [];
-    const byItem = new Map(ranked.map((c) => [c.item, c]));
-    const kept = this.queries.photosWithContent(named).filter((p) => p.content_id !== exclude);
-    const placements = this.placements(kept.map((p) => byItem.get(p.content_id)));
+    const byItem = new Map(ranked.map((c, i) => [c.item, { c, rank: i }]));
+    const kept = this.queries.photosWithContent(new Set(named.keys())).filter((p) => p.content_id !== exclude);
+    const placements = this.placements(kept.map((p) => byItem.get(p.content_id)?.c));
     const hits = kept.map((p) => {
-      const c = byItem.get(p.content_id);
-      return { photo: toRecord(p), score: 1 + (c?.score ?? 0), ...shown(c, placements), matchedName: true };
+      const at = byItem.get(p.content_id);
+      const score = 1 + rrf(named.get(p.id) ?? named.size) + (at ? rrf(at.rank) : 0);
+      return { photo: toRecord(p), score, ...shown(at?.c, placements), matchedName: true };
     });
     return sortedHits(hits, req.sort ?? 'relevance');
   }
 
   /** Candidates (in order) as photo hits; name-matched photos are left to named(). */
-  ranked(ranked: readonly Candidate[], named: ReadonlySet<number>, req: SearchRequest): SearchHit[] {
+  ranked(ranked: readonly Candidate[], named: ReadonlyMap<number, number>, req: SearchRequest): SearchHit[] {
     const photos = new Map<number, PhotoRow[]>();
     for (const r of this.queries.photosOfContents(
       ranked.map((c) => c.item),

@@ -11,7 +11,6 @@ import { parseSearchRequest } from '../contract/search-request.js';
 import { hasFilters } from '../db/repos/library-queries.js';
 import { toRecord } from '../db/repos/photos.js';
 import { placeKey } from '../db/repos/places.js';
-import { OCR_MODEL } from '../encoders/ocr.js';
 import type { SpaceInfo } from '../embed/spaces.js';
 import { requireSpace, type SearchContext } from './context.js';
 import { findDuplicates, type DuplicateOptions } from './duplicates.js';
@@ -43,7 +42,6 @@ export class Searcher {
   private readonly vectors: QueryVectors;
   private readonly hits: HitMaker;
   /** Relative paths for name matching, rebuilt when the database has changed since. */
-  private names: { version: string; rows: { id: number; name: string }[] } | null = null;
   /** The last few filters' eligible pictures (users refine the sentence under a fixed filter). */
   private readonly eligibleCache = new Map<string, { version: string; items: ReadonlySet<number> }>();
 
@@ -218,18 +216,23 @@ export class Searcher {
   ): SearchResponse {
     const offset = req.offset ?? 0;
     const limit = req.limit ?? 100;
-    // File and folder names, titles, descriptions, keywords: quoted phrases, and the whole sentence;
+    // The word index (names, titles, descriptions, keywords, places, people, text read, albums):
+    // quoted phrases as they are, and every word of the sentence;
     // and each word that is a keyword someone gave photos (a name typed into keywords is not found by its picture).
-    const named = new Set<number>();
-    for (const phrase of new Set([...parsed.phrases, parsed.text].filter((p) => p.length >= 3))) {
-      for (const id of this.nameMatches(phrase, req.filters)) named.add(id);
-    }
+    // Photo → its rank in the word index (the first list that has it); other matches after.
+    const named = new Map<number, number>();
+    const add = (ids: readonly number[], ranked: boolean): void => {
+      ids.forEach((id, i) => {
+        if (!named.has(id)) named.set(id, ranked ? i : Number.MAX_SAFE_INTEGER - 1e6);
+      });
+    };
+    for (const phrase of parsed.phrases) add(this.wordMatches(phrase, req.filters, true), true);
+    if (parsed.text.length >= 2) add(this.wordMatches(parsed.text, req.filters, false), true);
     if (parsed.namedPlace !== undefined) {
-      const there = this.ctx.repos.places.photosIn(placeKey(parsed.namedPlace));
-      for (const id of this.ctx.repos.queries.passing(there, req.filters)) named.add(id);
+      add(this.ctx.repos.queries.passing(this.ctx.repos.places.photosIn(placeKey(parsed.namedPlace)), req.filters), false);
     }
     const words = [...new Set(parsed.text.split(/\s+/).filter((w) => w.length >= 3))];
-    for (const id of this.ctx.repos.queries.passing(this.ctx.repos.queries.withKeywords(words), req.filters)) named.add(id);
+    add(this.ctx.repos.queries.passing(this.ctx.repos.queries.withKeywords(words), req.filters), false);
     const done = (hits: SearchHit[], total: number): SearchResponse =>
       ({ hits: page(hits, offset, limit), total, offset, space: s.space, tookMs: performance.now() - started, notes });
     const sort = req.sort ?? 'relevance';
@@ -247,7 +250,7 @@ export class Searcher {
     }
     const items = new Set(ranked.map((c) => c.item));
     const { queries } = this.ctx.repos;
-    const namedInRanked = queries.contentsOfPhotos(named).filter((c) => items.has(c)).length;
+    const namedInRanked = queries.contentsOfPhotos(named.keys()).filter((c) => items.has(c)).length;
     return done(out, namedCount + queries.countPhotosOfContents([...items], req.filters) - namedInRanked);
   }
 
@@ -298,21 +301,19 @@ export class Searcher {
     return items;
   }
 
-  private nameMatches(phrase: string, filters: SearchRequest['filters']): number[] {
-    const term = placeKey(phrase);
-    if (term.length < 3) return [];
-    const { queries } = this.ctx.repos;
-    const version = queries.version();
-    // Folded like the term: "café" finds "Cafe" and the other way round.
-    if (this.names?.version !== version) this.names = { version, rows:
-      queries.relativeNames(OCR_MODEL).map((r) => ({ id: r.id, name: placeKey(r.name) })) };
-    // A phrase in more names than a page of candidates is not a name (".jpg", "img"): it would bury the ranking.
-    // Words run together match too: the text read in a sign loses spaces ("HOTELAURORA"), file names have none.
-    const squashed = term.includes(' ') && term.length >= 6 ? term.replace(/ /g, '') : null;
-    const ids = this.names.rows.filter((r) => r.name.includes(term) || (squashed !== null && r.name.includes(squashed))).map((r) => r.id);
+  /**
+   * Photos whose words (name, what people wrote, place, people, text read, albums) hold every word
+   * of the phrase (or, quoted, the phrase itself), best first, through the request's filters.
+   */
+  private wordMatches(phrase: string, filters: SearchRequest['filters'], contiguous: boolean): number[] {
+    const { words, queries } = this.ctx.repos;
+    words.sync();
+    const ids = words.match(phrase, POOL + 1, contiguous);
+    // A word in more photos than a page of candidates is not a name (".jpg", "img"): it would bury the ranking.
     if (ids.length > POOL) return [];
-    // Always through the filters: they also leave out a RAW that is one photo with its JPEG.
-    return queries.passing(ids, filters);
+    // Always through the filters: they also leave out a RAW that is one photo with its JPEG. In word-rank order.
+    const passing = new Set(queries.passing(ids, filters));
+    return ids.filter((id) => passing.has(id));
   }
 
   /** No query: the filtered library by date (newest first unless asked otherwise). */

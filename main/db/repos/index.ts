@@ -12,6 +12,7 @@ import { LibraryQueries } from './library-queries.js';
 import { PhotosRepo } from './photos.js';
 import { PlacesRepo } from './places.js';
 import { TextsRepo } from './texts.js';
+import { WordsRepo } from './words.js';
 import { SettingsRepo } from './settings.js';
 import { SidecarsRepo } from './sidecars.js';
 import { ThumbnailsRepo } from './thumbnails.js';
@@ -33,6 +34,7 @@ export class Repos {
   readonly faces: FacesRepo;
   readonly places: PlacesRepo;
   readonly texts: TextsRepo;
+  readonly words: WordsRepo;
 
   /** @param readOnly the library's folder when it is open read-only (writes are refused, naming it). */
   constructor(private readonly db: Db, readonly readOnly: string | null = null) {
@@ -50,6 +52,7 @@ export class Repos {
     this.faces = new FacesRepo(db, readOnly);
     this.places = new PlacesRepo(db, readOnly);
     this.texts = new TextsRepo(db, readOnly);
+    this.words = new WordsRepo(db, readOnly);
   }
 
   /** Runs `fn` in one transaction across repositories (nested calls join the outer one). */

@@ -165,21 +165,6 @@ export class LibraryQueries extends Repo {
     return this.all<Eligible>(`SELECT p.id AS photoId, c.id AS contentId FROM photos p JOIN contents c ON c.hash = p.hash WHERE ${where}`, ...params);
   }
 
-  /**
-   * Every indexed photo's path inside its library folder, what people wrote about it (title,
-   * description, keywords) and the text read in it, lower-cased, for matching names ("IMG_2041",
-   * "Lisbon 2019") and words ("Hotel Aurora" on a sign) against what the user typed.
-   */
-  relativeNames(textModel: string): { id: number; name: string }[] {
-    return this.all(
-      `SELECT p.id, lower(substr(p.path, length(f.path) + 1) || char(10) || coalesce(p.title, '') || char(10) || coalesce(p.description, '')
-         || char(10) || coalesce((SELECT group_concat(keyword, char(10)) FROM photo_keywords k WHERE k.photo_id = p.id), '')
-         || char(10) || coalesce((SELECT t.text_key || char(10) || replace(t.text_key, ' ', '') FROM text_scans t
-           WHERE t.hash = p.hash AND t.model = ?), '')) AS name
-       FROM photos p JOIN folders f ON f.id = p.folder_id
-       WHERE p.state = 'ok' AND p.hash IS NOT NULL ORDER BY p.id`, textModel);
-  }
-
   /** Indexed photos with any of these keywords (case-insensitive, whole keywords). */
   withKeywords(keywords: readonly string[]): number[] {
     if (keywords.length === 0) return [];
