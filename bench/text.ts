@@ -4,7 +4,7 @@
  *    four fonts, turned up to 15°, side-on, JPEG 40–90: character error rate (spaces aside) and
  *    word recall, by size;
  *  - the photographed page (text/skimage-page.png) against its transcription, with and without spaces;
- *  - photos/s: the real scenes (no text: a glance at 480 px ends it) and the signs (read in full);
+ *  - photos/s: the real scenes (no text: a glance at 640 px ends it) and the signs (read in full);
  *  - word search: a library of 100,000 pictures' text in SQLite, `text:` and sentence-word lookups, p50/p99.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -70,7 +70,7 @@ async function glance(reader: TextReader): Promise<void> {
   let found = 0;
   for (let round = 0; round < 3; round++) for (const p of pictures) found += (await reader.read(p)).length;
   const s = (performance.now() - t) / 1000;
-  console.log(`photos without text: ${(3 * pictures.length / s).toFixed(1)} photos/s (a glance at 480 px), ${found} lines found in them`);
+  console.log(`photos without text: ${(3 * pictures.length / s).toFixed(1)} photos/s (a glance at 640 px), ${found} lines found in them`);
 }
 
 function wordSearch(): void {
@@ -79,7 +79,7 @@ function wordSearch(): void {
     const db = openDatabase(join(dir, 'library.db'));
     const words = ['hotel', 'aurora', 'station', 'road', 'open', 'coffee', 'platform', 'bakery', 'cafe', 'parking', 'rua', 'augusta', 'menu', 'exit'];
     const insert = db.prepare('INSERT INTO text_scans (hash, model, lines, text_key, error, scanned_at) VALUES (?, ?, ?, ?, NULL, 0)');
-    const photo = db.prepare(`INSERT INTO photos (folder_id, path, size, mtime_ms, state, hash) VALUES (1, ?, 1, 0, 'ok', ?)`);
+    const photo = db.prepare(`INSERT INTO photos (folder_id, path, size, mtime_ms, state, hash, added_at) VALUES (1, ?, 1, 0, 'ok', ?, 0)`);
     db.prepare(`INSERT INTO folders (id, path, added_at) VALUES (1, '/photos', 0)`).run();
     let seed = 1;
     const rand = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);

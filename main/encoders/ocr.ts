@@ -13,7 +13,7 @@ import { dirname, join } from 'node:path';
 import type { Device, Provider } from './device.js';
 import type { RgbPicture } from './faces.js';
 import { InferenceWorker } from './inference.js';
-import { cropLine, ctcDecode, dbBoxes, rotate180, type Corner, type Quad } from './ocr-geometry.js';
+import { cropLine, ctcDecode, dbBoxes, rotate180, type Corner, type DbOptions, type Quad } from './ocr-geometry.js';
 
 /** The models' name, as text read by them is kept: switching models reads again. */
 export const OCR_MODEL = 'ppocr-v4';
@@ -42,6 +42,9 @@ export interface OcrOptions {
 }
 
 const REC_HEIGHT = 48;
+/** The quick look's size, and its DB thresholds (PaddleOCR's are 0.3 and 0.6). */
+const GLANCE_SIDE = 640;
+const GLANCE_DB: DbOptions = { boxThreshold: 0.5 };
 const REC_MAX_WIDTH = 48 * 40;
 const CLS_WIDTH = 192;
 const MEAN = [0.485, 0.456, 0.406];
@@ -121,7 +124,7 @@ export class TextReader {
   }
 
   /** Text boxes in picture pixels, the picture fitted to `maxSide` (sides multiples of 32) for the detector. */
-  async boxes(p: RgbPicture, maxSide: number): Promise<{ quad: Quad; score: number }[]> {
+  async boxes(p: RgbPicture, maxSide: number, db?: DbOptions): Promise<{ quad: Quad; score: number }[]> {
     const k = Math.min(1, maxSide / Math.max(p.width, p.height));
     const w = Math.max(32, Math.round((p.width * k) / 32) * 32);
     const h = Math.max(32, Math.round((p.height * k) / 32) * 32);
@@ -129,7 +132,7 @@ export class TextReader {
     const map = r['sigmoid_0.tmp_0']!;
     const [mh, mw] = [map.dims[2]!, map.dims[3]!];
     const [fx, fy] = [p.width / mw, p.height / mh];
-    return dbBoxes(map.data, mw, mh).map((b) => ({ score: b.score, quad: scaleQuad(b.quad, fx, fy) }));
+    return dbBoxes(map.data, mw, mh, db).map((b) => ({ score: b.score, quad: scaleQuad(b.quad, fx, fy) }));
   }
 
   /** Whether each line is upside down (the classifier's 180° class, surely). */
@@ -160,8 +163,9 @@ export class TextReader {
 
   /** The text in a picture, line by line in reading order. */
   async read(p: RgbPicture, opts: ReadOptions = {}): Promise<TextLine[]> {
-    const glance = opts.glanceSide === undefined ? 480 : opts.glanceSide;
-    if (glance !== null && Math.max(p.width, p.height) > glance && (await this.boxes(p, glance)).length === 0) return [];
+    const glance = opts.glanceSide === undefined ? GLANCE_SIDE : opts.glanceSide;
+    // The glance only decides whether to read: looser thresholds, so small text is not passed over.
+    if (glance !== null && Math.max(p.width, p.height) > glance && (await this.boxes(p, glance, GLANCE_DB)).length === 0) return [];
     const boxes = await this.boxes(p, opts.maxSide ?? 960);
     if (boxes.length === 0) return [];
     let lines = boxes.map((b) => cropLine(p.data, p.width, p.height, b.quad, REC_HEIGHT, REC_MAX_WIDTH));

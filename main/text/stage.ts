@@ -1,6 +1,6 @@
 /**
  * The text stage: every indexed picture is read once by the OCR models (by content hash: a moved
- * or copied photo is never read again), from its 1024-px thumbnail — a quick look first at 480 px,
+ * or copied photo is never read again), from its 1024-px thumbnail — a quick look first at 640 px,
  * which finds no text on most photos and ends there; otherwise the detector reads it at full size
  * and each line is recognised. Resumable: what was read is recorded with its lines, one
  * transaction per picture, so a stopped run carries on; a picture that fails is recorded with why.
