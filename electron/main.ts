@@ -7,13 +7,14 @@ import { app, BrowserWindow, dialog, ipcMain, protocol, session, utilityProcess,
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { EngineEvent } from '../main/contract/api.js';
+import type { EngineEvent, Preferences } from '../main/contract/api.js';
+import { tileOrigin } from '../main/contract/map.js';
 import { EngineClient, HostError, type HostChannel } from '../main/host/client.js';
 import { errorMessage } from '../main/util/errors.js';
 import type { FromHost, MediaReply } from '../main/host/protocol.js';
 import { serveFile, ServedFileError, type ServedResponse } from '../main/util/served-file.js';
 import { Readable } from 'node:stream';
-import { APP_ORIGIN, appFile, isTrustedSender, mayGrant, mayLoad, mayNavigate, mediaPath, webPreferences, WINDOW_CSP } from './policy.js';
+import { APP_ORIGIN, appFile, isTrustedSender, mayGrant, mayLoad, mayNavigate, mediaPath, webPreferences, windowCsp } from './policy.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const RENDERER = join(here, '..', 'renderer');
@@ -25,6 +26,8 @@ const MAX_RESTARTS = 3;
 protocol.registerSchemesAsPrivileged([{ scheme: 'loupe', privileges: { standard: true, secure: true, supportFetchAPI: true, stream: true } }]);
 
 let engine: EngineClient | null = null;
+/** The street tiles' origin while the user has them on (read with the page, which a change reloads). */
+let tiles: string | null = null;
 let window: BrowserWindow | null = null;
 let restarts = 0;
 
@@ -88,7 +91,11 @@ async function serve(request: Request): Promise<Response> {
   const file = appFile(request.url, RENDERER);
   if (!file) return refuse(404, 'not found');
   try {
-    return new Response(new Uint8Array(await readFile(file.path)), { headers: { 'Content-Type': file.type, 'Content-Security-Policy': WINDOW_CSP } });
+    // The page's policy follows the user's choice of street tiles, read when the page loads.
+    const prefs = engine && file.path.endsWith('.html') ? (await engine.call('preferences', [])) as Preferences : null;
+    if (prefs) tiles = prefs.onlineMap ? tileOrigin(prefs.mapTiles) : null;
+    const csp = windowCsp(prefs?.onlineMap ? tileOrigin(prefs.mapTiles) : null);
+    return new Response(new Uint8Array(await readFile(file.path)), { headers: { 'Content-Type': file.type, 'Content-Security-Policy': csp } });
   } catch {
     return refuse(404, 'not found');
   }
@@ -120,7 +127,7 @@ function hardenSession(s: Session): void {
   s.setPermissionCheckHandler((_contents, permission) => mayGrant(permission));
   s.setDevicePermissionHandler(() => false);
   s.setDisplayMediaRequestHandler((_request, answer) => answer({}));
-  s.webRequest.onBeforeRequest((details, answer) => answer({ cancel: !mayLoad(details.url, !app.isPackaged) }));
+  s.webRequest.onBeforeRequest((details, answer) => answer({ cancel: !mayLoad(details.url, !app.isPackaged, tiles) }));
 }
 
 /** Any web contents, this window's or one made later: no new windows, no navigation away, no webviews (checklist 11–14). */

@@ -12,6 +12,11 @@ export const MEDIA_PREFIX = 'loupe://media/';
 
 export const WINDOW_CSP = contentSecurityPolicy('blob: data: loupe://media', 'loupe://media');
 
+/** The window's policy: street tiles' origin too (`tiles`), only while the user has them on. */
+export function windowCsp(tiles: string | null): string {
+  return tiles ? contentSecurityPolicy(`blob: data: loupe://media ${tiles}`, 'loupe://media') : WINDOW_CSP;
+}
+
 export interface SecureWebPreferences {
   readonly contextIsolation: true;
   readonly sandbox: true;
@@ -52,13 +57,16 @@ export function mayGrant(permission: string): boolean {
  * data:). No http(s), ws(s), file: or ftp: — nothing remote, nothing off the disk by path
  * (checklist items 1 and 18); devtools: only where devtools are allowed.
  */
-export function mayLoad(url: string, devTools = false): boolean {
-  let scheme: string;
+export function mayLoad(url: string, devTools = false, tiles: string | null = null): boolean {
+  let u: URL;
   try {
-    scheme = new URL(url).protocol;
+    u = new URL(url);
   } catch {
     return false;
   }
+  const scheme = u.protocol;
+  // Street tiles, from their one origin, only while the user has them on.
+  if (tiles !== null && (scheme === 'https:' || scheme === 'http:') && u.origin === tiles) return true;
   return scheme === 'loupe:' || scheme === 'blob:' || scheme === 'data:' || (devTools && scheme === 'devtools:');
 }
 

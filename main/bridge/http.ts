@@ -20,6 +20,7 @@ import { asError, errorMessage } from '../util/errors.js';
 import { dispatch, parseCall } from '../contract/calls.js';
 import { CallError, failureOf, UserError } from '../contract/errors.js';
 import type { Media } from '../contract/media.js';
+import { tileOrigin } from '../contract/map.js';
 import { serveFile, ServedFileError, type ServedResponse } from '../util/served-file.js';
 import { contentSecurityPolicy, hasUnsafeSegments, RENDERER_TYPES } from './web.js';
 
@@ -60,6 +61,13 @@ const MAX_BODY = 96 * 2 ** 20;
 
 /** Pictures from the bridge and dropped-in blobs. */
 export const CONTENT_SECURITY_POLICY = contentSecurityPolicy('blob: data:');
+
+/** The page's policy: street tiles' origin too, only while the user has them on. */
+async function pagePolicy(engine: BridgeEngine): Promise<string> {
+  const prefs = await engine.preferences();
+  const tiles = prefs.onlineMap ? tileOrigin(prefs.mapTiles) : null;
+  return tiles ? contentSecurityPolicy(`blob: data: ${tiles}`) : CONTENT_SECURITY_POLICY;
+}
 
 
 function sameKey(given: string | undefined, key: string): boolean {
@@ -234,7 +242,7 @@ export async function startBridge(engine: BridgeEngine, opts: BridgeOptions = {}
     }
   };
 
-  const page = (res: ServerResponse, pathname: string): void => {
+  const page = async (res: ServerResponse, pathname: string): Promise<void> => {
     if (!rendererDir) return send(res, 404, 'This bridge serves the API only.', 'text/plain; charset=utf-8');
     let rel: string;
     try {
@@ -248,7 +256,10 @@ export async function startBridge(engine: BridgeEngine, opts: BridgeOptions = {}
     if (insideDir && extname(rel) !== '' && target !== file) return send(res, 404, 'not found', 'text/plain; charset=utf-8');
     if (!existsSync(target)) return send(res, 404, 'The renderer is not built: run `npm run build:renderer`.', 'text/plain; charset=utf-8');
     const type = RENDERER_TYPES[extname(target)] ?? 'application/octet-stream';
-    const cache = target.endsWith('index.html') ? 'no-store' : 'private, max-age=31536000, immutable';
+    const isPage = target.endsWith('index.html');
+    const cache = isPage ? 'no-store' : 'private, max-age=31536000, immutable';
+    // The page's policy follows the user's choice of street tiles (read when the page loads).
+    if (isPage) res.setHeader('Content-Security-Policy', await pagePolicy(engine));
     res.writeHead(200, { 'Content-Type': type, 'Content-Length': statSync(target).size, 'Cache-Control': cache });
     createReadStream(target).pipe(res);
   };
@@ -286,7 +297,7 @@ export async function startBridge(engine: BridgeEngine, opts: BridgeOptions = {}
       return media(req, res, url.pathname.slice('/media/'.length));
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'method not allowed', 'text/plain; charset=utf-8');
-    page(res, url.pathname);
+    await page(res, url.pathname);
   };
 
   const server: Server = createServer((req, res) => {

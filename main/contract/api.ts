@@ -289,6 +289,14 @@ export interface Preferences {
   readonly writeSidecars: boolean;
   /** Read the text in photos (signs, receipts, screenshots) while indexing, on this computer. On by default. */
   readonly readText: boolean;
+  /**
+   * Draw street maps under the photos from online tiles. Off by default: then the map is drawn
+   * from outlines kept on this computer and nothing is fetched. On, the tile server (`mapTiles`)
+   * is sent the tile numbers of the area shown, with this computer's address.
+   */
+  readonly onlineMap: boolean;
+  /** Where street tiles come from when `onlineMap` is on (set by the installation, not by a window). */
+  readonly mapTiles: string;
 }
 
 /** What a pass of reading text in photos did. */
@@ -364,7 +372,7 @@ export interface LoupeApi {
   setDevice(device: Device): Promise<DeviceInfo>;
   preferences(): Promise<Preferences>;
   /** Saves what changed; turning sidecar writing on writes every sidecar due (a `sidecars` event says what it did). */
-  setPreferences(changes: Partial<Preferences>): Promise<Preferences>;
+  setPreferences(changes: Partial<Omit<Preferences, 'mapTiles'>>): Promise<Preferences>;
 
   /** Every query type, one entry point: sentence, photo, region, category, combined, or filters alone. */
   search(request: SearchRequest): Promise<SearchResponse>;

@@ -310,7 +310,7 @@ export class Engine implements LoupeApi {
   // ---- preferences, and the sidecars they may ask for ----
 
   async preferences(): Promise<Preferences> { return this.sidecars.preferences(); }
-  async setPreferences(changes: Partial<Preferences>): Promise<Preferences> { return this.sidecars.set(changes); }
+  async setPreferences(changes: Partial<Omit<Preferences, 'mapTiles'>>): Promise<Preferences> { return this.sidecars.set(changes); }
   /** Writes the sidecars due now (when the preference is on) and says what was done. */
   syncSidecars(): Promise<SidecarReport> { return this.sidecars.settle(); }
 

@@ -8,9 +8,11 @@ import { syncSidecars } from '../collections/sidecars.js';
 import type { Repos } from '../db/repos/index.js';
 import { errorMessage } from '../util/errors.js';
 import { UserError } from '../contract/errors.js';
+import { DEFAULT_TILES } from '../contract/map.js';
 import { READ_TEXT_SETTING } from '../text/stage.js';
 
 const KEY = 'write_sidecars';
+const ONLINE_MAP = 'map.online';
 
 export class SidecarWriting {
   private pass: Promise<SidecarReport> | null = null;
@@ -19,13 +21,19 @@ export class SidecarWriting {
   constructor(private readonly repos: Repos, private readonly emit: (e: EngineEvent) => void) {}
 
   preferences(): Preferences {
-    return { writeSidecars: this.repos.settings.get(KEY) === '1', readText: this.repos.settings.get(READ_TEXT_SETTING) !== '0' };
+    return {
+      writeSidecars: this.repos.settings.get(KEY) === '1',
+      readText: this.repos.settings.get(READ_TEXT_SETTING) !== '0',
+      onlineMap: this.repos.settings.get(ONLINE_MAP) === '1',
+      mapTiles: process.env['LOUPE_TILE_URL'] ?? DEFAULT_TILES,
+    };
   }
 
-  set(changes: Partial<Preferences>): Preferences {
+  set(changes: Partial<Omit<Preferences, 'mapTiles'>>): Preferences {
     const before = this.preferences();
     if (changes.writeSidecars !== undefined) this.repos.settings.set(KEY, changes.writeSidecars ? '1' : null);
     if (changes.readText !== undefined) this.repos.settings.set(READ_TEXT_SETTING, changes.readText ? null : '0');
+    if (changes.onlineMap !== undefined) this.repos.settings.set(ONLINE_MAP, changes.onlineMap ? '1' : null);
     if (!before.writeSidecars && changes.writeSidecars) this.changed();
     return this.preferences();
   }

@@ -7,6 +7,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdirSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import sharp from 'sharp';
@@ -19,6 +21,9 @@ const SHOTS = process.env['LOUPE_SCREENSHOTS'] ?? tempDir('loupe-shots-').dir;
 let lib: TestLibrary;
 let app: AppInBrowser;
 let page: Page;
+/** A tile server on 127.0.0.1 (LOUPE_TILE_URL points the map at it): a plain blue tile for every z/x/y, and what was asked. */
+let tileServer: Server;
+const tilesAsked: string[] = [];
 const tiles = (): ReturnType<Page['locator']> => page.locator('.tile[data-photo-id]');
 
 const dms = (v: number): string => {
@@ -38,6 +43,13 @@ const PHOTOS: [string, string, [number, number] | null, string][] = [
 
 describe('places and the map in the app', () => {
   beforeAll(async () => {
+    const tile = await sharp({ create: { width: 256, height: 256, channels: 3, background: { r: 20, g: 90, b: 200 } } }).png().toBuffer();
+    tileServer = createServer((req, res) => {
+      tilesAsked.push(req.url ?? '');
+      res.writeHead(/^\/\d+\/\d+\/\d+\.png$/.test(req.url ?? '') ? 200 : 404, { 'Content-Type': 'image/png', 'Access-Control-Allow-Origin': '*' }).end(tile);
+    });
+    await new Promise<void>((r) => tileServer.listen(0, '127.0.0.1', r));
+    process.env['LOUPE_TILE_URL'] = `http://127.0.0.1:${(tileServer.address() as AddressInfo).port}/{z}/{x}/{y}.png`;
     lib = testLibrary();
     mkdirSync(lib.photos, { recursive: true });
     for (const [i, [name, photo, at, taken]] of PHOTOS.entries()) {
@@ -54,6 +66,8 @@ describe('places and the map in the app', () => {
   afterAll(async () => {
     await app?.close();
     await lib?.close();
+    delete process.env['LOUPE_TILE_URL'];
+    await new Promise<void>((r) => tileServer?.close(() => r()));
   });
 
   it('goes from countries to a country\'s places to a place\'s photos, and the viewer names the place', async () => {
@@ -109,6 +123,19 @@ describe('places and the map in the app', () => {
       await expect.poll(async () => (await lisbon.isVisible()) || (await crowd.isVisible())).toBe(true);
     }
     await expect.poll(() => lisbon.isVisible()).toBe(true);
+    // Closer, until the rectangle drawn about Lisbon's marker stays clear of Cascais's.
+    const cascais = page.getByRole('button', { name: '1 photo here' });
+    const apart = async (): Promise<number> => {
+      const [a, b] = [(await lisbon.boundingBox())!, (await cascais.boundingBox())!];
+      return Math.hypot(a.x - b.x, a.y - b.y);
+    };
+    for (let i = 0; i < 20 && (await apart()) < 80; i++) {
+      const before = await apart();
+      const at = (await lisbon.boundingBox())!;
+      await page.mouse.move(at.x + at.width / 2, at.y + at.height / 2);
+      await page.mouse.wheel(0, -300);
+      await expect.poll(apart).toBeGreaterThan(before);
+    }
     await screenshot(page, SHOTS, '32-map-zoomed');
     const b = (await lisbon.boundingBox())!;
     await page.keyboard.down('Shift');
@@ -120,5 +147,38 @@ describe('places and the map in the app', () => {
     await expect.poll(() => tiles().count()).toBe(2);
     expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('All photos, in the area');
     expect((await tiles().locator('img').evaluateAll((ts) => ts.map((t) => t.getAttribute('alt')))).sort()).toEqual(['lisbon-evening.jpg', 'lisbon-river.jpg']);
+  });
+
+  it('draws street tiles only once they are turned on, the page\'s policy opening to their server then and not before', async () => {
+    const origin = new URL(process.env['LOUPE_TILE_URL']!.replace(/\{[zxy]\}/g, '0')).origin;
+    const before = await page.goto(app.bridge.openUrl);
+    expect(before!.headers()['content-security-policy']).not.toContain(origin);
+    await page.getByRole('button', { name: 'Map', exact: true }).click();
+    await expect.poll(() => page.getByTestId('map-marker').count()).toBeGreaterThan(0);
+    expect(tilesAsked).toEqual([]);
+    await page.getByRole('button', { name: /Settings/ }).click();
+    const settings = page.getByRole('dialog', { name: 'Settings' });
+    expect(await settings.getByTestId('map-privacy').textContent()).toMatch(/nothing is fetched/);
+    const reloaded = page.waitForEvent('load');
+    await settings.getByLabel(/Draw street maps/).check();
+    await reloaded;
+    expect((await lib.engine.preferences()).onlineMap).toBe(true);
+    const after = await page.reload();
+    expect(after!.headers()['content-security-policy']).toContain(`img-src 'self' blob: data: ${origin}`);
+    await page.getByRole('button', { name: 'Map', exact: true }).click();
+    await expect.poll(() => tilesAsked.length, { timeout: 20_000 }).toBeGreaterThan(0);
+    expect(tilesAsked.every((u) => /^\/\d+\/\d+\/\d+\.png$/.test(u))).toBe(true);
+    expect(await page.getByTestId('map').textContent()).toMatch(/© OpenStreetMap contributors/);
+    // The tiles are drawn: the map's blue, not only the sea and the land.
+    type Canvas = { width: number; height: number; getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } };
+    await expect.poll(() => page.locator('[data-testid=map] canvas').evaluate((el) => {
+      const c = el as unknown as Canvas;
+      const d = c.getContext('2d').getImageData(Math.floor(c.width / 2), Math.floor(c.height / 2), 1, 1).data;
+      return [d[0], d[1], d[2]];
+    })).toEqual([20, 90, 200]);
+    await screenshot(page, SHOTS, '33-map-street-tiles');
+    await page.getByRole('button', { name: /Settings/ }).click();
+    await page.getByRole('dialog', { name: 'Settings' }).getByTestId('map-privacy').waitFor();
+    expect(await page.getByRole('dialog', { name: 'Settings' }).getByTestId('map-privacy').textContent()).toMatch(/is sent the numbers of the map tiles/);
   });
 });

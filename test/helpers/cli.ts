@@ -45,3 +45,16 @@ export function nodeRunnableBy(uid: number, gid: number): string {
   }
   return copy;
 }
+
+/** `loupe` on one library: `cli` returns stdout and throws (with stderr) on a non-zero exit; `json` parses `--json` output. */
+export function libraryCli(library: string, ...global: string[]): {
+  cli: (...args: string[]) => Promise<string>;
+  json: <T>(...args: string[]) => Promise<T>;
+} {
+  const cli = async (...args: string[]): Promise<string> => {
+    const r = await runCli(['--library', library, ...global, ...args]);
+    if (r.code !== 0) throw new Error(`loupe ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
+    return r.stdout;
+  };
+  return { cli, json: async <T>(...args: string[]): Promise<T> => JSON.parse(await cli('--json', ...args)) as T };
+}

@@ -9,20 +9,15 @@ import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import type { PersonInfo, SearchResponse } from '../../main/contract/api.js';
-import { runCli } from '../helpers/cli.js';
+import { libraryCli, runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/fixtures.js';
 import { facePackFromShared, HAVE_FACE_MODELS, HAVE_SHARED_PHOTOS, SHARED_PHOTOS } from '../helpers/shared.js';
 
 const HAVE = HAVE_SHARED_PHOTOS && HAVE_FACE_MODELS;
 const t = tempDir();
 const photos = join(t.dir, 'photos');
-const lib = ['--library', join(t.dir, 'library')];
-const cli = async (...args: string[]): Promise<string> => {
-  const r = await runCli([...lib, ...args]);
-  if (r.code !== 0) throw new Error(`loupe ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
-  return r.stdout;
-};
-const json = async <T>(...args: string[]): Promise<T> => JSON.parse(await cli('--json', ...args)) as T;
+const library = join(t.dir, 'library');
+const { cli, json } = libraryCli(library);
 const names = (r: SearchResponse): string[] => r.hits.map((h) => h.photo.path.slice(photos.length + 1)).sort();
 
 describe.skipIf(!HAVE)('people from the command line (real face models from ../shared)', () => {
@@ -81,7 +76,7 @@ describe.skipIf(!HAVE)('people from the command line (real face models from ../s
     await cli('people', 'hide', 'Eileen');
     expect(await json<PersonInfo[]>('people', 'list')).toEqual([]);
     expect((await json<PersonInfo[]>('people', 'list', '--all')).map((p) => p.hidden)).toEqual([true]);
-    expect((await runCli([...lib, 'people', 'forget-all'])).stderr).toMatch(/--yes/);
+    expect((await runCli(['--library', library, 'people', 'forget-all'])).stderr).toMatch(/--yes/);
     expect(await json<{ faces: number }>('people', 'forget-all', '--yes')).toEqual({ faces: 4 });
     expect(await json<PersonInfo[]>('people', 'list', '--all')).toEqual([]);
   });

@@ -12,7 +12,7 @@ import { cpSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FaceInfo, PersonInfo, SearchResponse } from '../../main/contract/api.js';
 import { iou } from '../../main/encoders/face-geometry.js';
-import { runCli } from '../helpers/cli.js';
+import { libraryCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/fixtures.js';
 import { groupPhoto, type GroupPhoto, type Placed } from '../helpers/group-photos.js';
 import { facePackFromShared, HAVE_FACE_MODELS, HAVE_SHARED_PHOTOS, SHARED_PHOTOS } from '../helpers/shared.js';
@@ -20,13 +20,7 @@ import { facePackFromShared, HAVE_FACE_MODELS, HAVE_SHARED_PHOTOS, SHARED_PHOTOS
 const HAVE = HAVE_SHARED_PHOTOS && HAVE_FACE_MODELS;
 const t = tempDir();
 const photos = join(t.dir, 'photos');
-const lib = ['--library', join(t.dir, 'library'), '--device', 'cpu'];
-const cli = async (...args: string[]): Promise<string> => {
-  const r = await runCli([...lib, ...args]);
-  if (r.code !== 0) throw new Error(`loupe ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
-  return r.stdout;
-};
-const json = async <T>(...args: string[]): Promise<T> => JSON.parse(await cli('--json', ...args)) as T;
+const { cli, json } = libraryCli(join(t.dir, 'library'), '--device', 'cpu');
 const names = (r: SearchResponse): string[] => r.hits.map((h) => h.photo.path.slice(photos.length + 1)).sort();
 
 /** The group photos: where each goes, and who is in it. */

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
-import { appFile, isTrustedSender, mayGrant, mayLoad, mayNavigate, mediaPath, webPreferences, WINDOW_CSP } from '../../electron/policy.js';
+import { appFile, isTrustedSender, mayGrant, mayLoad, mayNavigate, mediaPath, webPreferences, WINDOW_CSP, windowCsp } from '../../electron/policy.js';
 import { parseMediaPath } from '../../main/contract/media.js';
 
 describe('electron window policy', () => {
@@ -25,6 +25,12 @@ describe('electron window policy', () => {
 
   it('loads nothing remote and nothing from the disk by path: only loupe:, blob: and data:', () => {
     for (const url of ['loupe://app/index.html', 'loupe://media/thumb/1/256', 'blob:loupe://app/1234', 'data:image/png;base64,AAAA']) expect(mayLoad(url), url).toBe(true);
+    // Street tiles only from their origin, and only while they are on.
+    expect(mayLoad('https://tile.openstreetmap.org/1/0/0.png')).toBe(false);
+    expect(mayLoad('https://tile.openstreetmap.org/1/0/0.png', false, 'https://tile.openstreetmap.org')).toBe(true);
+    expect(mayLoad('https://evil.example/1/0/0.png', false, 'https://tile.openstreetmap.org')).toBe(false);
+    expect(windowCsp('https://tile.openstreetmap.org')).toContain("img-src 'self' blob: data: loupe://media https://tile.openstreetmap.org;");
+    expect(windowCsp(null)).toBe(WINDOW_CSP);
     for (const url of ['https://example.com/x.js', 'http://127.0.0.1:8080/', 'ws://localhost/', 'file:///etc/passwd', 'ftp://h/', 'devtools://devtools/x', 'nonsense']) {
       expect(mayLoad(url), url).toBe(false);
     }
@@ -37,7 +43,7 @@ describe('electron window policy', () => {
       'app.requestSingleInstanceLock()', 'app.enableSandbox()', "app.on('web-contents-created'", 'hardenSession(session.defaultSession)',
       'setPermissionRequestHandler', 'setPermissionCheckHandler', 'setDevicePermissionHandler', 'webRequest.onBeforeRequest',
       "setWindowOpenHandler(() => ({ action: 'deny' }))", "'will-navigate'", "'will-redirect'", "'will-attach-webview'",
-      'isTrustedSender(event.senderFrame?.url)', "'Content-Security-Policy': WINDOW_CSP", 'webPreferences(PRELOAD, app.isPackaged)',
+      'isTrustedSender(event.senderFrame?.url)', "'Content-Security-Policy': csp", 'windowCsp(prefs?.onlineMap ? tileOrigin(prefs.mapTiles) : null)', 'webPreferences(PRELOAD, app.isPackaged)',
     ]) expect(main, call).toContain(call);
     // No way out to the user's browser or the shell from the window.
     expect(main).not.toMatch(/shell\.openExternal|nodeIntegration:\s*true|contextIsolation:\s*false/);

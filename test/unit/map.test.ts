@@ -1,6 +1,6 @@
 /** The map's arithmetic (renderer/src/lib/map.ts): projection, zoom about the cursor, panning, drawn areas, clustering by zoom. */
 import { describe, expect, it } from 'vitest';
-import { areaOf, cluster, padded, panBy, project, unproject, worldView, zoomAt } from '../../renderer/src/lib/map.js';
+import { areaOf, cluster, MAX_LAT, padded, panBy, project, tilesFor, unproject, worldView, zoomAt } from '../../renderer/src/lib/map.js';
 
 const LISBON = [38.7071, -9.1355] as const;
 const CASCAIS = [38.6979, -9.4215] as const;
@@ -48,6 +48,20 @@ describe('the map', () => {
     expect(a.west).toBeLessThan(LISBON[1]);
     expect(a.east).toBeGreaterThan(LISBON[1]);
     expect(a.east - a.west).toBeCloseTo(40 / v.zoom, 9);
+  });
+
+  it('asks for the street tiles that cover the view, numbered as tile servers number them', () => {
+    // The whole world at zoom level 0 is one tile; Lisbon at about 1,000 px per degree is level 12.
+    const world = { width: 256, height: 256, lon: 0, lat: 0, zoom: 256 / 360 };
+    expect(tilesFor(world)).toEqual([{ z: 0, x: 0, y: 0, left: 0, top: expect.closeTo(0, 6), size: 256 }]);
+    const v = { width: 800, height: 600, lon: LISBON[1], lat: LISBON[0], zoom: 4096 * 256 / 360 };
+    const tiles = tilesFor(v);
+    expect(new Set(tiles.map((t) => t.z))).toEqual(new Set([12]));
+    // Lisbon is tile 1944/1569 at level 12 (OpenStreetMap's numbering), and it is drawn under the centre.
+    const centre = tiles.find((t) => t.left <= 400 && t.left + t.size > 400 && t.top <= 300 && t.top + t.size > 300)!;
+    expect([centre.x, centre.y]).toEqual([1944, 1569]);
+    expect(tiles.length).toBeLessThanOrEqual(Math.ceil(800 / 256 + 1) * Math.ceil(600 / 256 + 1));
+    expect(project(v, 0, MAX_LAT)[1]).toBeLessThan(0);
   });
 
   it('clusters photos by screen cell: one crowd zoomed out, apart zoomed in; off-screen ones are left out', () => {

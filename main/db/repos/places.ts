@@ -2,6 +2,7 @@
  * Places: the populated place each photo was taken in (places/stage.ts fills it from the GPS, or
  * infers it from photos taken beside it), and the Places browser's counts.
  */
+import type { PlaceCount } from '../../contract/api.js';
 import { Repo } from './repo.js';
 
 /** A place as stored: a populated place of the gazetteer, with its folded keys for matching. */
@@ -35,17 +36,6 @@ export interface PhotoInTime {
 
 export interface LocatedInTime extends PhotoInTime {
   readonly placeId: number;
-}
-
-export interface PlaceCount {
-  readonly name: string;
-  /** The place's id (a city), or null for a country's row. */
-  readonly placeId: number | null;
-  readonly countryCode: string;
-  readonly region: string | null;
-  readonly photos: number;
-  /** The most recent photo there: the row's cover. */
-  readonly coverId: number;
 }
 
 export interface PhotoPlace extends PlaceRecord {
