@@ -44,7 +44,10 @@ export const REMOTE_METHODS = {
   device: z.tuple([]),
   setDevice: z.tuple([z.enum(DEVICES)]),
   preferences: z.tuple([]),
-  setPreferences: z.tuple([z.object({ writeSidecars: z.boolean().optional(), readText: z.boolean().optional(), onlineMap: z.boolean().optional() }).strict()]),
+  // mapTiles is the installation's, never a window's to set.
+  setPreferences: z.tuple([z.object({
+    writeSidecars: z.boolean().optional(), readText: z.boolean().optional(), onlineMap: z.boolean().optional(),
+  }).strict()]),
   search: z.tuple([RemoteSearchSchema]),
   duplicates: z.tuple([filters]),
   listAlbums: z.tuple([]),
