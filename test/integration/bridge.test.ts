@@ -165,6 +165,9 @@ describe('the HTTP bridge', () => {
     expect((await call('search', [{ photo: { path: '/etc/passwd' } }])).status).toBe(400);
     expect((await call('search', [{ limit: -1 }])).status).toBe(400);
     expect((await call('addToAlbum', [1, ['x']])).status).toBe(400);
+    // A page cannot point the map at a server of its choosing: where tiles come from is the installation's.
+    expect((await call('setPreferences', [{ mapTiles: 'https://evil.example/{z}/{x}/{y}.png' }])).status).toBe(400);
+    expect((await call('setPreferences', [{ onlineMap: 'yes' }])).status).toBe(400);
     // Not JSON, and not declared as JSON (a form post from another site).
     expect((await http('/api/listFolders', { method: 'POST', headers: { ...auth(), 'Content-Type': 'application/json' }, body: '{oops' })).status).toBe(400);
     expect((await http('/api/listFolders', { method: 'POST', headers: { ...auth(), 'Content-Type': 'text/plain' }, body: '[]' })).status).toBe(415);
