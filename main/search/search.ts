@@ -14,7 +14,7 @@ import { placeKey } from '../db/repos/places.js';
 import type { SpaceInfo } from '../embed/spaces.js';
 import { requireSpace, type SearchContext } from './context.js';
 import { findDuplicates, type DuplicateOptions } from './duplicates.js';
-import { HitMaker, sortedHits, type Candidate } from './hits.js';
+import { HitMaker, rrf, sortedHits, type Candidate } from './hits.js';
 import { parseQuery, placeInSentence, type ParsedQuery } from './query.js';
 import { QueryVectors } from './query-vectors.js';
 import { alphaQueryExpansion, combineQuery, diffusionScores, dotProduct, page, penalizeNegatives, stableOrder, weightedMean } from './rank.js';
@@ -72,6 +72,11 @@ export class Searcher {
     if (!ranking) return this.browse(req, started, notes, parsed.negatives.length > 0);
 
     const kind: ModelKind = req.region || (req.photo && req.mode === 'same') ? 'cnn' : 'clip';
+    // A sentence before any CLIP pack has read the photos: its exact words still answer ("IMG_2041", "Lisbon").
+    if (kind === 'clip' && !req.photo && parsed.categories.length === 0 && !this.space('clip')) {
+      const words = this.exactMatches(req, parsed);
+      if (words.size > 0) return this.wordsOnly(req, words, started, notes);
+    }
     const s = requireSpace(this.ctx, kind, req.region ? 'Region search'
       : kind === 'cnn' ? '"Same object or place" search' : req.photo ? 'Photo search' : 'Sentence search');
     const clip = kind === 'clip' ? s : this.space('clip');
@@ -210,16 +215,13 @@ export class Searcher {
     return ranked;
   }
 
-  /** Name matches first, then the ranking's photos, sorted and paged. */
-  private answer(
-    req: SearchRequest, parsed: ParsedQuery, s: SpaceInfo, ranked: Candidate[], exclude: number | null, started: number, notes: string[],
-  ): SearchResponse {
-    const offset = req.offset ?? 0;
-    const limit = req.limit ?? 100;
-    // The word index (names, titles, descriptions, keywords, places, people, text read, albums):
-    // quoted phrases as they are, and every word of the sentence;
-    // and each word that is a keyword someone gave photos (a name typed into keywords is not found by its picture).
-    // Photo → its rank in the word index (the first list that has it); other matches after.
+  /**
+   * The photos the sentence names exactly, each with its rank in the word index (the first list
+   * that has it; matches by a keyword or a place named come after): the word index (names, titles,
+   * descriptions, keywords, places, people, text read, albums) for quoted phrases as they are and
+   * for every word of the sentence, then keywords equal to a word, then the photos of a place named alone.
+   */
+  private exactMatches(req: SearchRequest, parsed: ParsedQuery): Map<number, number> {
     const named = new Map<number, number>();
     const add = (ids: readonly number[], ranked: boolean): void => {
       ids.forEach((id, i) => {
@@ -233,6 +235,27 @@ export class Searcher {
     }
     const words = [...new Set(parsed.text.split(/\s+/).filter((w) => w.length >= 3))];
     add(this.ctx.repos.queries.passing(this.ctx.repos.queries.withKeywords(words), req.filters), false);
+    return named;
+  }
+
+  /** Only the exact matches, by word rank: a sentence before any CLIP pack has read the photos. */
+  private wordsOnly(req: SearchRequest, named: ReadonlyMap<number, number>, started: number, notes: string[]): SearchResponse {
+    const offset = req.offset ?? 0;
+    // No vectors, so no contents to go through: the photos themselves, in word-rank order (ties by id).
+    const order = [...named].sort((a, b) => a[1] - b[1] || a[0] - b[0]).map(([id]) => id);
+    const rows = page(order, offset, req.limit ?? 100).flatMap((id) => this.ctx.repos.photos.byId(id) ?? []);
+    const hits = rows.map((p) => ({ photo: toRecord(p), score: 1 + rrf(named.get(p.id) ?? 0), box: null, atMs: null, matchedName: true }));
+    notes.push('only exact words matched: no CLIP model pack has read the photos yet, so nothing is found by what is in them');
+    return { hits, total: order.length, offset, space: null, tookMs: performance.now() - started, notes };
+  }
+
+  /** Name matches first, then the ranking's photos, sorted and paged. */
+  private answer(
+    req: SearchRequest, parsed: ParsedQuery, s: SpaceInfo, ranked: Candidate[], exclude: number | null, started: number, notes: string[],
+  ): SearchResponse {
+    const offset = req.offset ?? 0;
+    const limit = req.limit ?? 100;
+    const named = this.exactMatches(req, parsed);
     const done = (hits: SearchHit[], total: number): SearchResponse =>
       ({ hits: page(hits, offset, limit), total, offset, space: s.space, tookMs: performance.now() - started, notes });
     const sort = req.sort ?? 'relevance';

@@ -117,3 +117,32 @@ describe('the word index', () => {
     expect(await named('IMG_2041')).toEqual([]);
   });
 });
+
+describe('exact words before any CLIP pack', () => {
+  let bare: TestLibrary;
+
+  beforeAll(async () => {
+    bare = testLibrary();
+    mkdirSync(bare.photos, { recursive: true });
+    for (const [i, name] of ['IMG_2041.jpg', 'IMG_2042.jpg', 'Lisbon 2019/tram.jpg'].entries()) {
+      mkdirSync(join(bare.photos, name, '..'), { recursive: true });
+      await sharp({ create: { width: 64, height: 48, channels: 3, background: { r: 30 * i, g: 90, b: 160 } } }).jpeg().toFile(join(bare.photos, name));
+    }
+    await bare.engine.addFolder(bare.photos);
+    await bare.engine.scan();
+    await bare.engine.index();
+  }, 60_000);
+
+  afterAll(async () => {
+    await bare?.close();
+  });
+
+  it('answers "IMG_2041" and "Lisbon" from the word index alone, and says that a sentence needs a model', async () => {
+    const r = await bare.engine.search({ text: 'IMG_2041' });
+    expect(r.hits.map((h) => h.photo.path.slice(bare.photos.length + 1))).toEqual(['IMG_2041.jpg']);
+    expect(r).toMatchObject({ total: 1, space: null });
+    expect(r.notes.join(' ')).toMatch(/only exact words matched: no CLIP model pack/);
+    expect((await bare.engine.search({ text: 'lisbon' })).hits.map((h) => h.photo.path.slice(bare.photos.length + 1))).toEqual(['Lisbon 2019/tram.jpg']);
+    await expect(bare.engine.search({ text: 'a dog on a beach' })).rejects.toThrow(/needs a CLIP model pack/);
+  });
+});
