@@ -1,6 +1,6 @@
 /**
- * Places and the map in the app, in a real browser: photos with GPS in their EXIF (Lisbon,
- * Cascais, Tokyo) and one without; the Places view goes from countries to a country's places to
+ * Places and the map in the app, in a real browser: photos with GPS in their EXIF (five cities:
+ * Lisbon, Cascais, Tokyo, Paris, Sydney) and one without; the Places view goes from countries to a country's places to
  * a place's photos; the viewer says where a photo was taken; the map draws the world offline with
  * a marker per crowd of photos; a marker opens the photos there, and a rectangle drawn with Shift
  * narrows the search the map was opened from.
@@ -38,6 +38,8 @@ const PHOTOS: [string, string, [number, number] | null, string][] = [
   ['lisbon-evening.jpg', 'scenes/kde-eveningglow.jpg', [38.7139, -9.1394], '2024:05:01 19:00:00'],
   ['cascais-cups.jpg', 'scenes/kde-colorfulcups.jpg', [38.6979, -9.4215], '2024:05:02 12:00:00'],
   ['tokyo-path.jpg', 'scenes/kde-path.jpg', [35.6762, 139.6503], '2024:06:01 09:00:00'],
+  ['paris-leaf.jpg', 'scenes/kde-coldripple.jpg', [48.8566, 2.3522], '2024:07:01 09:00:00'],
+  ['sydney-kite.jpg', 'scenes/kde-kite.jpg', [-33.8688, 151.2093], '2024:08:01 09:00:00'],
   ['home.jpg', 'scenes/kde-fallenleaf.jpg', null, '2023:01:01 09:00:00'],
 ];
 
@@ -53,7 +55,7 @@ describe('places and the map in the app', () => {
     lib = testLibrary();
     mkdirSync(lib.photos, { recursive: true });
     for (const [i, [name, photo, at, taken]] of PHOTOS.entries()) {
-      const gps = at ? { IFD3: { GPSLatitudeRef: 'N', GPSLatitude: dms(at[0]), GPSLongitudeRef: at[1] < 0 ? 'W' : 'E', GPSLongitude: dms(at[1]) } } : {};
+      const gps = at ? { IFD3: { GPSLatitudeRef: at[0] < 0 ? 'S' : 'N', GPSLatitude: dms(at[0]), GPSLongitudeRef: at[1] < 0 ? 'W' : 'E', GPSLongitude: dms(at[1]) } } : {};
       await sharp(await realOrGenerated(photo, i, 640, 427)).withExif({ IFD2: { DateTimeOriginal: taken }, ...gps }).jpeg().toFile(join(lib.photos, name));
     }
     await lib.engine.addFolder(lib.photos);
@@ -74,7 +76,10 @@ describe('places and the map in the app', () => {
     await page.goto(app.bridge.openUrl);
     await page.getByRole('button', { name: 'Places', exact: true }).click();
     const places = page.getByTestId('place');
-    await expect.poll(() => places.allTextContents()).toEqual([expect.stringMatching(/Portugal\s*3 photos/), expect.stringMatching(/Japan\s*1 photo$/)]);
+    await expect.poll(() => places.allTextContents()).toEqual([
+      expect.stringMatching(/Portugal\s*3 photos/), expect.stringMatching(/Australia\s*1 photo$/),
+      expect.stringMatching(/France\s*1 photo$/), expect.stringMatching(/Japan\s*1 photo$/),
+    ]);
     await screenshot(page, SHOTS, '30-places');
     await places.first().click();
     await expect.poll(() => places.allTextContents()).toEqual([expect.stringMatching(/Lisbon\s*2 photos/), expect.stringMatching(/Cascais\s*Lisbon\s*1 photo/)]);
@@ -86,12 +91,25 @@ describe('places and the map in the app', () => {
     await page.keyboard.press('Escape');
   });
 
+  it('finds each city\'s photo under place: from the search box', async () => {
+    for (const [city, photo] of [['Lisbon', 'lisbon-'], ['Cascais', 'cascais-'], ['Tokyo', 'tokyo-'], ['Paris', 'paris-'], ['Sydney', 'sydney-']]) {
+      await page.getByLabel('Search').fill(`place:${city}`);
+      await page.getByLabel('Search').press('Enter');
+      await expect.poll(() => tiles().locator('img').evaluateAll((ts) => ts.map((t) => t.getAttribute('alt')))).toEqual(
+        expect.arrayContaining([expect.stringMatching(new RegExp(`^${photo}`))]),
+      );
+      const shown = await tiles().locator('img').evaluateAll((ts) => ts.map((t) => t.getAttribute('alt') ?? ''));
+      // Lisbon's region holds Cascais; every other city holds its own photo alone.
+      expect(shown.every((n) => n.startsWith(photo) || (city === 'Lisbon' && n.startsWith('cascais-')))).toBe(true);
+    }
+  });
+
   it('draws the world offline with a marker per crowd; a marker opens its photos', async () => {
     await page.getByRole('button', { name: 'Map', exact: true }).click();
     const markers = page.getByTestId('map-marker');
-    // Zoomed out, Lisbon and Cascais are one crowd of three; Tokyo is another.
-    await expect.poll(() => markers.evaluateAll((ms) => ms.map((m) => m.textContent).sort())).toEqual(['1', '3']);
-    expect(await page.getByTestId('map').textContent()).toMatch(/4 photos have a location/);
+    // Zoomed out, Lisbon and Cascais are one crowd of three; Tokyo, Paris and Sydney one photo each.
+    await expect.poll(() => markers.evaluateAll((ms) => ms.map((m) => m.textContent).sort())).toEqual(['1', '1', '1', '3']);
+    expect(await page.getByTestId('map').textContent()).toMatch(/6 photos have a location/);
     // The land is drawn: the canvas is not one flat colour.
     type Canvas = { width: number; height: number; getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } };
     const colours = await page.locator('[data-testid=map] canvas').evaluate((el) => {
@@ -103,9 +121,14 @@ describe('places and the map in the app', () => {
     });
     expect(colours).toBeGreaterThan(2);
     await screenshot(page, SHOTS, '31-map');
-    await page.getByRole('button', { name: '1 photo here' }).click();
-    await expect.poll(() => tiles().count()).toBe(1);
-    expect(await tiles().first().locator('img').getAttribute('alt')).toBe('tokyo-path.jpg');
+    const opened: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      if (i > 0) await page.getByRole('button', { name: 'Map', exact: true }).click();
+      await page.getByRole('button', { name: '1 photo here' }).nth(i).click();
+      await expect.poll(() => tiles().count()).toBe(1);
+      opened.push((await tiles().first().locator('img').getAttribute('alt'))!);
+    }
+    expect(opened.sort()).toEqual(['paris-leaf.jpg', 'sydney-kite.jpg', 'tokyo-path.jpg']);
   });
 
   it('a rectangle drawn with Shift narrows the search the map was opened from', async () => {

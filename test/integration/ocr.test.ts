@@ -113,6 +113,8 @@ describe.skipIf(!HAVE_FONTS)('text in the library (signs rendered in the DejaVu 
     const r = await lib.engine.search({ text: 'text:"hotel aurora"' });
     expect(r.hits.map((h) => file(h.photo.path))).toEqual(['sign.jpg']);
     expect((await lib.engine.search({ text: 'text:"station road"' })).hits.map((h) => file(h.photo.path))).toEqual(['other-sign.jpg']);
+    expect((await lib.engine.search({ text: 'text:aurora' })).hits.map((h) => file(h.photo.path))).toEqual(['sign.jpg']);
+    expect(file((await lib.engine.search({ text: 'hotel aurora', limit: 10 })).hits[0]!.photo.path)).toBe('sign.jpg');
     const sentence = await lib.engine.search({ text: 'Hotel Aurora', limit: 10 });
     expect(file(sentence.hits[0]!.photo.path)).toBe('sign.jpg');
     expect(sentence.hits[0]!.matchedName).toBe(true);
