@@ -14,7 +14,7 @@ import type { Page } from 'playwright-core';
 import sharp from 'sharp';
 import { openApp, screenshot, type AppInBrowser } from '../helpers/browser.js';
 import { tempDir } from '../helpers/fixtures.js';
-import { testLibrary, type TestLibrary } from '../helpers/library.js';
+import { indexPhotos, testLibrary, type TestLibrary } from '../helpers/library.js';
 import { realOrGenerated } from '../helpers/shared.js';
 
 const SHOTS = process.env['LOUPE_SCREENSHOTS'] ?? tempDir('loupe-shots-').dir;
@@ -58,9 +58,7 @@ describe('places and the map in the app', () => {
       const gps = at ? { IFD3: { GPSLatitudeRef: at[0] < 0 ? 'S' : 'N', GPSLatitude: dms(at[0]), GPSLongitudeRef: at[1] < 0 ? 'W' : 'E', GPSLongitude: dms(at[1]) } } : {};
       await sharp(await realOrGenerated(photo, i, 640, 427)).withExif({ IFD2: { DateTimeOriginal: taken }, ...gps }).jpeg().toFile(join(lib.photos, name));
     }
-    await lib.engine.addFolder(lib.photos);
-    await lib.engine.scan();
-    await lib.engine.index();
+    await indexPhotos(lib);
     app = await openApp(lib.engine);
     page = app.page;
   }, 120_000);
@@ -183,7 +181,8 @@ describe('places and the map in the app', () => {
     const settings = page.getByRole('dialog', { name: 'Settings' });
     expect(await settings.getByTestId('map-privacy').textContent()).toMatch(/nothing is fetched/);
     const reloaded = page.waitForEvent('load');
-    await settings.getByLabel(/Draw street maps/).check();
+    // A click, not check(): the page reloads at once, before check() could see the box ticked.
+    await settings.getByLabel(/Draw street maps/).click();
     await reloaded;
     expect((await lib.engine.preferences()).onlineMap).toBe(true);
     const after = await page.reload();

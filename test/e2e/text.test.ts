@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { openApp, screenshot, type AppInBrowser } from '../helpers/browser.js';
 import { tempDir } from '../helpers/fixtures.js';
-import { testLibrary, type TestLibrary } from '../helpers/library.js';
+import { indexPhotos, testLibrary, type TestLibrary } from '../helpers/library.js';
 import { writeTinyPacks } from '../helpers/packs.js';
 import { HAVE_FONTS, signPhoto } from '../helpers/text-photos.js';
 
@@ -28,9 +28,7 @@ describe.skipIf(!HAVE_FONTS)('text in photos in the app (signs rendered in the D
     writeFileSync(join(lib.photos, 'bakery.jpg'), await signPhoto('scenes/kde-path.jpg', 6, { text: 'Bakery & Cafe', size: 36, angle: 4, font: 'DejaVu Sans' }));
     for (let i = 0; i < 3; i++) writeFileSync(join(lib.photos, `plain-${i}.jpg`), await signPhoto('scenes/kde-kite.jpg', 10 + i, { text: ' ', size: 1, angle: 0, font: 'DejaVu Sans' }));
     await lib.engine.importModel(writeTinyPacks(join(src.dir, 'packs')).clip, { name: 'clip' });
-    await lib.engine.addFolder(lib.photos);
-    await lib.engine.scan();
-    await lib.engine.index();
+    await indexPhotos(lib);
     app = await openApp(lib.engine);
     page = app.page;
   }, 180_000);

@@ -52,3 +52,10 @@ export function nextEvent(engine: Engine, match: (e: EngineEvent) => boolean, ms
     });
   });
 }
+
+/** Adds the library's photos folder, scans it and indexes it (the models that are active run too). */
+export async function indexPhotos(lib: TestLibrary): Promise<void> {
+  await lib.engine.addFolder(lib.photos);
+  await lib.engine.scan();
+  await lib.engine.index();
+}

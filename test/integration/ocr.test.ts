@@ -11,7 +11,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { rgbPicture } from '../../main/encoders/faces.js';
 import { TextReader } from '../../main/encoders/ocr.js';
-import { testLibrary, type TestLibrary } from '../helpers/library.js';
+import { indexPhotos, testLibrary, type TestLibrary } from '../helpers/library.js';
 import { writeTinyPacks } from '../helpers/packs.js';
 import { HAVE_SHARED_PHOTOS, SHARED_PHOTOS } from '../helpers/shared.js';
 import { tempDir } from '../helpers/fixtures.js';
@@ -85,9 +85,7 @@ describe.skipIf(!HAVE_FONTS)('text in the library (signs rendered in the DejaVu 
     writeFileSync(join(lib.photos, 'other-sign.jpg'), await signPhoto(SCENES[1]!, 8, { text: 'Station Road 42', size: 40, angle: -4, font: 'DejaVu Sans' }));
     for (const [i, s] of SCENES.entries()) writeFileSync(join(lib.photos, `scene-${i}.jpg`), await signPhoto(s, 20 + i, { text: ' ', size: 1, angle: 0, font: FONTS[0]! }));
     await lib.engine.importModel(writeTinyPacks(join(t.dir, 'packs')).clip, { name: 'clip' });
-    await lib.engine.addFolder(lib.photos);
-    await lib.engine.scan();
-    await lib.engine.index();
+    await indexPhotos(lib);
   }, 180_000);
 
   afterAll(async () => {

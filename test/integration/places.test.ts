@@ -12,7 +12,7 @@ import type { PlaceCount, SearchResponse } from '../../main/contract/api.js';
 import { runCli } from '../helpers/cli.js';
 import { tempDir, writeImage } from '../helpers/fixtures.js';
 import { writeTinyPacks } from '../helpers/packs.js';
-import { testLibrary, type TestLibrary } from '../helpers/library.js';
+import { indexPhotos, testLibrary, type TestLibrary } from '../helpers/library.js';
 
 /** Degrees as EXIF's three rationals (degrees, minutes, hundredths of seconds). */
 function dms(v: number): string {
@@ -59,9 +59,7 @@ beforeAll(async () => {
   lib = testLibrary();
   for (const [i, [rel, spec]] of Object.entries(PHOTOS).entries()) await writePhoto(rel, spec, i + 1);
   await lib.engine.importModel(writeTinyPacks(join(t.dir, 'packs')).clip, { name: 'clip' });
-  await lib.engine.addFolder(lib.photos);
-  await lib.engine.scan();
-  await lib.engine.index();
+  await indexPhotos(lib);
 }, 120_000);
 
 afterAll(async () => {

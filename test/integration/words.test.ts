@@ -11,7 +11,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { HitMaker, rrf } from '../../main/search/hits.js';
-import { testLibrary, type TestLibrary } from '../helpers/library.js';
+import { indexPhotos, testLibrary, type TestLibrary } from '../helpers/library.js';
 import { writeTinyPacks } from '../helpers/packs.js';
 import { tempDir } from '../helpers/fixtures.js';
 
@@ -44,9 +44,7 @@ beforeAll(async () => {
   await picture('trip.jpg', 6);
   for (let i = 0; i < 6; i++) await picture(`other-${i}.jpg`, 10 + i);
   await lib.engine.importModel(writeTinyPacks(join(t.dir, 'packs')).clip, { name: 'clip' });
-  await lib.engine.addFolder(lib.photos);
-  await lib.engine.scan();
-  await lib.engine.index();
+  await indexPhotos(lib);
   const { repos } = lib.engine.internals;
   // A person named on the photo's face, and text read in a picture, as the face and text stages store them.
   const ana = lib.row(path('ana.jpg'))!;
@@ -128,9 +126,7 @@ describe('exact words before any CLIP pack', () => {
       mkdirSync(join(bare.photos, name, '..'), { recursive: true });
       await sharp({ create: { width: 64, height: 48, channels: 3, background: { r: 30 * i, g: 90, b: 160 } } }).jpeg().toFile(join(bare.photos, name));
     }
-    await bare.engine.addFolder(bare.photos);
-    await bare.engine.scan();
-    await bare.engine.index();
+    await indexPhotos(bare);
   }, 60_000);
 
   afterAll(async () => {
