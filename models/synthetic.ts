@@ -44,6 +44,8 @@ export interface CnnConfig {
   readonly imageSize: number;
   readonly channels: readonly number[];
   readonly classes: number;
+  /** The picture's side fixed in the graph (batch 1), where given; else any size. */
+  readonly fixedInput?: number;
 }
 
 export const CNN_TINY: CnnConfig = { imageSize: 128, channels: [16, 32, 64, 96], classes: 10 };
@@ -193,7 +195,9 @@ export function cnnModel(c: CnnConfig, seed: number): Uint8Array {
   const pooled = g.op('Flatten', [g.op('GlobalAveragePool', [x])], { axis: 1 });
   g.op('Gemm', [pooled, g.weight([c.classes, inC], 0.1), g.constant([c.classes], new Float32Array(c.classes))], { transB: 1 }, 'logits');
   // Like an exported classifier, only logits are a graph output; Loupe finds the map itself.
-  return g.model('cnn', [{ name: 'pixel_values', type: DataType.FLOAT, shape: ['batch', 3, 'height', 'width'] }],
+  // As many published exports (the ONNX Model Zoo's), `fixedInput` fixes the picture's size in the graph.
+  const side = c.fixedInput;
+  return g.model('cnn', [{ name: 'pixel_values', type: DataType.FLOAT, shape: side ? [1, 3, side, side] : ['batch', 3, 'height', 'width'] }],
     [{ name: 'logits', type: DataType.FLOAT, shape: ['batch', c.classes] }]);
 }
 

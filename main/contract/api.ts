@@ -223,6 +223,8 @@ export interface ModelPackInfo {
   readonly recommended: boolean;
   /** Why the pack cannot be used (a damaged manifest) or installed (a catalog entry not pinned), else null. */
   readonly problem: string | null;
+  /** What the user should know about using it (a CNN with a fixed input size: coarser region search), else null. */
+  readonly note: string | null;
 }
 
 /** Events the engine emits while it works; the UI and the CLI render them. */

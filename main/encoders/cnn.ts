@@ -10,7 +10,7 @@ import type { EncoderOptions } from './clip.js';
 import type { Provider } from './device.js';
 import { InferenceWorker } from './inference.js';
 import { gem, l2normalize, regionalGem, type FeatureMap } from './pooling.js';
-import { parsePreprocessorConfig, preprocessInside, type Preprocessed, type Preprocessing } from './preprocess.js';
+import { parsePreprocessorConfig, preprocessInside, preprocessLetterboxed, type Preprocessed, type Preprocessing } from './preprocess.js';
 
 export interface Box {
   readonly x: number;
@@ -23,6 +23,24 @@ export interface Descriptors {
   /** GeM over the whole map, L2-normalised. */
   readonly global: Float32Array;
   readonly regions: readonly { readonly box: Box; readonly vector: Float32Array }[];
+}
+
+/** Pure: the cells of a map that lie over `content` (fractions of the map's picture), at least one each way. */
+export function cropMap(map: FeatureMap, content: Box): FeatureMap {
+  const x0 = Math.min(map.w - 1, Math.max(0, Math.floor(content.x * map.w)));
+  const y0 = Math.min(map.h - 1, Math.max(0, Math.floor(content.y * map.h)));
+  const x1 = Math.max(x0 + 1, Math.min(map.w, Math.ceil((content.x + content.w) * map.w)));
+  const y1 = Math.max(y0 + 1, Math.min(map.h, Math.ceil((content.y + content.h) * map.h)));
+  const [w, h] = [x1 - x0, y1 - y0];
+  if (w === map.w && h === map.h) return map;
+  const data = new Float32Array(map.c * w * h);
+  for (let c = 0; c < map.c; c++) {
+    for (let y = 0; y < h; y++) {
+      const from = c * map.h * map.w + (y0 + y) * map.w + x0;
+      data.set(map.data.subarray(from, from + w), c * h * w + y * w);
+    }
+  }
+  return { c: map.c, h, w, data };
 }
 
 /** Pure: descriptors of one feature map (GeM p=3, R-MAC grid of 3 levels). */
@@ -42,6 +60,9 @@ export class CnnEncoder {
     readonly preprocessing: Preprocessing,
     private readonly worker: InferenceWorker,
     private readonly output: string,
+    private readonly input: string,
+    /** The picture size the graph fixes, or null where it takes any (then pictures fit `maxSide`). */
+    readonly fixed: { readonly width: number; readonly height: number } | null,
   ) {}
 
   static async load(dir: string, manifest: CnnManifest, opts: EncoderOptions = {}): Promise<CnnEncoder> {
@@ -50,7 +71,13 @@ export class CnnEncoder {
       models: { cnn: { path: join(dir, manifest.model), featureMap: manifest.featureOutput } },
       device: opts.device, threads: opts.threads, log: opts.log,
     });
-    return new CnnEncoder(manifest, preprocessing, worker, worker.io['cnn']!.featureMap!);
+    const io = worker.io['cnn']!;
+    // The picture's input: Transformers.js exports name it pixel_values; others have one input by another name.
+    const input = io.inputs.includes('pixel_values') || io.inputs.length !== 1 ? 'pixel_values' : io.inputs[0]!;
+    const shape = io.inputShapes[input] ?? [];
+    const [h, w] = [shape[2], shape[3]];
+    const fixed = typeof h === 'number' && typeof w === 'number' ? { width: w, height: h } : null;
+    return new CnnEncoder(manifest, preprocessing, worker, io.featureMap!, input, fixed);
   }
 
   get providers(): Readonly<Record<string, Provider>> {
@@ -61,13 +88,16 @@ export class CnnEncoder {
     return this.worker.notes;
   }
 
+  /** The picture as the CNN reads it: fitted to `maxSide`, or letterboxed to the size its graph fixes. */
   pixels(input: string | Buffer): Promise<Preprocessed> {
-    return preprocessInside(input, this.manifest.maxSide, this.preprocessing);
+    return this.fixed
+      ? preprocessLetterboxed(input, this.fixed.width, this.fixed.height, this.preprocessing)
+      : preprocessInside(input, this.manifest.maxSide, this.preprocessing);
   }
 
   /** The last convolutional map of one preprocessed picture. */
   async featureMap(p: Preprocessed): Promise<FeatureMap> {
-    const r = await this.worker.run('cnn', { pixel_values: { type: 'float32', data: p.tensor, dims: [1, 3, p.height, p.width] } }, [this.output]);
+    const r = await this.worker.run('cnn', { [this.input]: { type: 'float32', data: p.tensor, dims: [1, 3, p.height, p.width] } }, [this.output]);
     const out = r[this.output]!;
     if (out.dims.length !== 4) throw new Error(`feature map ${this.output} has shape [${out.dims.join(', ')}], expected [1, C, H, W]`);
     const [, c, h, w] = out.dims as [number, number, number, number];
@@ -76,7 +106,9 @@ export class CnnEncoder {
 
   async describe(input: string | Buffer | Preprocessed): Promise<Descriptors> {
     const p = typeof input === 'string' || Buffer.isBuffer(input) ? await this.pixels(input) : input;
-    return describeMap(await this.featureMap(p));
+    const map = await this.featureMap(p);
+    // Letterboxed: only the cells over the picture count, and region boxes are the picture's.
+    return describeMap(p.content ? cropMap(map, p.content) : map);
   }
 
   close(): Promise<void> {

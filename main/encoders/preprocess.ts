@@ -35,6 +35,8 @@ export interface Preprocessed {
   readonly tensor: Float32Array;
   readonly width: number;
   readonly height: number;
+  /** Letterboxed: where the picture is inside the tensor, as fractions (the rest is padding). */
+  readonly content?: { readonly x: number; readonly y: number; readonly w: number; readonly h: number };
 }
 
 /** The model input for one image (a file path or encoded bytes). */
@@ -72,6 +74,32 @@ export async function preprocess(input: string | Buffer, p: Preprocessing): Prom
  * The whole picture for a CNN (no crop: regions must cover all of it), resized to fit
  * `maxSide` on its long side, normalised as the pack says.
  */
+/**
+ * The picture fitted inside width×height (its proportions kept) and padded to exactly that, as a
+ * network with a fixed input reads it; the padding is the normalisation's mean (0 once
+ * normalised), so it reads as nothing in particular. Says where the picture is.
+ */
+export async function preprocessLetterboxed(
+  input: string | Buffer, width: number, height: number, p: Preprocessing,
+): Promise<Preprocessed> {
+  const { data, info } = await sharp(input, { failOn: 'error' }).rotate().toColourspace('srgb').removeAlpha()
+    .resize(width, height, { fit: 'inside', kernel: p.kernel })
+    .raw().toBuffer({ resolveWithObject: true });
+  if (info.channels !== 3) throw new Error(`expected 3 channels, got ${info.channels}`);
+  const left = Math.floor((width - info.width) / 2);
+  const top = Math.floor((height - info.height) / 2);
+  const mean = [0, 1, 2].map((c) => Math.round(Math.min(1, Math.max(0, p.mean[c]!)) / p.rescaleFactor));
+  const rgb = new Uint8Array(width * height * 3);
+  for (let i = 0; i < width * height; i++) rgb.set(mean, i * 3);
+  for (let y = 0; y < info.height; y++) {
+    rgb.set(new Uint8Array(data.buffer, data.byteOffset + y * info.width * 3, info.width * 3), ((top + y) * width + left) * 3);
+  }
+  return {
+    tensor: normalize(rgb, width, height, p), width, height,
+    content: { x: left / width, y: top / height, w: info.width / width, h: info.height / height },
+  };
+}
+
 export async function preprocessInside(input: string | Buffer, maxSide: number, p: Preprocessing): Promise<Preprocessed> {
   const { data, info } = await sharp(input, { failOn: 'error' }).rotate().toColourspace('srgb').removeAlpha()
     .resize(maxSide, maxSide, { fit: 'inside', kernel: p.kernel })

@@ -9,10 +9,10 @@ import { ClipEncoder } from './clip.js';
 import { CnnEncoder } from './cnn.js';
 import { FacePack } from './faces.js';
 
-/** Loads the pack's models once on the CPU and runs one input: returns the embedding dimension. */
-export const trialRun: TrialRun = async (dir: string, manifest: PackManifest): Promise<number> => {
+/** Loads the pack's models once on the CPU and runs one input: the embedding dimension, and a CNN's fixed picture size. */
+export const trialRun: TrialRun = async (dir: string, manifest: PackManifest) => {
   try {
-    if (manifest.kind === 'face') return await faceTrial(dir, manifest);
+    if (manifest.kind === 'face') return { dim: await faceTrial(dir, manifest) };
     const size = manifest.inputSize;
     if (manifest.kind === 'clip') {
       const enc = await ClipEncoder.load(dir, manifest, { device: 'cpu', threads: 1 });
@@ -21,15 +21,16 @@ export const trialRun: TrialRun = async (dir: string, manifest: PackManifest): P
         const [img] = await enc.embedPixels([new Float32Array(3 * width * height)]);
         const [txt] = await enc.embedTexts(['a photo']);
         if (img!.length !== txt!.length) throw new PackError(`image embeddings are ${img!.length}-d but text embeddings ${txt!.length}-d`);
-        return img!.length;
+        return { dim: img!.length };
       } finally {
         await enc.close();
       }
     }
     const enc = await CnnEncoder.load(dir, manifest, { device: 'cpu', threads: 1 });
     try {
-      const map = await enc.featureMap({ tensor: new Float32Array(3 * size * size), width: size, height: size });
-      return map.c;
+      const [h, w] = enc.fixed ? [enc.fixed.height, enc.fixed.width] : [size, size];
+      const map = await enc.featureMap({ tensor: new Float32Array(3 * w * h), width: w, height: h });
+      return enc.fixed ? { dim: map.c, fixedInput: [h, w] as const } : { dim: map.c };
     } finally {
       await enc.close();
     }

@@ -57,6 +57,7 @@ export class Models {
       licence: p.manifest?.licence ?? '', source: p.manifest?.source ?? '',
       description: catalog.find((c) => c.name === p.name)?.description ?? null, problem: p.problem,
       recommended: catalog.find((c) => c.name === p.name)?.recommended === true,
+      note: p.manifest ? packNote(p.manifest) : null,
     }));
     for (const c of catalog) {
       if (installed.some((p) => p.name === c.name)) continue;
@@ -65,6 +66,7 @@ export class Models {
         bytes: downloadBytes(c),
         licence: c.licence, source: catalogSource(c), description: c.description, recommended: c.recommended === true,
         problem: isPinned(c) ? null : 'not pinned in this catalog (no exact commit and checksums)',
+        note: null,
       });
     }
     return out;
@@ -172,6 +174,13 @@ export class Models {
 export function installedPackDir(libraryDir: string, name: string): string | null {
   const found = new PackStore(join(libraryDir, 'models'), trialRun).list().find((p) => p.name === name);
   return found?.manifest ? found.dir : null;
+}
+
+/** A CNN whose graph fixes its input reads every picture letterboxed at that size: its regions are coarser. */
+function packNote(m: PackManifest): string | null {
+  if (m.kind !== 'cnn' || !m.fixedInput) return null;
+  const [h, w] = m.fixedInput;
+  return `its input is fixed at ${w}×${h}: pictures are letterboxed to that size, so region search is coarser than with a pack that reads them at ${m.maxSide} px`;
 }
 
 /** What an install of a catalog entry downloads, where the catalog says (pinned entries do). */

@@ -57,6 +57,11 @@ export const CnnManifestSchema = z.object({
   featureOutput: z.string().min(1).default('auto'),
   /** Pictures are resized to fit this many pixels on their long side before the CNN sees them. */
   maxSide: z.number().int().min(64).max(2048).default(512),
+  /**
+   * [height, width] where the graph fixes its picture's size (many published exports fix 224×224):
+   * pictures are then letterboxed to it, and region search is coarser (a 7×7 map). Found by the trial run.
+   */
+  fixedInput: z.tuple([z.number().int().positive(), z.number().int().positive()]).optional(),
 });
 
 /**

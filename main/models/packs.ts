@@ -89,8 +89,11 @@ function listFiles(dir: string, base = dir): string[] {
   return out.sort();
 }
 
-/** Loads a staged pack's models and runs one input; returns the embedding dimension (encoders/trial.ts). */
-export type TrialRun = (dir: string, manifest: PackManifest) => Promise<number>;
+/**
+ * Loads a staged pack's models and runs one input (encoders/trial.ts): the embedding dimension,
+ * and for a CNN whose graph fixes its picture's size, that size ([height, width]).
+ */
+export type TrialRun = (dir: string, manifest: PackManifest) => Promise<{ dim: number; fixedInput?: readonly [number, number] }>;
 
 /** A pack name as the user gave it, or a sentence saying why it cannot be one (never a path). */
 function checkedName(name: string): string {
@@ -336,8 +339,9 @@ export class PackStore {
 
   /** Trial-runs the pack, writes its manifest with the dimension it measured, and moves it into place. */
   private async place(staging: string, name: string, manifest: PackManifest): Promise<PackManifest> {
-    const embeddingDim = await this.trialRun(staging, manifest);
-    const final = parseManifest({ ...manifest, embeddingDim }, `${name}/${MANIFEST_FILE}`);
+    const trial = await this.trialRun(staging, manifest);
+    const fixed = manifest.kind === 'cnn' && trial.fixedInput ? { fixedInput: [...trial.fixedInput] } : {};
+    const final = parseManifest({ ...manifest, embeddingDim: trial.dim, ...fixed }, `${name}/${MANIFEST_FILE}`);
     await writeFileAtomic(join(staging, MANIFEST_FILE), new TextEncoder().encode(JSON.stringify(final, null, 2) + '\n'));
     const target = this.packDir(name);
     if (existsSync(target)) throw new PackError(`model pack ${name} appeared while installing; not replacing it`);
