@@ -447,11 +447,6 @@ export class FacePack {
     }
   }
 
-  /** The faces in a picture, confirmed by the verifier where the pack has one. */
-  find(p: RgbPicture): Promise<FoundFace[]> {
-    return confirmedFaces(p, this.detector, this.verifier);
-  }
-
   get providers(): Readonly<Record<string, Provider>> {
     return { detector: this.detector.providers['detector']!, embedder: this.embedder.providers['embedder']! };
   }
