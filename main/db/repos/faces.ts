@@ -4,7 +4,7 @@
  */
 import type { Box } from '../../contract/api.js';
 import { float32s, toBlob } from '../blobs.js';
-import { Repo } from './repo.js';
+import { ScanRepo } from './scans.js';
 
 export type Landmarks = readonly (readonly [number, number])[];
 
@@ -44,17 +44,8 @@ const faceRow = (r: FaceColumns): FaceRow => ({
   assignedBy: r.assigned_by === 'user' || r.assigned_by === 'cluster' ? r.assigned_by : null,
 });
 
-export class FacesRepo extends Repo {
-  /** Indexed pictures a face pack has not looked at yet, in hash order after `after`. */
-  todo(model: string, after: string, limit: number): { hash: string }[] {
-    return this.all(`SELECT DISTINCT p.hash FROM photos p WHERE p.state = 'ok' AND p.hash IS NOT NULL AND p.hash > ?
-      AND NOT EXISTS (SELECT 1 FROM face_scans s WHERE s.hash = p.hash AND s.model = ?) ORDER BY p.hash LIMIT ?`, after, model, limit);
-  }
-
-  countTodo(model: string): number {
-    return this.one<{ n: number }>(`SELECT count(DISTINCT p.hash) AS n FROM photos p WHERE p.state = 'ok' AND p.hash IS NOT NULL
-      AND NOT EXISTS (SELECT 1 FROM face_scans s WHERE s.hash = p.hash AND s.model = ?)`, model)!.n;
-  }
+export class FacesRepo extends ScanRepo {
+  protected readonly scans = 'face_scans';
 
   /** A picture's faces as one pack found them (replacing any), and that it was looked at; returns the new faces' ids. */
   put(model: string, hash: string, faces: readonly NewFace[], now: number): number[] {

@@ -3,7 +3,7 @@
  * pictures were read, and all of a picture's text folded for matching a query's words.
  */
 import { placeKey } from './places.js';
-import { Repo } from './repo.js';
+import { ScanRepo } from './scans.js';
 
 export type Quad = readonly (readonly [number, number])[];
 
@@ -20,17 +20,8 @@ export interface LineRow extends NewLine {
 /** Lower case, accents off, one space between words: how text is matched. */
 export const textKey = placeKey;
 
-export class TextsRepo extends Repo {
-  /** Indexed pictures the OCR models have not read yet, in hash order after `after`. */
-  todo(model: string, after: string, limit: number): { hash: string }[] {
-    return this.all(`SELECT DISTINCT p.hash FROM photos p WHERE p.state = 'ok' AND p.hash IS NOT NULL AND p.hash > ?
-      AND NOT EXISTS (SELECT 1 FROM text_scans s WHERE s.hash = p.hash AND s.model = ?) ORDER BY p.hash LIMIT ?`, after, model, limit);
-  }
-
-  countTodo(model: string): number {
-    return this.one<{ n: number }>(`SELECT count(DISTINCT p.hash) AS n FROM photos p WHERE p.state = 'ok' AND p.hash IS NOT NULL
-      AND NOT EXISTS (SELECT 1 FROM text_scans s WHERE s.hash = p.hash AND s.model = ?)`, model)!.n;
-  }
+export class TextsRepo extends ScanRepo {
+  protected readonly scans = 'text_scans';
 
   /** A picture's lines as the models read them (replacing any), and that it was read. */
   put(model: string, hash: string, lines: readonly NewLine[], now: number): void {
@@ -51,12 +42,6 @@ export class TextsRepo extends Repo {
     return this.all<{ id: number; text: string; confidence: number; quad: string }>(
       'SELECT id, text, confidence, quad FROM text_lines WHERE hash = ? AND model = ? ORDER BY idx', hash, model)
       .map((r) => ({ id: r.id, text: r.text, confidence: r.confidence, quad: JSON.parse(r.quad) as Quad }));
-  }
-
-  /** Pictures read, and those with text, for the status. */
-  counts(model: string): { read: number; withText: number; failed: number } {
-    return this.one<{ read: number; withText: number; failed: number }>(`SELECT count(*) AS read, coalesce(sum(lines > 0), 0) AS withText,
-      coalesce(sum(error IS NOT NULL), 0) AS failed FROM text_scans WHERE model = ?`, model)!;
   }
 
   /** Reads of pictures no photo has any more. */

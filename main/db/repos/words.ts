@@ -48,11 +48,6 @@ export class WordsRepo extends Repo {
     }
   }
 
-  /** How many photos wait to be brought up to date. */
-  pending(): number {
-    return this.one<{ n: number }>('SELECT count(*) AS n FROM words_dirty')!.n;
-  }
-
   /**
    * The photos holding every word of `phrase` (or, `contiguous`, the phrase as it is: a quoted
    * phrase), folded (case and accents aside; a word of one or two characters, as Chinese and
