@@ -108,19 +108,20 @@ export class IndexingRuns {
   /** Reads the text in the pictures the OCR models have not read (last: the slowest to matter), unless the user turned it off. */
   async readText(run: IndexRunOptions = {}): Promise<TextSummary | null> {
     if (run.signal?.aborted || this.lib.repos.settings.get(READ_TEXT_SETTING) === '0') return null;
-    if (this.lib.repos.texts.countTodo(OCR_MODEL) === 0) return null;
-    let reader: TextReader;
-    try {
-      reader = await this.lib.encoders.text();
-    } catch (err) {
-      this.emit({ type: 'log', message: `text: the OCR models do not load (${errorMessage(err)})` });
-      return null;
-    }
-    const summary = await readText(this.lib, reader, OCR_MODEL, {
+    // Loaded only when some picture is still to be read.
+    const load = async (): Promise<TextReader | null> => {
+      try {
+        return await this.lib.encoders.text();
+      } catch (err) {
+        this.emit({ type: 'log', message: `text: the OCR models do not load (${errorMessage(err)})` });
+        return null;
+      }
+    };
+    const summary = await readText(this.lib, load, OCR_MODEL, {
       signal: run.signal,
       onProgress: (done, total) => this.emit({ type: 'text-progress', done, total }),
     });
-    this.emit({ type: 'text', summary });
+    if (summary) this.emit({ type: 'text', summary });
     return summary;
   }
 

@@ -27,14 +27,20 @@ export interface TextStageOptions {
 /** The preference that turns reading text off (it is on unless the user says no). */
 export const READ_TEXT_SETTING = 'text.read';
 
-/** Reads every picture the models have not read yet. */
+/**
+ * Reads every picture the models have not read yet; null when there is none (the models are
+ * then not loaded at all), or when `load` gives no reader (it says why itself).
+ */
 export async function readText(
-  ctx: TextStageContext, reader: TextReader, model: string, opts: TextStageOptions = {},
-): Promise<TextSummary> {
+  ctx: TextStageContext, load: () => Promise<TextReader | null>, model: string, opts: TextStageOptions = {},
+): Promise<TextSummary | null> {
   const started = Date.now();
   const { texts } = ctx.repos;
   texts.collectOrphans();
   const total = texts.countTodo(model);
+  if (total === 0) return null;
+  const reader = await load();
+  if (!reader) return null;
   let pictures = 0;
   let withText = 0;
   let lines = 0;
