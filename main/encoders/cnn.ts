@@ -9,6 +9,7 @@ import type { CnnManifest } from '../models/manifest.js';
 import type { EncoderOptions } from './clip.js';
 import type { Provider } from './device.js';
 import { InferenceWorker } from './inference.js';
+import { graphInput } from './protocol.js';
 import { gem, l2normalize, regionalGem, type FeatureMap } from './pooling.js';
 import { parsePreprocessorConfig, preprocessInside, preprocessLetterboxed, type Preprocessed, type Preprocessing } from './preprocess.js';
 
@@ -73,11 +74,9 @@ export class CnnEncoder {
     });
     const io = worker.io['cnn']!;
     // The picture's input: Transformers.js exports name it pixel_values; others have one input by another name.
-    const input = io.inputs.includes('pixel_values') || io.inputs.length !== 1 ? 'pixel_values' : io.inputs[0]!;
-    const shape = io.inputShapes[input] ?? [];
-    const [h, w] = [shape[2], shape[3]];
-    const fixed = typeof h === 'number' && typeof w === 'number' ? { width: w, height: h } : null;
-    return new CnnEncoder(manifest, preprocessing, worker, io.featureMap!, input, fixed);
+    const input = graphInput(io, 'pixel_values');
+    const fixed = input?.height && input.width ? { width: input.width, height: input.height } : null;
+    return new CnnEncoder(manifest, preprocessing, worker, io.featureMap!, input?.name ?? 'pixel_values', fixed);
   }
 
   get providers(): Readonly<Record<string, Provider>> {

@@ -22,7 +22,7 @@ import {
 } from './face-geometry.js';
 import type { Device, Provider } from './device.js';
 import { InferenceWorker } from './inference.js';
-import type { ModelIo } from './protocol.js';
+import { graphInput, type ModelIo } from './protocol.js';
 
 const Normalization = z.object({ scale: z.number(), offset: z.number() });
 const Input = z.object({
@@ -103,19 +103,16 @@ interface ResolvedInput {
 }
 
 /**
- * The graph's own input, as its session reports it: model.json's name where the graph has it, the
- * only input where the export named it otherwise (SFace's "data" or "input.1"); the batch and the
- * side where the graph fixes them. A fixed input that is not a square picture cannot be tiled.
+ * The graph's own input, as its session reports it (protocol.ts, graphInput), and the side where
+ * the graph fixes it. A fixed input that is not a square picture cannot be tiled.
  */
 function resolveInput(io: ModelIo | undefined, described: string, where: string): ResolvedInput {
   if (!io) return { name: described, batch: null, side: null };
-  const name = io.inputs.includes(described) ? described : io.inputs.length === 1 ? io.inputs[0]! : null;
-  if (name === null) throw new FaceModelError(`${where} names the input ${described}, but the model's inputs are ${io.inputs.join(', ')}`);
-  const shape = io.inputShapes[name] ?? [];
-  const fixed = (d: number | string | undefined): number | null => (typeof d === 'number' && d > 0 ? d : null);
-  const [h, w] = [fixed(shape[2]), fixed(shape[3])];
+  const input = graphInput(io, described);
+  if (!input) throw new FaceModelError(`${where} names the input ${described}, but the model's inputs are ${io.inputs.join(', ')}`);
+  const { name, batch, height: h, width: w } = input;
   if (h !== null && w !== null && h !== w) throw new FaceModelError(`${where}: the model fixes its input at ${w}×${h}; Loupe feeds face models square pictures`);
-  return { name, batch: fixed(shape[0]), side: h ?? w };
+  return { name, batch, side: h ?? w };
 }
 
 function startWorker(name: string, path: string, opts: FaceModelOptions): Promise<InferenceWorker> {

@@ -41,3 +41,24 @@ export type WorkerReply =
   | { readonly type: 'ready'; readonly providers: Readonly<Record<string, Provider>>; readonly io: Readonly<Record<string, ModelIo>>; readonly log: readonly string[] }
   | { readonly type: 'result'; readonly id: number; readonly outputs: Readonly<Record<string, OutputTensor>> }
   | { readonly type: 'error'; readonly id: number; readonly message: string };
+
+/** A picture input as a graph declares it: its name, and the batch, height and width it fixes (null where free). */
+export interface GraphInput {
+  readonly name: string;
+  readonly batch: number | null;
+  readonly height: number | null;
+  readonly width: number | null;
+}
+
+/**
+ * The input a model is fed by: the one described (model.json's, or `pixel_values`) where the graph
+ * has it, else its only input (exports name it as they please: SFace's "data" or "input.1");
+ * null where the graph has several and none by that name.
+ */
+export function graphInput(io: ModelIo, described: string): GraphInput | null {
+  const name = io.inputs.includes(described) ? described : io.inputs.length === 1 ? io.inputs[0]! : null;
+  if (name === null) return null;
+  const shape = io.inputShapes[name] ?? [];
+  const fixed = (d: number | string | undefined): number | null => (typeof d === 'number' && d > 0 ? d : null);
+  return { name, batch: fixed(shape[0]), height: fixed(shape[2]), width: fixed(shape[3]) };
+}
