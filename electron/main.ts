@@ -93,8 +93,9 @@ async function serve(request: Request): Promise<Response> {
   try {
     // The page's policy follows the user's choice of street tiles, read when the page loads.
     const prefs = engine && file.path.endsWith('.html') ? (await engine.call('preferences', [])) as Preferences : null;
-    if (prefs) tiles = prefs.onlineMap ? tileOrigin(prefs.mapTiles) : null;
-    const csp = windowCsp(prefs?.onlineMap ? tileOrigin(prefs.mapTiles) : null);
+    const origin = prefs?.onlineMap ? tileOrigin(prefs.mapTiles) : null;
+    if (prefs) tiles = origin;
+    const csp = windowCsp(origin);
     return new Response(new Uint8Array(await readFile(file.path)), { headers: { 'Content-Type': file.type, 'Content-Security-Policy': csp } });
   } catch {
     return refuse(404, 'not found');

@@ -20,6 +20,7 @@ import { collectGarbage, collectGarbageLocked } from '../ingest/indexer.js';
 import type { ScanResult } from '../ingest/scanner.js';
 import { LibraryWatcher, type WatchOptions } from '../ingest/watcher.js';
 import type { ImportOptions, InstallOptions, VerifyReport } from '../models/packs.js';
+import type { PackManifest } from '../models/manifest.js';
 import type { IndexAgreement } from '../search/inspect.js';
 import { AlbumViews, type ExportOptions } from './album-views.js';
 import { LibraryCare } from './care.js';
@@ -71,8 +72,14 @@ export class Engine implements LoupeApi {
     this.care = new LibraryCare(this.lib);
     this.sidecars = new SidecarWriting(this.lib.repos, emit);
     this.people = new People(this.lib.repos, (pack) => {
-      const m = this.lib.packs.list().find((p) => p.name === pack)?.manifest;
-      return m?.kind === 'face' ? m.grouping : undefined;
+      // That pack's manifest alone (listing every pack would read them all); the defaults where it is gone or damaged.
+      let m: PackManifest;
+      try {
+        m = this.lib.packs.get(pack).manifest;
+      } catch {
+        return undefined;
+      }
+      return m.kind === 'face' ? m.grouping : undefined;
     });
   }
 

@@ -43,7 +43,7 @@ describe('electron window policy', () => {
       'app.requestSingleInstanceLock()', 'app.enableSandbox()', "app.on('web-contents-created'", 'hardenSession(session.defaultSession)',
       'setPermissionRequestHandler', 'setPermissionCheckHandler', 'setDevicePermissionHandler', 'webRequest.onBeforeRequest',
       "setWindowOpenHandler(() => ({ action: 'deny' }))", "'will-navigate'", "'will-redirect'", "'will-attach-webview'",
-      'isTrustedSender(event.senderFrame?.url)', "'Content-Security-Policy': csp", 'windowCsp(prefs?.onlineMap ? tileOrigin(prefs.mapTiles) : null)', 'webPreferences(PRELOAD, app.isPackaged)',
+      'isTrustedSender(event.senderFrame?.url)', "'Content-Security-Policy': csp", 'prefs?.onlineMap ? tileOrigin(prefs.mapTiles) : null', 'windowCsp(origin)', 'webPreferences(PRELOAD, app.isPackaged)',
     ]) expect(main, call).toContain(call);
     // No way out to the user's browser or the shell from the window.
     expect(main).not.toMatch(/shell\.openExternal|nodeIntegration:\s*true|contextIsolation:\s*false/);
