@@ -12,7 +12,7 @@ import sharp, { type Sharp } from 'sharp';
 import type { Bridge } from '../../main/bridge/http.js';
 import { openApp, screenshot, type AppInBrowser } from '../helpers/browser.js';
 import { tempDir } from '../helpers/fixtures.js';
-import { testLibrary, type TestLibrary } from '../helpers/library.js';
+import { indexPhotos, testLibrary, type TestLibrary } from '../helpers/library.js';
 
 const xmp = (attrs: string, inner: string): string => `<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
 <rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:xmp="http://ns.adobe.com/xap/1.0/" ${attrs}>${inner}</rdf:Description></rdf:RDF></x:xmpmeta>`;
@@ -40,9 +40,7 @@ beforeAll(async () => {
   await picture(120).jpeg().toFile(join(lib.photos, 'b.jpg'));
   writeFileSync(join(lib.photos, 'b.xmp'), xmp('xmp:Rating="2"', '<dc:subject><rdf:Bag><rdf:li>roses</rdf:li></rdf:Bag></dc:subject>'));
   await picture(200).jpeg().toFile(join(lib.photos, 'c.jpg'));
-  await lib.engine.addFolder(lib.photos);
-  await lib.engine.scan();
-  await lib.engine.index();
+  await indexPhotos(lib);
   app = await openApp(lib.engine);
   ({ bridge, page } = app);
 }, 120_000);

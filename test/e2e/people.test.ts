@@ -11,7 +11,7 @@ import type { Page } from 'playwright-core';
 import sharp from 'sharp';
 import { openApp, screenshot, type AppInBrowser } from '../helpers/browser.js';
 import { tempDir } from '../helpers/fixtures.js';
-import { testLibrary, type TestLibrary } from '../helpers/library.js';
+import { indexPhotos, testLibrary, type TestLibrary } from '../helpers/library.js';
 import { facePackFromShared, HAVE_FACE_MODELS, HAVE_SHARED_PHOTOS, SHARED_PHOTOS } from '../helpers/shared.js';
 
 const HAVE = HAVE_SHARED_PHOTOS && HAVE_FACE_MODELS;
@@ -35,9 +35,7 @@ describe.skipIf(!HAVE)('people in the app (real face models from ../shared)', ()
     await sharp(astronaut).flop().jpeg().toFile(join(lib.photos, 'astronaut-mirror.jpg'));
     copyFileSync(join(SHARED_PHOTOS, 'objects/darknet-person.jpg'), join(lib.photos, 'walker.jpg'));
     await lib.engine.importModel(pack, { name: 'faces' });
-    await lib.engine.addFolder(lib.photos);
-    await lib.engine.scan();
-    await lib.engine.index();
+    await indexPhotos(lib);
     app = await openApp(lib.engine);
     page = app.page;
   }, 240_000);

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { existsSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir, writeImage } from '../helpers/fixtures.js';
-import { testLibrary, type TestLibrary } from '../helpers/library.js';
+import { indexPhotos, testLibrary, type TestLibrary } from '../helpers/library.js';
 
 let lib: TestLibrary;
 afterEach(async () => { await lib?.close(); });
@@ -13,9 +13,7 @@ async function library(n: number): Promise<number[]> {
   for (let i = 0; i < n; i++) {
     await writeImage(join(lib.photos, `p${i}.jpg`), { seed: i + 1, exif: { IFD0: { Make: i % 2 ? 'Canon' : 'Nikon' } } });
   }
-  await lib.engine.addFolder(lib.photos);
-  await lib.engine.scan();
-  await lib.engine.index();
+  await indexPhotos(lib);
   return lib.rows().sort((a, b) => a.path.localeCompare(b.path, 'en', { numeric: true })).map((r) => r.id);
 }
 

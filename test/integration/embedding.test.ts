@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { EmbedProgress } from '../../main/contract/api.js';
 import { MODEL_INPUT_SIZE, RENDITIONS } from '../../main/ingest/thumbnails.js';
 import { tempDir, writeImage } from '../helpers/fixtures.js';
-import { testLibrary, type TestLibrary } from '../helpers/library.js';
+import { indexPhotos, testLibrary, type TestLibrary } from '../helpers/library.js';
 import { writeTinyPacks } from '../helpers/packs.js';
 
 const src = tempDir();
@@ -39,9 +39,7 @@ async function indexedWithClip(n: number): Promise<TestLibrary> {
   const l = testLibrary();
   await photos(l, n);
   await l.engine.importModel(packs.clip, { name: 'clip-a' });
-  await l.engine.addFolder(l.photos);
-  await l.engine.scan();
-  await l.engine.index();
+  await indexPhotos(l);
   return l;
 }
 
@@ -87,9 +85,7 @@ describe('embedding while indexing', () => {
   it('CLIP reads the encoders\' picture, falling back to the 1024-px thumbnail and then to the original', async () => {
     lib = testLibrary();
     await photos(lib, 3);
-    await lib.engine.addFolder(lib.photos);
-    await lib.engine.scan();
-    await lib.engine.index();
+    await indexPhotos(lib);
     const [p0, p1, p2] = [0, 1, 2].map((i) => lib.row(join(lib.photos, `p${i}.jpg`))!);
     const thumbs = lib.engine.internals.thumbs;
     // p0's encoders' picture is replaced by another picture: its vector must be that picture's.
@@ -117,9 +113,7 @@ describe('embedding while indexing', () => {
   it('records a picture it cannot read and embeds the rest', async () => {
     lib = testLibrary();
     await photos(lib, 5);
-    await lib.engine.addFolder(lib.photos);
-    await lib.engine.scan();
-    await lib.engine.index();
+    await indexPhotos(lib);
     await lib.engine.importModel(packs.clip, { name: 'clip-a' });
     // One picture lost its stored renditions and its file became unreadable.
     const victim = lib.row(join(lib.photos, 'p2.jpg'))!;
@@ -180,9 +174,7 @@ describe('embedding while indexing', () => {
     lib = testLibrary({ whiten: { minPictures: 10, outputDim: 32 } });
     await photos(lib, 9);
     await lib.engine.importModel(packs.cnn, { name: 'cnn-a' });
-    await lib.engine.addFolder(lib.photos);
-    await lib.engine.scan();
-    await lib.engine.index();
+    await indexPhotos(lib);
     // Nine pictures: too few to learn from; the raw descriptors serve.
     expect(lib.engine.internals.spaces.serving('cnn')).toBe('cnn.cnn-a');
     expect(count(lib, 'cnn.cnn-a.w1').n).toBe(0);

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { mergePeople, moveFace, namePerson, hidePerson, notThisPerson, PeopleError, splitFaces, suggestions } from '../../main/faces/people.js';
 import type { Repos } from '../../main/db/repos/index.js';
 import { writeImage } from '../helpers/fixtures.js';
-import { testLibrary, type TestLibrary } from '../helpers/library.js';
+import { indexPhotos, testLibrary, type TestLibrary } from '../helpers/library.js';
 
 const MODEL = 'test-faces';
 let lib: TestLibrary;
@@ -31,9 +31,7 @@ const personOf = (name: string): number | null => repos.faces.byIds([face[name]!
 beforeAll(async () => {
   lib = testLibrary();
   for (let i = 0; i < 6; i++) await writeImage(join(lib.photos, `p${i}.jpg`), { seed: i + 1 });
-  await lib.engine.addFolder(lib.photos);
-  await lib.engine.scan();
-  await lib.engine.index();
+  await indexPhotos(lib);
   repos = lib.engine.internals.repos;
   const hash = (i: number): string => lib.row(join(lib.photos, `p${i}.jpg`))!.hash!;
   const put = (i: number, names: string[], vectors: Float32Array[]): void => {

@@ -13,7 +13,7 @@ import { DOMParser } from '@xmldom/xmldom';
 import type { EngineEvent, SidecarReport } from '../../main/contract/api.js';
 import { runCli } from '../helpers/cli.js';
 import { tempDir, writeImage } from '../helpers/fixtures.js';
-import { nextEvent, testLibrary, type TestLibrary } from '../helpers/library.js';
+import { indexPhotos, nextEvent, testLibrary, type TestLibrary } from '../helpers/library.js';
 import { writeTinyPacks } from '../helpers/packs.js';
 
 const RDF = 'http://www.w3.org/1999/02/22-rdf-syntax-ns#';
@@ -48,9 +48,7 @@ beforeAll(async () => {
   writeFileSync(join(lib.photos, 'b.xmp'), LIGHTROOM_SIDECAR);
   writeFileSync(join(lib.photos, 'c.jpg.xmp'), MALFORMED);
   await lib.engine.importModel(packs.clip, { name: 'clip' });
-  await lib.engine.addFolder(lib.photos);
-  await lib.engine.scan();
-  await lib.engine.index();
+  await indexPhotos(lib);
   for (const r of lib.rows()) id[r.path.slice(lib.photos.length + 1)] = r.id;
   photoHashes = Object.fromEntries(['a.jpg', 'b.jpg', 'c.jpg', 'd.jpg'].map((n) => [n, sha(join(lib.photos, n))]));
 }, 120_000);

@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { RENDITIONS } from '../../main/ingest/thumbnails.js';
 import { writeImage } from '../helpers/fixtures.js';
-import { testLibrary, type TestLibrary } from '../helpers/library.js';
+import { indexPhotos, testLibrary, type TestLibrary } from '../helpers/library.js';
 
 let lib: TestLibrary;
 let other: ChildProcess | null = null;
@@ -17,9 +17,7 @@ let other: ChildProcess | null = null;
 beforeEach(async () => {
   lib = testLibrary();
   for (let i = 0; i < 4; i++) await writeImage(join(lib.photos, `p${i}.jpg`), { width: 320, height: 240, seed: i + 1 });
-  await lib.engine.addFolder(lib.photos);
-  await lib.engine.scan();
-  await lib.engine.index();
+  await indexPhotos(lib);
 });
 
 afterEach(async () => {

@@ -12,7 +12,7 @@ import sharp from 'sharp';
 import { parseIso6709 } from '../../main/ingest/video.js';
 import { tempDir } from '../helpers/fixtures.js';
 import { runCli } from '../helpers/cli.js';
-import { testLibrary, type TestLibrary } from '../helpers/library.js';
+import { indexPhotos, testLibrary, type TestLibrary } from '../helpers/library.js';
 
 const FFMPEG = spawnSync('ffmpeg', ['-version']).error === undefined;
 let lib: TestLibrary;
@@ -52,9 +52,7 @@ describe.skipIf(!FFMPEG)('videos (ffmpeg: apt-get install ffmpeg)', () => {
     makeVideo(join(lib.photos, 'portrait.mov'), []);
     rotateQuarter(join(lib.photos, 'portrait.mov'));
     writeFileSync(join(lib.photos, 'broken.mp4'), Buffer.from('this is not a video, just text in a file called .mp4'));
-    await lib.engine.addFolder(lib.photos);
-    await lib.engine.scan();
-    await lib.engine.index();
+    await indexPhotos(lib);
   });
 
   afterAll(async () => {

@@ -5,7 +5,7 @@ import type { EngineEvent } from '../../main/contract/api.js';
 import type { LibraryWatcher } from '../../main/ingest/watcher.js';
 import { coalesce } from '../../main/ingest/watcher.js';
 import { imageBuffer, writeImage } from '../helpers/fixtures.js';
-import { addToAlbum, albumPhotoIds, nextEvent, testLibrary, type TestLibrary } from '../helpers/library.js';
+import { addToAlbum, albumPhotoIds, indexPhotos, nextEvent, testLibrary, type TestLibrary } from '../helpers/library.js';
 
 let lib: TestLibrary;
 let watcher: LibraryWatcher | null = null;
@@ -105,9 +105,7 @@ describe('watching library folders', () => {
 
   it('survives its folder being unmounted and mounted again', async () => {
     await writeImage(join(lib.photos, 'kept.jpg'), { seed: 7 });
-    await lib.engine.addFolder(lib.photos);
-    await lib.engine.scan();
-    await lib.engine.index();
+    await indexPhotos(lib);
     const kept = lib.row(join(lib.photos, 'kept.jpg'))!;
     const states: string[] = [];
     lib.engine.on((e) => { if (e.type === 'folder-state') states.push(e.state); });
