@@ -52,12 +52,13 @@ function toNew(f: FoundFace, vector: Float32Array, width: number, height: number
   };
 }
 
-/** Finds the faces of one picture and stores them; returns their ids and vectors. */
+/** A face just stored: its id, box, quality and vector. */
 type StoredFace = { readonly id: number; readonly box: Box; readonly quality: number; readonly vector: Float32Array };
 
 /** A picture whose thumbnail is not there (yet): indexing makes it again, and the next pass looks. */
 class NotReady extends Error {}
 
+/** Finds the faces of one picture and stores them; returns their ids and vectors. */
 async function scanPicture(ctx: FaceStageContext, m: FaceModels, hash: string): Promise<StoredFace[]> {
   if (!ctx.thumbs.hasFile(hash, 1024)) throw new NotReady();
   const p = await rgbPicture(ctx.thumbs.pathFor(hash, 1024));
@@ -96,10 +97,12 @@ function regionNames(ctx: FaceStageContext, hash: string, faces: readonly Stored
  * face clearly is, who takes the name; else someone new of that name. A face of someone unnamed
  * who also has a named double joins them, the unnamed one merged in (the name is the user's word).
  */
-function namedPerson(ctx: FaceStageContext, people: Map<number, PersonCentre>, face: StoredFace, name: string): number {
+function namedPerson(
+  ctx: FaceStageContext, people: Map<number, PersonCentre>, face: StoredFace, name: string, grouping?: Grouping,
+): number {
   const repo = ctx.repos.faces;
   const now = Date.now();
-  const match = closestPerson(face.vector, people.values(), () => false);
+  const match = closestPerson(face.vector, people.values(), () => false, grouping);
   const unnamedMatch = match && repo.person(match.id)?.name === null ? match.id : null;
   const existing = repo.byName(name);
   if (existing === null) {
@@ -120,10 +123,6 @@ function namedPerson(ctx: FaceStageContext, people: Map<number, PersonCentre>, f
 }
 
 /**
- * Groups new faces: those named in another app go to that person; each other joins the person it
- * clearly is, or starts one; poor faces stay no one.
- */
-/**
  * Who each face already is by another face pack's word (the same face, found on the same picture
  * by the pack used before): a newly active pack carries names and corrections over.
  */
@@ -140,6 +139,10 @@ function inherited(ctx: FaceStageContext, model: string, hash: string, faces: re
   return out;
 }
 
+/**
+ * Groups new faces: those named in another app go to that person; each other joins the person it
+ * clearly is, or starts one; poor faces stay no one.
+ */
 function group(
   ctx: FaceStageContext, model: string, people: Map<number, PersonCentre>, hash: string, faces: readonly StoredFace[], grouping?: Grouping,
 ): number {
@@ -153,7 +156,8 @@ function group(
       const was = earlier.get(f.id);
       if (name === undefined && !was && f.quality < MIN_QUALITY) continue;
       const match = name === undefined && !was ? closestPerson(f.vector, people.values(), () => false, grouping) : null;
-      const id = name !== undefined ? namedPerson(ctx, people, f, name) : was?.personId ?? match?.id ?? repo.createPerson(Date.now());
+      const id = name !== undefined ? namedPerson(ctx, people, f, name, grouping)
+        : was?.personId ?? match?.id ?? repo.createPerson(Date.now());
       if (name === undefined && !was && !match) started++;
       repo.assign(f.id, id, name !== undefined ? 'user' : was?.by ?? 'cluster');
       const c = people.get(id);
