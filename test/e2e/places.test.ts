@@ -202,5 +202,7 @@ describe('places and the map in the app', () => {
     await page.getByRole('button', { name: /Settings/ }).click();
     await page.getByRole('dialog', { name: 'Settings' }).getByTestId('map-privacy').waitFor();
     expect(await page.getByRole('dialog', { name: 'Settings' }).getByTestId('map-privacy').textContent()).toMatch(/is sent the numbers of the map tiles/);
+    await page.getByRole('dialog', { name: 'Settings' }).getByTestId('map-privacy').scrollIntoViewIfNeeded();
+    await screenshot(page, SHOTS, '34-settings-map-and-text');
   });
 });
