@@ -147,16 +147,21 @@ async function linkImages(dir: string, keys: readonly string[], dest: string): P
     const from = join(dir, ...key.split('/'));
     const to = join(dest, ...key.split('/'));
     await mkdir(dirname(to), { recursive: true });
-    try {
-      await link(from, to);
-    } catch {
-      await symlink(resolve(from), to);
-    }
+    await linkOne(from, to);
+  }
+}
+
+/** A hard link where the file system allows, else a symbolic link. */
+export async function linkOne(from: string, to: string): Promise<void> {
+  try {
+    await link(from, to);
+  } catch {
+    await symlink(resolve(from), to);
   }
 }
 
 /** Copies the pack into the throw-away library (an installed one as it is; a plain folder is imported) and makes it active. */
-async function installModel(engine: Engine, model: string, library?: string): Promise<ModelKind> {
+export async function installModel(engine: Engine, model: string, library?: string, options: Parameters<Engine['importModel']>[1] = {}): Promise<ModelKind> {
   let dir = model;
   if (!existsSync(model)) {
     // Read only: the user's library is never opened (nor migrated) to find a pack in it.
@@ -165,7 +170,7 @@ async function installModel(engine: Engine, model: string, library?: string): Pr
     dir = found;
   }
   if (!statSync(dir).isDirectory()) throw new DatasetError(`${dir} is not a model pack folder`);
-  const info = await engine.importModel(dir);
+  const info = await engine.importModel(dir, options);
   return kindOf(await engine.useModel(info.name));
 }
 

@@ -9,12 +9,37 @@ import { resolve } from 'node:path';
 import { deviceChoices } from '../main/contract/devices.js';
 import type { Device } from '../main/contract/api.js';
 import { DATASET_KINDS, loadDataset } from './datasets/index.js';
+import { ATTACK_FAMILIES, type AttackFamily } from './datasets/copydays.js';
+import { evaluateCopydays, formatCopydays } from './copydays.js';
+import { evaluateLocalisation, formatLocalisation } from './localisation.js';
 import { evaluate, type EvalReport, type IndexChoice } from './harness.js';
 import { errorMessage } from '../main/util/errors.js';
 
 function whole(v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number ≥ 1');
+  return n;
+}
+
+/** Kinds built from any folder of photos rather than read from a published layout. */
+const GENERATED_KINDS = ['copydays', 'localisation'] as const;
+
+function families(v: string): AttackFamily[] {
+  const list = v.split(',').map((x) => x.trim()).filter(Boolean);
+  const bad = list.filter((x) => !(ATTACK_FAMILIES as readonly string[]).includes(x));
+  if (bad.length > 0 || list.length === 0) throw new InvalidArgumentError(`expected a comma-separated list of: ${ATTACK_FAMILIES.join(', ')}`);
+  return list as AttackFamily[];
+}
+
+function levelList(v: string): number[] {
+  const list = v.split(',').map((x) => Number(x.trim()));
+  if (list.length === 0 || list.some((n) => !Number.isInteger(n) || n < 1 || n > 6)) throw new InvalidArgumentError('expected levels 1–6, comma-separated');
+  return list;
+}
+
+function count(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number ≥ 0');
   return n;
 }
 
@@ -46,7 +71,7 @@ export async function main(
 ): Promise<number> {
   const program = new Command('eval')
     .description('measure retrieval quality on a standard dataset with the real engine')
-    .addOption(new Option('--dataset <kind>', 'dataset layout').choices(DATASET_KINDS).makeOptionMandatory())
+    .addOption(new Option('--dataset <kind>', 'dataset layout').choices([...DATASET_KINDS, ...GENERATED_KINDS]).makeOptionMandatory())
     .requiredOption('--dir <path>', 'the dataset folder (pictures, and ground truth unless --gt/--captions)')
     .requiredOption('--model <name>', 'a model pack installed in the library, or a pack folder')
     .addOption(
@@ -67,6 +92,14 @@ export async function main(
     .option('--work <dir>', 'where the throw-away library goes (default: the temp folder)')
     .option('--keep', 'keep the throw-away library')
     .option('--json', 'print the report as JSON')
+    .option('--clip <name>', 'copydays: also a CLIP pack, for the "similar" column')
+    .option('--distractors <n>', 'copydays: generated distractors added to the photos (default 100)', count)
+    .option('--families <list>', `copydays: only these attack families (${ATTACK_FAMILIES.join(',')})`, families)
+    .option('--originals <n>', 'copydays: at most this many photos as originals (an even sample)', whole)
+    .option('--seed <n>', 'copydays, localisation: seed of the attacks, distractors and pastes', count)
+    .option('--objects <file>', 'localisation: JSON list of {name, image, box: [x1, y1, x2, y2]} to paste (default: the shared photos\' dog, eagle, cup)')
+    .option('--scenes <n>', 'localisation: at most this many scenes per object', whole)
+    .option('--levels <list>', 'localisation: R-MAC levels of the region schemes compared (default 3,4,5)', levelList)
     .exitOverride()
     .configureOutput({ writeOut: out, writeErr: err });
   try {
@@ -93,10 +126,36 @@ export async function main(
     work?: string;
     keep?: boolean;
     json?: boolean;
+    clip?: string;
+    distractors?: number;
+    families?: AttackFamily[];
+    originals?: number;
+    seed?: number;
+    objects?: string;
+    scenes?: number;
+    levels?: number[];
   }>();
   try {
     const dir = resolve(o.dir);
     if (!existsSync(dir)) throw new Error(`${dir} does not exist`);
+    const pack = (m: string): string => (existsSync(m) ? resolve(m) : m);
+    if (o.dataset === 'copydays') {
+      const report = await evaluateCopydays({
+        dir, model: pack(o.model), clip: o.clip && pack(o.clip), library: o.library, work: o.work, keep: o.keep,
+        device: o.device, threads: o.threads, distractors: o.distractors, seed: o.seed, families: o.families,
+        maxOriginals: o.originals, log: (line) => err(`${line}\n`),
+      });
+      out(o.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatCopydays(report)}\n`);
+      return 0;
+    }
+    if (o.dataset === 'localisation') {
+      const report = await evaluateLocalisation({
+        dir, model: pack(o.model), library: o.library, work: o.work, keep: o.keep, device: o.device, threads: o.threads,
+        objects: o.objects && resolve(o.objects), seed: o.seed, maxScenes: o.scenes, levels: o.levels, log: (line) => err(`${line}\n`),
+      });
+      out(o.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatLocalisation(report)}\n`);
+      return 0;
+    }
     const dataset = loadDataset(o.dataset, dir, { gt: o.gt && resolve(o.gt), captions: o.captions && resolve(o.captions), split: o.split });
     err(`${dataset.title}\n`);
     const report = await evaluate({

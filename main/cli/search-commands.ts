@@ -133,7 +133,7 @@ export function addSearchCommands(program: Command, kit: CommandKit): void {
     .option('--same', 'same object or place (CNN descriptors) instead of similar (CLIP)')
     .option('--region <spec>', 'a box on a library photo, ID:x,y,w,h as fractions: find that object elsewhere', regionArg)
     .option('--weight <w>', 'text + photo: how much the text counts, 0–1 (default 0.5)')
-    .option('--expand', 'query expansion (default on with --same)')
+    .option('--expand', 'query expansion (default on with --same once the CNN space is whitened)')
     .option('--no-expand', 'no query expansion')
     .option('--diffusion', 'diffusion re-ranking of the top results')
     .addOption(new Option('--sort <order>').choices(['relevance', 'newest', 'oldest']))

@@ -559,10 +559,15 @@ export interface SearchRequest {
   readonly mode?: SearchMode;
   /** Text + photo: how much the text counts (0–1, default 0.5). */
   readonly textWeight?: number;
-  /** Average query expansion (default on for "same"). */
+  /** α-weighted query expansion (default on for "same" and region search once the CNN space is whitened). */
   readonly expand?: boolean;
   /** Diffusion re-ranking of the top candidates (default off). */
   readonly diffusion?: boolean;
+  /**
+   * Region search: the boxes of this many first hits are found again on their pictures' feature
+   * maps (any window, not only the stored grid's), at one CNN run each (default 12; 0: the grid's boxes).
+   */
+  readonly refineBoxes?: number;
   readonly filters?: SearchFilters;
   readonly sort?: SearchSort;
   readonly offset?: number;

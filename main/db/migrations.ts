@@ -532,6 +532,15 @@ export const MIGRATIONS: readonly Migration[] = [
           WHERE album_id = new.id AND photo_id NOT IN (SELECT photo_id FROM words_dirty); END;
     `,
   },
+  {
+    version: 11,
+    description: 'whitenings shrunk towards the identity for small libraries',
+    sql: `
+      -- The shrinkage a of a whitening learned with its covariance shrunk (embed/pca-whitening.ts);
+      -- NULL for the truncated PCA-whitening learned before.
+      ALTER TABLE whitenings ADD COLUMN shrinkage REAL;
+    `,
+  },
 ];
 
 export const LATEST_VERSION: number = MIGRATIONS.length === 0 ? 0 : MIGRATIONS[MIGRATIONS.length - 1]!.version;

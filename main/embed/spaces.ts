@@ -50,6 +50,8 @@ export interface SpaceInfo {
   readonly dim: number;
   /** Set when the space is a whitened one: on-the-fly descriptors are whitened the same way. */
   readonly whiten: ((v: Float32Array) => Float32Array) | null;
+  /** The mean raw descriptor the whitening centres by (a whitened space), else null. */
+  readonly centre: Float32Array | null;
 }
 
 const activeKey = (kind: ModelKind): string => `model.${kind}`;
@@ -98,6 +100,7 @@ export class SpaceRegistry {
     return {
       space, kind, dim, pack: parseSpace(space)!.pack,
       whiten: whitening ? (v: Float32Array): Float32Array => applyWhitening(whitening, v) : null,
+      centre: whitening?.mean ?? null,
     };
   }
 

@@ -10,7 +10,7 @@ import type { EncoderOptions } from './clip.js';
 import type { Provider } from './device.js';
 import { InferenceWorker } from './inference.js';
 import { graphInput } from './protocol.js';
-import { gem, l2normalize, regionalGem, type FeatureMap } from './pooling.js';
+import { gem, l2normalize, localise, regionalGem, type FeatureMap } from './pooling.js';
 import { parsePreprocessorConfig, preprocessInside, preprocessLetterboxed, type Preprocessed, type Preprocessing } from './preprocess.js';
 
 export interface Box {
@@ -87,11 +87,14 @@ export class CnnEncoder {
     return this.worker.notes;
   }
 
-  /** The picture as the CNN reads it: fitted to `maxSide`, or letterboxed to the size its graph fixes. */
-  pixels(input: string | Buffer): Promise<Preprocessed> {
+  /**
+   * The picture as the CNN reads it: fitted to `maxSide`, or letterboxed to the size its graph
+   * fixes. `enlarge: false` leaves a smaller picture at its size (a region cut at its photo's scale).
+   */
+  pixels(input: string | Buffer, opts: { readonly enlarge?: boolean } = {}): Promise<Preprocessed> {
     return this.fixed
       ? preprocessLetterboxed(input, this.fixed.width, this.fixed.height, this.preprocessing)
-      : preprocessInside(input, this.manifest.maxSide, this.preprocessing);
+      : preprocessInside(input, this.manifest.maxSide, this.preprocessing, opts.enlarge ?? true);
   }
 
   /** The last convolutional map of one preprocessed picture. */
@@ -107,7 +110,22 @@ export class CnnEncoder {
     const p = typeof input === 'string' || Buffer.isBuffer(input) ? await this.pixels(input) : input;
     const map = await this.featureMap(p);
     // Letterboxed: only the cells over the picture count, and region boxes are the picture's.
-    return describeMap(p.content ? cropMap(map, p.content) : map);
+    return describeMap(p.content ? cropMap(map, p.content) : map, this.manifest.regionLevels);
+  }
+
+  /**
+   * Where in the picture the object of a query descriptor is: the best window of the picture's
+   * feature map (pooling.ts localise), as a box of the picture, with its cosine.
+   */
+  async localise(
+    input: string | Buffer, query: Float32Array, opts: { readonly centre?: Float32Array | null; readonly aspect?: number } = {},
+  ): Promise<{ box: { x: number; y: number; w: number; h: number }; score: number }> {
+    const p = await this.pixels(input);
+    const raw = await this.featureMap(p);
+    const map = p.content ? cropMap(raw, p.content) : raw;
+    // The query box's shape in this map's cells (its width/height in pixels is the same ratio).
+    const { region, score } = localise(map, query, opts);
+    return { box: { x: region.x / map.w, y: region.y / map.h, w: region.w / map.w, h: region.h / map.h }, score };
   }
 
   close(): Promise<void> {

@@ -127,3 +127,77 @@ export function rmac(map: FeatureMap, levels = 3): Float32Array {
   }
   return l2normalize(sum);
 }
+
+/** A window of the map and how well its GeM descriptor matches a query. */
+export interface Localised {
+  readonly region: Region;
+  readonly score: number;
+}
+
+/**
+ * The window of the map whose GeM descriptor is closest to the query's (approximate max-pooling
+ * localisation, Tolias et al., ICLR 2016, with GeM in place of MAC): every window of whole cells,
+ * its pooled x^p read from a per-channel integral image in four lookups, both sides centred by
+ * `centre` (the library's mean descriptor, so the scene common to every window does not win) and
+ * compared by cosine. Windows whose shape is far from the query box's (`aspect`, width/height in
+ * cells) are skipped: the object keeps its shape, and the search stays a few thousand windows.
+ */
+export function localise(
+  map: FeatureMap, query: Float32Array, opts: { readonly centre?: Float32Array | null; readonly aspect?: number; readonly p?: number } = {},
+): Localised {
+  const { c, h, w, data } = map;
+  const p = opts.p ?? GEM_P;
+  const stride = (h + 1) * (w + 1);
+  const integral = new Float64Array(c * stride);
+  for (let ch = 0; ch < c; ch++) {
+    const base = ch * stride;
+    for (let y = 0; y < h; y++) {
+      let row = 0;
+      for (let x = 0; x < w; x++) {
+        row += Math.max(EPS, data[ch * h * w + y * w + x]!) ** p;
+        integral[base + (y + 1) * (w + 1) + x + 1] = integral[base + y * (w + 1) + x + 1]! + row;
+      }
+    }
+  }
+  const centre = opts.centre ?? null;
+  const q = Float32Array.from(query, (v, i) => v - (centre ? centre[i]! : 0));
+  let qn = 0;
+  for (const v of q) qn += v * v;
+  qn = Math.sqrt(qn) || 1;
+  const aspect = opts.aspect && Number.isFinite(opts.aspect) && opts.aspect > 0 ? opts.aspect : null;
+  const v = new Float32Array(c);
+  let best: Localised = { region: whole(map), score: -Infinity };
+  for (let wh = 1; wh <= h; wh++) {
+    for (let ww = 1; ww <= w; ww++) {
+      // Within a factor of two of the query's shape (cells are square), or any shape without one.
+      if (aspect !== null && (ww / wh > 2 * aspect || ww / wh < aspect / 2)) continue;
+      const area = ww * wh;
+      for (let y0 = 0; y0 + wh <= h; y0++) {
+        for (let x0 = 0; x0 + ww <= w; x0++) {
+          const a = y0 * (w + 1) + x0;
+          const b = y0 * (w + 1) + x0 + ww;
+          const d = (y0 + wh) * (w + 1) + x0;
+          const e = (y0 + wh) * (w + 1) + x0 + ww;
+          let norm = 0;
+          for (let ch = 0; ch < c; ch++) {
+            const base = ch * stride;
+            const g = ((integral[base + e]! - integral[base + b]! - integral[base + d]! + integral[base + a]!) / area) ** (1 / p);
+            v[ch] = g;
+            norm += g * g;
+          }
+          norm = Math.sqrt(norm) || 1;
+          let dotp = 0;
+          let vn = 0;
+          for (let ch = 0; ch < c; ch++) {
+            const x = v[ch]! / norm - (centre ? centre[ch]! : 0);
+            dotp += x * q[ch]!;
+            vn += x * x;
+          }
+          const score = dotp / (Math.sqrt(vn) || 1) / qn;
+          if (score > best.score) best = { region: { x: x0, y: y0, w: ww, h: wh }, score };
+        }
+      }
+    }
+  }
+  return best;
+}

@@ -100,9 +100,9 @@ export async function preprocessLetterboxed(
   };
 }
 
-export async function preprocessInside(input: string | Buffer, maxSide: number, p: Preprocessing): Promise<Preprocessed> {
+export async function preprocessInside(input: string | Buffer, maxSide: number, p: Preprocessing, enlarge = true): Promise<Preprocessed> {
   const { data, info } = await sharp(input, { failOn: 'error' }).rotate().toColourspace('srgb').removeAlpha()
-    .resize(maxSide, maxSide, { fit: 'inside', kernel: p.kernel })
+    .resize(maxSide, maxSide, { fit: 'inside', kernel: p.kernel, withoutEnlargement: !enlarge })
     .raw().toBuffer({ resolveWithObject: true });
   if (info.channels !== 3) throw new Error(`expected 3 channels, got ${info.channels}`);
   return {

@@ -1,7 +1,7 @@
 /** The library's own quality checks, as the facade offers them to the evaluation harness. */
 import type { ModelKind } from '../contract/api.js';
 import type { SearchContext } from '../search/context.js';
-import { classVectors, embedTexts, indexAgreement, photoVector, type IndexAgreement } from '../search/inspect.js';
+import { classVectors, embedTexts, indexAgreement, photoVector, spaceSize, type IndexAgreement } from '../search/inspect.js';
 
 export interface Inspection {
   photoVector(photoId: number, kind: ModelKind): Float32Array | null;
@@ -9,6 +9,7 @@ export interface Inspection {
   /** Class vectors made with the templates of the shipped taxonomy `templatesOf`. */
   classVectors(name: string, classes: readonly string[], templatesOf: string): Promise<Float32Array[]>;
   indexAgreement(kind: ModelKind, queries: readonly Float32Array[], k: number): Promise<IndexAgreement>;
+  spaceSize(kind: ModelKind): { pictures: number; vectors: number };
 }
 
 export function inspection(ctx: SearchContext): Inspection {
@@ -17,5 +18,6 @@ export function inspection(ctx: SearchContext): Inspection {
     embedTexts: (texts) => embedTexts(ctx, texts),
     classVectors: (name, classes, templates) => classVectors(ctx, name, classes, templates),
     indexAgreement: (kind, queries, k) => indexAgreement(ctx, kind, queries, k),
+    spaceSize: (kind) => spaceSize(ctx, kind),
   };
 }

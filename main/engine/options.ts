@@ -16,7 +16,7 @@ export interface EngineOptions {
   readonly batchSize?: number;
   /** Start indexing by itself when new work appears (a pack installed or chosen); the app sets this, the CLI does not. */
   readonly autoIndex?: boolean;
-  /** When CNN descriptors get their PCA-whitening (default: once 1,000 pictures have them). */
+  /** When and how CNN descriptors get their PCA-whitening (default: from 20 pictures, shrunk while the library is small). */
   readonly whiten?: WhitenOptions;
   /** Vectors searched exactly before an index trains IVF-PQ (default 4,096; the evaluation sets 0 or Infinity). */
   readonly flatLimit?: number;

@@ -62,6 +62,12 @@ export const CnnManifestSchema = z.object({
    * pictures are then letterboxed to it, and region search is coarser (a 7×7 map). Found by the trial run.
    */
   fixedInput: z.tuple([z.number().int().positive(), z.number().int().positive()]).optional(),
+  /**
+   * Levels of the R-MAC grid of regional descriptors: level l has squares of side 2/(l+1) of the
+   * shorter side, so more levels find smaller objects and give tighter boxes, at more vectors per
+   * photo (3 levels: about 20 on a 4:3 photo; see docs/evaluation.md for what each level buys).
+   */
+  regionLevels: z.number().int().min(1).max(6).default(3),
 });
 
 /**

@@ -67,6 +67,8 @@ export interface ImportOptions {
   readonly licence?: string;
   readonly featureOutput?: string;
   readonly maxSide?: number;
+  /** CNN packs: levels of the R-MAC region grid (default 3). */
+  readonly regionLevels?: number;
 }
 
 /** The user's to act on (see contract/errors.ts). */
@@ -226,7 +228,7 @@ export class PackStore {
     const staging = await this.copyIn(src, name, files);
     const hashed = await this.hash(staging, files);
     const title = opts.title ?? name;
-    return this.finish(staging, name, { kind, title, licence: opts.licence ?? 'unknown (imported)', source: `local:${src}`, roles, files: hashed, featureOutput: opts.featureOutput, maxSide: opts.maxSide });
+    return this.finish(staging, name, { kind, title, licence: opts.licence ?? 'unknown (imported)', source: `local:${src}`, roles, files: hashed, featureOutput: opts.featureOutput, maxSide: opts.maxSide, regionLevels: opts.regionLevels });
   }
 
   /** A face pack: its detector and embedder folders copied and hashed, then trial-run. */
@@ -325,14 +327,14 @@ export class PackStore {
   /** Writes the manifest after a smoke run of the models, then moves the pack into place. */
   private async finish(staging: string, name: string, p: {
     kind: 'clip' | 'cnn'; title: string; licence: string; source: string; files: PackFile[]; roles: Record<string, string>;
-    featureOutput?: string; maxSide?: number;
+    featureOutput?: string; maxSide?: number; regionLevels?: number;
   }): Promise<PackManifest> {
     const pre = parsePreprocessorConfig(JSON.parse(readFileSync(join(staging, p.roles['preprocessor']!), 'utf8')));
     const draft = {
       format: 1, name, title: p.title, kind: p.kind, licence: p.licence, source: p.source,
       embeddingDim: 1, inputSize: pre.cropWidth, mean: [...pre.mean], std: [...pre.std],
       files: p.files, installedAt: new Date().toISOString(), ...p.roles,
-      ...(p.kind === 'cnn' ? { featureOutput: p.featureOutput ?? 'auto', maxSide: p.maxSide ?? 512 } : {}),
+      ...(p.kind === 'cnn' ? { featureOutput: p.featureOutput ?? 'auto', maxSide: p.maxSide ?? 512, regionLevels: p.regionLevels ?? 3 } : {}),
     };
     return this.place(staging, name, parseManifest(draft, `${name}/${MANIFEST_FILE}`));
   }

@@ -25,6 +25,12 @@ export function photoVector(ctx: SearchContext, photoId: number, kind: ModelKind
   return s && c ? ctx.repos.vectors.global(s.space, c.contentId) : null;
 }
 
+/** How many pictures and vectors (global and regional) the serving space of a kind holds. */
+export function spaceSize(ctx: SearchContext, kind: ModelKind): { pictures: number; vectors: number } {
+  const s = requireSpace(ctx, kind, 'Counting vectors');
+  return { pictures: ctx.repos.vectors.pictures(s.space), vectors: ctx.repos.vectors.count(s.space) };
+}
+
 /** Sentences embedded by the serving CLIP pack's text model, as they are (no prompt templates). */
 export async function embedTexts(ctx: SearchContext, texts: readonly string[]): Promise<Float32Array[]> {
   const s = requireSpace(ctx, 'clip', 'Embedding sentences');

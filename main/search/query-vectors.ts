@@ -2,6 +2,8 @@
  * Query vectors: a sentence (prompt-ensembled when short), an example photo (stored for library
  * photos, computed and never stored for others), or a box drawn on a photo (the crop through the CNN).
  */
+import { createHash } from 'node:crypto';
+import { statSync } from 'node:fs';
 import sharp from 'sharp';
 import type { Box, SearchRequest } from '../contract/api.js';
 import type { SpaceInfo } from '../embed/spaces.js';
@@ -20,10 +22,20 @@ export interface QueryVector {
   readonly vector: Float32Array;
   /** The picture the query came from, left out of its own results. */
   readonly exclude: number | null;
+  /** A region's unwhitened descriptor and its box's width/height in pixels, which localisation compares windows with. */
+  readonly region?: { readonly raw: Float32Array; readonly aspect: number };
 }
+
+/** Smallest side a region is read at: a few feature cells (stride 32) for the CNN to pool. */
+const MIN_REGION_SIDE = 96;
+
+/** Example pictures from outside the library whose descriptors are kept (paging a result asks again). */
+const PICTURE_CACHE = 64;
 
 export class QueryVectors {
   private readonly textCache = new Map<string, Float32Array>();
+  /** Descriptors of pictures from outside the library, before any whitening, by pack and content. */
+  private readonly pictureCache = new Map<string, Float32Array>();
 
   constructor(private readonly ctx: SearchContext) {}
 
@@ -56,7 +68,7 @@ export class QueryVectors {
     }
     const input = 'path' in photo ? photo.path : Buffer.from(photo.bytes, 'base64');
     try {
-      return { vector: await this.picture(s, input), exclude: null };
+      return { vector: await this.picture(s, input, pictureKey(input)), exclude: null };
     } catch (err) {
       throw new SearchError(`could not read the example photo: ${errorMessage(err)}`);
     }
@@ -73,9 +85,15 @@ export class QueryVectors {
     const top = Math.max(0, Math.min(info.height - 1, Math.floor(box.y * info.height)));
     const width = Math.max(1, Math.min(info.width - left, Math.round(box.w * info.width)));
     const height = Math.max(1, Math.min(info.height - top, Math.round(box.h * info.height)));
+    const enc = await this.ctx.encoders.cnn(s.pack);
+    // At the scale the photo itself was read at (fitted to maxSide), not blown up to fill it: the
+    // object then spans as many feature cells as it does in the photos it is to be found in.
+    const scale = Math.min(1, enc.manifest.maxSide / Math.max(info.width, info.height));
+    const side = (v: number): number => Math.max(MIN_REGION_SIDE, Math.round(v * scale));
     const crop = await sharp(data, { raw: { width: info.width, height: info.height, channels: info.channels } })
-      .extract({ left, top, width, height }).png({ compressionLevel: 0 }).toBuffer();
-    return { vector: await this.picture(s, crop), exclude: c.contentId };
+      .extract({ left, top, width, height }).resize(side(width), side(height), { fit: 'fill' }).png({ compressionLevel: 0 }).toBuffer();
+    const raw = (await enc.describe(await enc.pixels(crop, { enlarge: false }))).global;
+    return { vector: s.whiten ? s.whiten(raw) : raw, exclude: c.contentId, region: { raw, aspect: width / height } };
   }
 
   /** The 1024-px thumbnail (enough pixels for a region's crop), else the original. */
@@ -83,13 +101,38 @@ export class QueryVectors {
     return this.ctx.thumbs.encoderInput(hash, path, Infinity);
   }
 
-  private async picture(s: SpaceInfo, input: string | Buffer): Promise<Float32Array> {
+  /** The picture's vector in the space; `key` (what the picture is) keeps it for the next ask. */
+  private async picture(s: SpaceInfo, input: string | Buffer, key: string | null = null): Promise<Float32Array> {
+    const cacheKey = key === null ? null : `${s.kind}\0${s.pack}\0${key}`;
+    let raw = cacheKey === null ? undefined : this.pictureCache.get(cacheKey);
+    if (!raw) {
+      raw = await this.embedPicture(s, input);
+      if (cacheKey !== null) {
+        if (this.pictureCache.size >= PICTURE_CACHE) this.pictureCache.delete(this.pictureCache.keys().next().value!);
+        this.pictureCache.set(cacheKey, raw);
+      }
+    }
+    return s.kind === 'cnn' && s.whiten ? s.whiten(raw) : raw;
+  }
+
+  /** The pack's own vector of the picture: CLIP's embedding, or the CNN's global descriptor (unwhitened). */
+  private async embedPicture(s: SpaceInfo, input: string | Buffer): Promise<Float32Array> {
     if (s.kind === 'clip') {
       const enc = await this.ctx.encoders.clip(s.pack);
       return (await enc.embedImages([input]))[0]!;
     }
     const enc = await this.ctx.encoders.cnn(s.pack);
-    const d = await enc.describe(input);
-    return s.whiten ? s.whiten(d.global) : d.global;
+    return (await enc.describe(input)).global;
+  }
+}
+
+/** What an example picture is: its bytes' hash, or its path with size and time (a changed file is read again); null if unreadable. */
+function pictureKey(input: string | Buffer): string | null {
+  if (Buffer.isBuffer(input)) return `bytes:${createHash('sha1').update(input).digest('hex')}`;
+  try {
+    const st = statSync(input);
+    return `path:${input}:${st.size}:${st.mtimeMs}`;
+  } catch {
+    return null;
   }
 }

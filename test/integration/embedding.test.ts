@@ -170,7 +170,7 @@ describe('embedding while indexing', () => {
     expect(index.size).toBe(0);
   });
 
-  it('learns a PCA-whitening from the library once it is big enough and serves the whitened descriptors', async () => {
+  it('learns a (shrunk) PCA-whitening from the library once it is big enough and serves the whitened descriptors', async () => {
     lib = testLibrary({ whiten: { minPictures: 10, outputDim: 32 } });
     await photos(lib, 9);
     await lib.engine.importModel(packs.cnn, { name: 'cnn-a' });
@@ -184,18 +184,29 @@ describe('embedding while indexing', () => {
     expect(lib.engine.internals.spaces.serving('cnn')).toBe('cnn.cnn-a.w1');
     const raw = count(lib, 'cnn.cnn-a');
     expect(count(lib, 'cnn.cnn-a.w1')).toEqual(raw);
-    const w = lib.engine.internals.db.prepare('SELECT input_dim, output_dim, pictures, vectors FROM whitenings').get() as Record<string, number>;
-    expect(w).toEqual({ input_dim: 96, output_dim: 32, pictures: 10, vectors: raw.n });
+    const w = lib.engine.internals.db.prepare('SELECT input_dim, output_dim, pictures, vectors, shrinkage FROM whitenings').get() as Record<string, number>;
+    // A small library's covariance is shrunk towards the identity (a = 10,000 / (10,000 + n)), in the descriptors' own dimension.
+    expect(w).toEqual({ input_dim: 96, output_dim: 96, pictures: 10, vectors: raw.n, shrinkage: expect.closeTo(10_000 / (10_000 + raw.n), 6) });
     // Whitened vectors: unit length, boxes kept, and each picture's global vector finds itself.
     const rows = lib.engine.internals.db.prepare(`SELECT content_id, region, box_w, data FROM vectors WHERE space = 'cnn.cnn-a.w1' ORDER BY content_id, region`).all() as { content_id: number; region: number; box_w: number; data: Buffer }[];
-    const index = await lib.engine.internals.indexes.get('cnn.cnn-a.w1', 32);
+    const index = await lib.engine.internals.indexes.get('cnn.cnn-a.w1', 96);
     for (const r of rows) {
       const v = new Float32Array(r.data.buffer.slice(r.data.byteOffset, r.data.byteOffset + r.data.length));
-      expect(v.length).toBe(32);
+      expect(v.length).toBe(96);
       expect(Math.hypot(...v)).toBeCloseTo(1, 4);
       expect(r.box_w).toBeGreaterThan(0);
       if (r.region === 0) expect(index.search(v, { k: 1 })[0]!.item).toBe(r.content_id);
     }
     expect((await lib.engine.listModels()).find((m) => m.name === 'cnn-a')).toMatchObject({ active: true, serving: true });
+  });
+
+  it('shrinkage none: the truncated PCA-whitening of the literature, at its output dimension', async () => {
+    lib = testLibrary({ whiten: { minPictures: 4, outputDim: 32, shrinkage: 'none' } });
+    await photos(lib, 5);
+    await lib.engine.importModel(packs.cnn, { name: 'cnn-a' });
+    await indexPhotos(lib);
+    expect(lib.engine.internals.spaces.serving('cnn')).toBe('cnn.cnn-a.w1');
+    const w = lib.engine.internals.db.prepare('SELECT output_dim, shrinkage FROM whitenings').get() as Record<string, number | null>;
+    expect(w).toEqual({ output_dim: 32, shrinkage: null });
   });
 });

@@ -235,9 +235,9 @@ describe('photo search', () => {
     const plain = await lib.engine.search({ photo: { id: p0 }, mode: 'same', expand: false, limit: 100 });
     expect(plain.space).toBe('cnn.cnn-a');
     expect(plain.hits[0]!.photo.path).toMatch(/p0-small\.jpg$/);
-    // Query expansion is on by default for "same"; with this random-weight CNN every red photo
+    // Asked for (in a raw space it is off by default); with this random-weight CNN every red photo
     // is ≥ 0.99 alike, so the expanded query moves to the red cluster's centre: still red first.
-    const expanded = await lib.engine.search({ photo: { id: p0 }, mode: 'same', limit: 100 });
+    const expanded = await lib.engine.search({ photo: { id: p0 }, mode: 'same', expand: true, limit: 100 });
     const reds = ['p0-small.jpg', 'p3.jpg', 'p6.jpg', 'p9.jpg'];
     expect(expanded.hits.slice(0, 4).map((h) => h.photo.path.split('/').pop()).sort()).toEqual(reds);
     const d = await lib.engine.search({ photo: { id: p0 }, mode: 'same', diffusion: true, limit: 100 });

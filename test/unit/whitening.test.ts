@@ -61,4 +61,47 @@ describe('whitening', () => {
     }
     expect(Math.hypot(...applyWhitening(w, x.subarray(0, d)))).toBeCloseTo(1, 5);
   });
+
+  it('shrunk: a = 1 only centres; a → 0 whitens in the descriptors\' own coordinates', async () => {
+    const d = 12;
+    const n = 4000;
+    const r = rng(7);
+    // Variances 25 and 0.25, turned by a Householder reflection (well conditioned, every direction real).
+    const h = Array.from({ length: d }, () => gaussian(r));
+    const hh = h.reduce((a, b) => a + b * b, 0);
+    const x = new Float32Array(n * d);
+    for (let i = 0; i < n; i++) {
+      const z = Array.from({ length: d }, (_, j) => gaussian(r) * (j < 4 ? 5 : 0.5));
+      const zh = z.reduce((a, b, j) => a + b * h[j]!, 0);
+      for (let j = 0; j < d; j++) x[i * d + j] = 3 + z[j]! - (2 * zh * h[j]!) / hh;
+    }
+    const centring = await learnWhitening(x, n, d, d, new JsAssigner(), { shrinkage: 1 });
+    expect(centring).toMatchObject({ inputDim: d, outputDim: d, shrinkage: 1 });
+    const v = x.subarray(0, d);
+    const c = Float32Array.from(v, (t, j) => t - centring.mean[j]!);
+    const nc = Math.hypot(...c);
+    applyWhitening(centring, v).forEach((t, j) => expect(t).toBeCloseTo(c[j]! / nc, 5));
+    // Nearly unshrunk, with every direction kept: the output's covariance is a multiple of the identity.
+    const full = await learnWhitening(x, n, d, d, new JsAssigner(), { shrinkage: 1e-4, iterations: 12 });
+    expect(full.outputDim).toBe(d);
+    const rows = full.projection.length / d;
+    const y = new Float64Array(n * d);
+    for (let i = 0; i < n; i++) {
+      const ci = Array.from({ length: d }, (_, j) => x[i * d + j]! - full.mean[j]!);
+      const out = [...ci];
+      for (let k = 0; k < rows; k++) {
+        let t = 0;
+        for (let j = 0; j < d; j++) t += full.projection[k * d + j]! * ci[j]!;
+        for (let j = 0; j < d; j++) out[j]! -= t * full.projection[k * d + j]!;
+      }
+      y.set(out, i * d);
+    }
+    const cov = (a: number, b: number): number => {
+      let s = 0;
+      for (let i = 0; i < n; i++) s += y[i * d + a]! * y[i * d + b]!;
+      return s / (n - 1);
+    };
+    const unit = cov(0, 0);
+    for (let a = 0; a < d; a++) for (let b = 0; b < d; b++) expect(cov(a, b) / unit).toBeCloseTo(a === b ? 1 : 0, 1);
+  });
 });

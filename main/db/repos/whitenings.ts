@@ -11,6 +11,8 @@ export interface WhiteningData {
   readonly projection: Float32Array;
   /** Eigenvalues of the kept directions, descending. */
   readonly eigenvalues: Float64Array;
+  /** Set when the covariance was shrunk (projection then holds the damping rows). */
+  readonly shrinkage?: number;
 }
 
 export interface StoredWhitening {
@@ -32,6 +34,7 @@ interface WhiteningRow {
   readonly mean: Buffer;
   readonly projection: Buffer;
   readonly eigenvalues: Buffer;
+  readonly shrinkage: number | null;
   readonly pictures: number;
 }
 
@@ -47,6 +50,7 @@ function toStored(r: WhiteningRow): StoredWhitening {
       mean: float32s(r.mean),
       projection: float32s(r.projection),
       eigenvalues: float64s(r.eigenvalues),
+      ...(r.shrinkage === null ? {} : { shrinkage: r.shrinkage }),
     },
   };
 }
@@ -71,8 +75,8 @@ export class WhiteningsRepo extends Repo {
   insert(w: Omit<StoredWhitening, 'pictures'> & { pictures: number; vectors: number }, now: number): void {
     const x = w.whitening;
     this.run(
-      `INSERT INTO whitenings (space, raw_space, version, input_dim, output_dim, mean, projection, eigenvalues, pictures, vectors, created_at)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO whitenings (space, raw_space, version, input_dim, output_dim, mean, projection, eigenvalues, shrinkage, pictures, vectors, created_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       w.space,
       w.rawSpace,
       w.version,
@@ -81,6 +85,7 @@ export class WhiteningsRepo extends Repo {
       toBlob(x.mean),
       toBlob(x.projection),
       toBlob(x.eigenvalues),
+      x.shrinkage ?? null,
       w.pictures,
       w.vectors,
       now,
