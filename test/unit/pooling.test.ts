@@ -1,6 +1,6 @@
 /** Pooling of CNN feature maps: definitions checked on small maps computed by hand. */
 import { describe, expect, it } from 'vitest';
-import { gem, l2normalize, mac, regionalGem, rmac, rmacRegions, spoc, type FeatureMap } from '../../main/encoders/pooling.js';
+import { gem, l2normalize, localise, mac, regionalGem, rmac, rmacRegions, spoc, type FeatureMap } from '../../main/encoders/pooling.js';
 
 /** 2 channels × 2 × 3: channel 0 counts 1..6, channel 1 is constant 2. */
 const map: FeatureMap = { c: 2, h: 2, w: 3, data: new Float32Array([1, 2, 3, 4, 5, 6, 2, 2, 2, 2, 2, 2]) };
@@ -59,5 +59,45 @@ describe('pooling', () => {
     expect(Math.hypot(...a)).toBeCloseTo(1, 5);
     a.forEach((v, i) => expect(v).toBeCloseTo(b[i]!, 5));
     expect(Array.from(l2normalize(new Float32Array([3, 4])))).toEqual([expect.closeTo(0.6, 5), expect.closeTo(0.8, 5)]);
+  });
+});
+
+describe('localise', () => {
+  /** A 12×9 map of 6 channels: background in channels 0–2 everywhere, an "object" in channels 3–5 over a 3×4 window. */
+  const scene = (obj: { x: number; y: number; w: number; h: number }): FeatureMap => {
+    const c = 6;
+    const w = 12;
+    const h = 9;
+    const data = new Float32Array(c * h * w);
+    for (let y = 0; y < h; y++) {
+      for (let x = 0; x < w; x++) {
+        const inside = x >= obj.x && x < obj.x + obj.w && y >= obj.y && y < obj.y + obj.h;
+        for (let ch = 0; ch < c; ch++) data[ch * h * w + y * w + x] = ch < 3 ? 1 + ((x * 7 + y * 3 + ch) % 5) * 0.1 : inside ? 2 + ch * 0.3 : 0;
+      }
+    }
+    return { c, h, w, data };
+  };
+
+  it('finds the window holding the query object, at its shape', () => {
+    const obj = { x: 7, y: 2, w: 3, h: 4 };
+    const map = scene(obj);
+    // The query: the object's own GeM (with a little of the background it was cut with).
+    const query = l2normalize(gem(map, 3, obj));
+    const found = localise(map, query, { aspect: 3 / 4 });
+    expect(found.region).toEqual(obj);
+    expect(found.score).toBeGreaterThan(0.99);
+  });
+
+  it('without a shape, any window; a map of one cell is its own answer', () => {
+    const obj = { x: 4, y: 6, w: 5, h: 2 };
+    const map = scene(obj);
+    // The object's inside is uniform, so any window of it with half its rows or more scores as well.
+    const r = localise(map, l2normalize(gem(map, 3, obj))).region;
+    expect(r.x).toBe(obj.x);
+    expect(r.w).toBe(obj.w);
+    expect(r.y).toBeGreaterThanOrEqual(obj.y);
+    expect(r.y + r.h).toBeLessThanOrEqual(obj.y + obj.h);
+    const one: FeatureMap = { c: 2, h: 1, w: 1, data: Float32Array.of(1, 2) };
+    expect(localise(one, l2normalize(Float32Array.of(1, 2)))).toMatchObject({ region: { x: 0, y: 0, w: 1, h: 1 } });
   });
 });
