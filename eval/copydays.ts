@@ -5,9 +5,8 @@
  * with both; the default configuration again on IVF-PQ; and "similar" in a CLIP space when a CLIP
  * pack is given. The library is reopened between spaces, so each is what the app would serve.
  */
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join, relative, resolve, sep } from 'node:path';
+import { rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Device, SearchRequest } from '../main/contract/api.js';
 import { Engine } from '../main/engine/engine.js';
@@ -16,7 +15,7 @@ import type { EngineOptions } from '../main/engine/options.js';
 type WhitenOptions = NonNullable<EngineOptions['whiten']>;
 import { ATTACK_FAMILIES, buildCopydays, type AttackFamily, type CopydaysQuery, type CopydaysSet } from './datasets/copydays.js';
 import { DatasetError } from './datasets/types.js';
-import { installModel, linkOne } from './harness.js';
+import { installModel, keyIn, linkOne, providersUsed, workFolder } from './harness.js';
 import { averagePrecision, mean, percentile, positiveRanks, type Ranked } from './metrics.js';
 
 export interface CopydaysEvalOptions {
@@ -99,7 +98,7 @@ class Phase {
         const t0 = performance.now();
         const res = await this.engine.search(request);
         this.latencies.push(performance.now() - t0);
-        const ranking: Ranked[] = res.hits.map((h) => ({ id: relative(this.set.library, h.photo.path).split(sep).join('/'), score: h.score }));
+        const ranking: Ranked[] = res.hits.map((h) => ({ id: keyIn(this.set.library, h.photo.path), score: h.score }));
         aps[i]!.push(averagePrecision(positiveRanks(ranking, new Set([q.original])), 1));
       }
     }
@@ -122,9 +121,7 @@ function rows(queries: readonly CopydaysQuery[], columns: readonly number[][]): 
 
 export async function evaluateCopydays(opts: CopydaysEvalOptions): Promise<CopydaysReport> {
   const log = opts.log ?? ((): void => {});
-  const root = opts.work ? resolve(opts.work) : tmpdir();
-  await mkdir(root, { recursive: true });
-  const work = await mkdtemp(join(root, 'loupe-copydays-'));
+  const work = await workFolder(opts.work, 'loupe-copydays-');
   const libraryDir = join(work, 'loupe');
   const open = (whiten: WhitenOptions, flatLimit: number): Engine =>
     Engine.open({ libraryDir, device: opts.device, threads: opts.threads, whiten, flatLimit });
@@ -167,7 +164,7 @@ export async function evaluateCopydays(opts: CopydaysEvalOptions): Promise<Copyd
       indexing = { pictures: summary.ok, failed: summary.failed, seconds: (performance.now() - t0) / 1000 };
       modelName = engine.servingSpace('cnn')?.pack ?? opts.model;
       if (!engine.servingSpace('cnn')) throw new DatasetError(`no picture could be embedded with ${opts.model}`);
-      device = [...new Set((await engine.device()).used.map((u) => u.provider))].join(', ') || 'cpu';
+      device = await providersUsed(engine);
       await run(engine, 'raw', 'exact', RERANKINGS.map((r) => ({ ...r, mode: 'same' })));
       if (opts.clip) await run(engine, 'CLIP similar', 'exact', [{ label: 'plain', expand: false, diffusion: false, mode: 'similar' }]);
     } finally {

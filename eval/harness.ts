@@ -15,6 +15,7 @@ import { Engine, type IndexAgreement } from '../main/engine/engine.js';
 import { resolveLibraryDir } from '../main/util/paths.js';
 import type { CaptionDataset, ClassDataset, Dataset, GroupDataset, ImageQuery, RankingDataset } from './datasets/types.js';
 import { DatasetError } from './datasets/types.js';
+import { evenSample } from './datasets/files.js';
 import { classRank, dot, groupHits, hitAtK, mean, percentile, positiveRanks, precisionAtK, averagePrecision, type Ranked } from './metrics.js';
 
 export type IndexChoice = 'auto' | 'exact' | 'ivfpq';
@@ -77,9 +78,7 @@ const BROWSE_PAGE = 10_000;
 
 export async function evaluate(opts: EvalOptions): Promise<EvalReport> {
   const log = opts.log ?? ((): void => {});
-  const root = opts.work ? resolve(opts.work) : tmpdir();
-  await mkdir(root, { recursive: true });
-  const work = await mkdtemp(join(root, 'loupe-eval-'));
+  const work = await workFolder(opts.work, 'loupe-eval-');
   const choice = opts.index ?? 'auto';
   const engine = Engine.open({
     libraryDir: join(work, 'library'), device: opts.device, threads: opts.threads,
@@ -111,7 +110,7 @@ export async function evaluate(opts: EvalOptions): Promise<EvalReport> {
     const metrics = await run.metrics();
     run.topUpRecallQueries();
     const agreement = await run.indexRecall();
-    const device = [...new Set((await engine.device()).used.map((u) => u.provider))].join(', ') || 'cpu';
+    const device = await providersUsed(engine);
     return {
       dataset: opts.dataset.title,
       missing: opts.dataset.missing.length,
@@ -139,6 +138,23 @@ export async function evaluate(opts: EvalOptions): Promise<EvalReport> {
     if (opts.keep) log(`kept the library at ${join(work, 'library')}`);
     else await rm(work, { recursive: true, force: true });
   }
+}
+
+/** A library photo's key in a dataset: its path inside the folder the dataset was linked into, '/'-separated. */
+export function keyIn(folder: string, path: string): string {
+  return relative(folder, path).split(sep).join('/');
+}
+
+/** A fresh throw-away folder under `work` (default: the system's temp folder). */
+export async function workFolder(work: string | undefined, prefix: string): Promise<string> {
+  const root = work ? resolve(work) : tmpdir();
+  await mkdir(root, { recursive: true });
+  return mkdtemp(join(root, prefix));
+}
+
+/** The execution providers the engine's models ran on ("cpu" when none is reported). */
+export async function providersUsed(engine: Engine): Promise<string> {
+  return [...new Set((await engine.device()).used.map((u) => u.provider))].join(', ') || 'cpu';
 }
 
 /** Hard links where the file system allows, else symbolic links: the dataset is never copied or touched. */
@@ -180,11 +196,6 @@ function kindOf(info: { name: string; kind: PackKind | null; problem?: string | 
   return info.kind;
 }
 
-function evenSample<T>(items: readonly T[], max: number | undefined): readonly T[] {
-  if (!max || items.length <= max) return items;
-  return Array.from({ length: max }, (_, i) => items[Math.floor((i * items.length) / max)]!);
-}
-
 /** One evaluation's queries against an indexed library. */
 class Run {
   readonly latencies: number[] = [];
@@ -206,7 +217,7 @@ class Run {
     for (let offset = 0; ; offset += BROWSE_PAGE) {
       const { hits } = await engine.search({ sort: 'oldest', offset, limit: BROWSE_PAGE });
       for (const h of hits) {
-        const key = relative(photos, h.photo.path).split(sep).join('/');
+        const key = keyIn(photos, h.photo.path);
         run.keyOf.set(h.photo.id, key);
         run.idOf.set(key, h.photo.id);
       }

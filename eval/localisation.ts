@@ -5,16 +5,15 @@
  * the object was pasted. A scheme is the R-MAC grid at some number of levels; its cost is the
  * vectors stored per photo and the index's size on disk.
  */
-import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join, relative, resolve, sep } from 'node:path';
+import { readdir, rm, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Box, Device } from '../main/contract/api.js';
 import sharp from 'sharp';
 import { Engine } from '../main/engine/engine.js';
 import { buildLocalisation, type LocalisationSet } from './datasets/localisation.js';
 import { DatasetError } from './datasets/types.js';
-import { installModel, linkOne } from './harness.js';
+import { installModel, keyIn, linkOne, providersUsed, workFolder } from './harness.js';
 import { averagePrecision, mean, percentile, positiveRanks, type Ranked } from './metrics.js';
 
 export interface LocalisationEvalOptions {
@@ -107,7 +106,7 @@ async function runScheme(set: LocalisationSet, opts: LocalisationEvalOptions, le
     await engine.index();
     const space = engine.servingSpace('cnn');
     if (!space) throw new DatasetError(`no picture could be embedded with ${opts.model}`);
-    const keyOf = (path: string): string => relative(set.library, path).split(sep).join('/');
+    const keyOf = (path: string): string => keyIn(set.library, path);
     const idOf = new Map<string, number>();
     for (const h of (await engine.search({ sort: 'oldest', limit: 10_000 })).hits) idOf.set(keyOf(h.photo.path), h.photo.id);
     const aps: number[] = [];
@@ -166,7 +165,7 @@ async function runScheme(set: LocalisationSet, opts: LocalisationEvalOptions, le
       latencyP50: percentile(latencies, 50),
       successByScale: byScale(scales, ious, (x) => x.iou),
       refinedByScale: byScale(scales, ious, (x) => x.refined),
-      device: [...new Set((await engine.device()).used.map((u) => u.provider))].join(', ') || 'cpu',
+      device: await providersUsed(engine),
       model: space.pack,
     };
   } finally {
@@ -176,9 +175,7 @@ async function runScheme(set: LocalisationSet, opts: LocalisationEvalOptions, le
 
 export async function evaluateLocalisation(opts: LocalisationEvalOptions): Promise<LocalisationReport> {
   const log = opts.log ?? ((): void => {});
-  const root = opts.work ? resolve(opts.work) : tmpdir();
-  await mkdir(root, { recursive: true });
-  const work = await mkdtemp(join(root, 'loupe-localisation-'));
+  const work = await workFolder(opts.work, 'loupe-localisation-');
   try {
     log('pasting the objects into the scenes…');
     const set = await buildLocalisation(resolve(opts.dir), join(work, 'set'), linkOne, { objects: opts.objects, seed: opts.seed, maxScenes: opts.maxScenes });

@@ -12,7 +12,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import sharp, { type OverlayOptions, type Region, type Sharp } from 'sharp';
-import { listImages } from './files.js';
+import { rng } from '../../main/util/random.js';
+import { evenSample, listImages } from './files.js';
 import { DatasetError } from './types.js';
 
 /** One attack: its family (the table's row), its name and what it does to the decoded original. */
@@ -58,18 +59,6 @@ export interface CopydaysOptions {
   readonly families?: readonly AttackFamily[];
   /** At most this many originals (an even sample), for a quick run. */
   readonly maxOriginals?: number;
-}
-
-/** Mulberry32: the same attacks and distractors for the same seed on every machine. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const raw = (img: Decoded): Sharp => sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } });
@@ -181,11 +170,6 @@ async function distractor(sources: readonly Decoded[], rand: () => number): Prom
   return sharp({ create: { width, height, channels: 3, background: '#808080' } }).composite(tiles).jpeg({ quality: 88 }).toBuffer();
 }
 
-function evenSample<T>(items: readonly T[], max: number | undefined): readonly T[] {
-  if (!max || items.length <= max) return items;
-  return Array.from({ length: max }, (_, i) => items[Math.floor((i * items.length) / max)]!);
-}
-
 /**
  * Writes the set under `out`: the library folder (originals linked by the caller's `link`,
  * distractors written) and the attacked queries beside it. Originals that cannot be decoded are
@@ -195,7 +179,8 @@ export async function buildCopydays(
   dir: string, out: string, link: (from: string, to: string) => Promise<void>,
   opts: CopydaysOptions = {}, log: (s: string) => void = () => {},
 ): Promise<CopydaysSet> {
-  const rand = seeded(opts.seed ?? 1);
+  // The same attacks and distractors for the same seed on every machine.
+  const rand = rng(opts.seed ?? 1);
   const families = new Set(opts.families ?? ATTACK_FAMILIES);
   const attacks = ATTACKS.filter((a) => families.has(a.family));
   const library = join(out, 'library');

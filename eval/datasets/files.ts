@@ -43,3 +43,9 @@ export function byName(keys: readonly string[]): Map<string, string> {
   for (const k of keys) if (!m.has(basename(k))) m.set(basename(k), k);
   return m;
 }
+
+/** At most `max` items, evenly spread over the list (all of them without a max): a fixed sample for a quick run. */
+export function evenSample<T>(items: readonly T[], max: number | undefined): readonly T[] {
+  if (!max || items.length <= max) return items;
+  return Array.from({ length: max }, (_, i) => items[Math.floor((i * items.length) / max)]!);
+}

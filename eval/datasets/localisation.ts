@@ -9,8 +9,8 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import sharp from 'sharp';
 import { z } from 'zod';
-import { seeded } from './copydays.js';
-import { listImages } from './files.js';
+import { rng } from '../../main/util/random.js';
+import { evenSample, listImages } from './files.js';
 import { DatasetError, type PixelBox } from './types.js';
 
 export interface LocalisationObject {
@@ -82,18 +82,13 @@ function objectsOf(dir: string, keys: readonly string[], file: string | undefine
   return found;
 }
 
-function evenSample<T>(items: readonly T[], max: number | undefined): readonly T[] {
-  if (!max || items.length <= max) return items;
-  return Array.from({ length: max }, (_, i) => items[Math.floor((i * items.length) / max)]!);
-}
-
 /** Writes the composites under `out/library/composites` and links the photos beside them. */
 export async function buildLocalisation(
   dir: string, out: string, link: (from: string, to: string) => Promise<void>, opts: LocalisationOptions = {},
 ): Promise<LocalisationSet> {
   const keys = listImages(dir);
   const objects = objectsOf(dir, keys, opts.objects);
-  const rand = seeded(opts.seed ?? 7);
+  const rand = rng(opts.seed ?? 7);
   const library = join(out, 'library');
   const sources = new Set(objects.map((o) => o.image));
   const scenes = keys.filter((k) => !sources.has(k));

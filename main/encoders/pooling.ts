@@ -147,6 +147,7 @@ export function localise(
 ): Localised {
   const { c, h, w, data } = map;
   const p = opts.p ?? GEM_P;
+  const root = 1 / p;
   const stride = (h + 1) * (w + 1);
   const integral = new Float64Array(c * stride);
   for (let ch = 0; ch < c; ch++) {
@@ -181,7 +182,7 @@ export function localise(
           let norm = 0;
           for (let ch = 0; ch < c; ch++) {
             const base = ch * stride;
-            const g = ((integral[base + e]! - integral[base + b]! - integral[base + d]! + integral[base + a]!) / area) ** (1 / p);
+            const g = ((integral[base + e]! - integral[base + b]! - integral[base + d]! + integral[base + a]!) / area) ** root;
             v[ch] = g;
             norm += g * g;
           }

@@ -1,16 +1,7 @@
-/** A seeded PRNG (mulberry32) so training, tests and benchmarks are reproducible. */
-export type Rng = () => number;
+/** Random draws for training and sampling, from the seeded PRNG in main/util/random.ts. */
+import { rng, type Rng } from '../util/random.js';
 
-export function rng(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { rng, type Rng };
 
 /** Standard normal deviate (Box–Muller). */
 export function gaussian(r: Rng): number {
