@@ -130,7 +130,9 @@ export async function buildLocalisation(
       }
     }
   }
+  const sceneCount = evenSample(scenes, opts.maxScenes).length;
   const title = `localisation on ${basename(dir)}: ${objects.length} objects (${objects.map((o) => o.name).join(', ')}) pasted into `
-    + `${pastes.length / objects.length} scenes each at scales ${scales.join('/')} and light ${LIGHTS.join('/')}; database ${pictures.length} pictures`;
+    + `${sceneCount} scenes each at scales ${scales.join('/')} (${pastes.length} composites) and light ${LIGHTS.join('/')}; `
+    + `database ${pictures.length} pictures`;
   return { title, library, pictures, objects: objects.map((o) => ({ ...o, key: `photos/${o.image}` })), pastes };
 }
