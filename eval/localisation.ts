@@ -5,6 +5,7 @@
  * the object was pasted. A scheme is the R-MAC grid at some number of levels; its cost is the
  * vectors stored per photo and the index's size on disk.
  */
+import { existsSync } from 'node:fs';
 import { readdir, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -29,12 +30,15 @@ export interface LocalisationEvalOptions {
   readonly maxScenes?: number;
   /** R-MAC levels of each scheme compared (default 3, the packs' default, and 4 and 5). */
   readonly levels?: readonly number[];
+  /** The projection adapted to the library on top of the whitening, per scheme: default the app's ('views'). */
+  readonly adapt?: readonly ('none' | 'views' | 'codes')[];
   readonly log?: (line: string) => void;
 }
 
 export interface SchemeRow {
   readonly scheme: string;
   readonly levels: number;
+  readonly adapt: 'none' | 'views' | 'codes';
   /** Mean over objects of AP (every composite holding the object is relevant), without query expansion. */
   readonly map: number;
   /** The same with αQE. */
@@ -93,16 +97,24 @@ async function folderBytes(dir: string): Promise<number> {
 
 type SchemeRun = SchemeRow & { readonly device: string; readonly model: string };
 
-async function runScheme(set: LocalisationSet, opts: LocalisationEvalOptions, levels: number, work: string): Promise<SchemeRun> {
+/** Where an earlier scheme with the same grid indexed the set: another adaptation only learns again. */
+async function runScheme(
+  set: LocalisationSet, opts: LocalisationEvalOptions, levels: number, adapt: SchemeRow['adapt'], work: string,
+): Promise<SchemeRun> {
   const log = opts.log ?? ((): void => {});
   const libraryDir = join(work, `library-l${levels}`);
-  const engine = Engine.open({ libraryDir, device: opts.device, threads: opts.threads, flatLimit: Number.POSITIVE_INFINITY });
+  const fresh = !existsSync(libraryDir);
+  const engine = Engine.open({
+    libraryDir, device: opts.device, threads: opts.threads, flatLimit: Number.POSITIVE_INFINITY, whiten: { adapt },
+  });
   try {
-    const kind = await installModel(engine, opts.model, opts.library, { regionLevels: levels });
-    if (kind !== 'cnn') throw new DatasetError(`${opts.model} is a ${kind} pack: region search needs a CNN pack`);
-    await engine.addFolder(set.library);
-    log(`  ${levels} levels: indexing…`);
-    await engine.scan();
+    if (fresh) {
+      const kind = await installModel(engine, opts.model, opts.library, { regionLevels: levels });
+      if (kind !== 'cnn') throw new DatasetError(`${opts.model} is a ${kind} pack: region search needs a CNN pack`);
+      await engine.addFolder(set.library);
+      await engine.scan();
+    }
+    log(`  ${levels} levels, adaptation ${adapt}: indexing…`);
     await engine.index();
     const space = engine.servingSpace('cnn');
     if (!space) throw new DatasetError(`no picture could be embedded with ${opts.model}`);
@@ -150,8 +162,10 @@ async function runScheme(set: LocalisationSet, opts: LocalisationEvalOptions, le
     const scales = [...new Set(set.pastes.map((p) => p.scale))].sort((a, b) => a - b);
     const count = engine.inspect.spaceSize('cnn');
     return {
-      scheme: levels === 3 ? 'R-MAC grid, 3 levels (default)' : `R-MAC grid, ${levels} levels`,
+      scheme: `R-MAC grid, ${levels} levels${adapt === 'none' ? ', whitening alone' : adapt === 'codes' ? ', adapted (codes)' : ', adapted'}`
+        + (levels === 3 && adapt === 'views' ? ' (default)' : ''),
       levels,
+      adapt,
       map: mean(aps),
       mapExpanded: mean(apsExpanded),
       meanIoU: mean(ious.map((x) => x.iou)),
@@ -181,7 +195,9 @@ export async function evaluateLocalisation(opts: LocalisationEvalOptions): Promi
     const set = await buildLocalisation(resolve(opts.dir), join(work, 'set'), linkOne, { objects: opts.objects, seed: opts.seed, maxScenes: opts.maxScenes });
     log(set.title);
     const rows: SchemeRun[] = [];
-    for (const levels of opts.levels ?? [3, 4, 5]) rows.push(await runScheme(set, opts, levels, work));
+    for (const levels of opts.levels ?? [3, 4, 5]) {
+      for (const adapt of opts.adapt ?? ['views']) rows.push(await runScheme(set, opts, levels, adapt, work));
+    }
     return { dataset: set.title, model: rows[0]!.model, rows: rows.map(({ device: _d, model: _m, ...r }) => r), device: rows[0]!.device };
   } finally {
     if (opts.keep) log(`kept the set and libraries at ${work}`);

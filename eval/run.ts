@@ -31,6 +31,16 @@ function families(v: string): AttackFamily[] {
   return list as AttackFamily[];
 }
 
+type Adapt = 'none' | 'views' | 'codes';
+
+function adaptList(v: string): Adapt[] {
+  const list = v.split(',').map((x) => x.trim()).filter(Boolean);
+  if (list.length === 0 || list.some((x) => x !== 'none' && x !== 'views' && x !== 'codes')) {
+    throw new InvalidArgumentError('expected none, views or codes, comma-separated');
+  }
+  return list as Adapt[];
+}
+
 function levelList(v: string): number[] {
   const list = v.split(',').map((x) => Number(x.trim()));
   if (list.length === 0 || list.some((n) => !Number.isInteger(n) || n < 1 || n > 6)) throw new InvalidArgumentError('expected levels 1–6, comma-separated');
@@ -96,6 +106,8 @@ export async function main(
     .option('--distractors <n>', 'copydays: generated distractors added to the photos (default 100)', count)
     .option('--families <list>', `copydays: only these attack families (${ATTACK_FAMILIES.join(',')})`, families)
     .option('--originals <n>', 'copydays: at most this many photos as originals (an even sample)', whole)
+    .option('--adapt <list>', 'copydays, localisation: projections adapted to the library to compare (none,views,codes)', adaptList)
+    .option('--marks <n>', 'copydays: attacked copies per marked original in the confirmations phase (default 3; 0 skips it)', count)
     .option('--seed <n>', 'copydays, localisation: seed of the attacks, distractors and pastes', count)
     .option('--objects <file>', 'localisation: JSON list of {name, image, box: [x1, y1, x2, y2]} to paste (default: the shared photos\' dog, eagle, cup)')
     .option('--scenes <n>', 'localisation: at most this many scenes per object', whole)
@@ -130,6 +142,8 @@ export async function main(
     distractors?: number;
     families?: AttackFamily[];
     originals?: number;
+    adapt?: Adapt[];
+    marks?: number;
     seed?: number;
     objects?: string;
     scenes?: number;
@@ -143,7 +157,7 @@ export async function main(
       const report = await evaluateCopydays({
         dir, model: pack(o.model), clip: o.clip && pack(o.clip), library: o.library, work: o.work, keep: o.keep,
         device: o.device, threads: o.threads, distractors: o.distractors, seed: o.seed, families: o.families,
-        maxOriginals: o.originals, log: (line) => err(`${line}\n`),
+        maxOriginals: o.originals, adapt: o.adapt?.filter((a): a is Exclude<Adapt, 'none'> => a !== 'none'), marks: o.marks, log: (line) => err(`${line}\n`),
       });
       out(o.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatCopydays(report)}\n`);
       return 0;
@@ -151,7 +165,7 @@ export async function main(
     if (o.dataset === 'localisation') {
       const report = await evaluateLocalisation({
         dir, model: pack(o.model), library: o.library, work: o.work, keep: o.keep, device: o.device, threads: o.threads,
-        objects: o.objects && resolve(o.objects), seed: o.seed, maxScenes: o.scenes, levels: o.levels, log: (line) => err(`${line}\n`),
+        objects: o.objects && resolve(o.objects), seed: o.seed, maxScenes: o.scenes, levels: o.levels, adapt: o.adapt, log: (line) => err(`${line}\n`),
       });
       out(o.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatLocalisation(report)}\n`);
       return 0;

@@ -289,6 +289,7 @@ export function buildProgram(io: Io = defaultIo): Command {
         io.out(`${m.name.padEnd(18)} ${(m.kind ?? '?').padEnd(4)} ${(m.bytes !== null ? bytes(m.bytes) : '').padStart(8)}  ${state.padEnd(18)} ${m.title}`);
         if (m.problem) io.out(`${''.padEnd(20)}${m.problem}`);
         if (m.note) io.out(`${''.padEnd(20)}Note: ${m.note}`);
+        if (m.learned) io.out(`${''.padEnd(20)}Learned: ${m.learned}`);
       }
     }));
 

@@ -237,4 +237,21 @@ export function addSearchCommands(program: Command, kit: CommandKit): void {
     await e.deleteCategory(name);
     print({ deleted: name }, `Deleted category ${name}.`);
   }));
+
+  const same = program.command('same').description('photos you confirm show the same object or place: "same object" search learns from them');
+  same.command('mark <ids>').description('mark photos (comma-separated ids, at least two) as the same object or place')
+    .action((list: string) => withE(async (e) => {
+      const g = await e.markSame(ids(list));
+      print(g, `Group ${g.id}: ${g.photoIds.map((id) => `#${id}`).join(' ')}. The next indexing run learns from it (loupe index).`);
+    }));
+  same.command('unmark <ids>').description('take photos out of their group')
+    .action((list: string) => withE(async (e) => {
+      const r = await e.unmarkSame(ids(list));
+      print(r, `Unmarked ${r.removed} photo(s).`);
+    }));
+  same.command('list').description('the groups marked so far').action(() => withE(async (e) => {
+    const groups = await e.listSameGroups();
+    print(groups, groups.length === 0 ? 'No photos marked as the same object yet — mark some with: loupe same mark IDS' :
+      groups.map((g) => `group ${g.id}: ${g.photoIds.map((id) => `#${id}`).join(' ')}`).join('\n'));
+  }));
 }

@@ -225,6 +225,8 @@ export interface ModelPackInfo {
   readonly problem: string | null;
   /** What the user should know about using it (a CNN with a fixed input size: coarser region search), else null. */
   readonly note: string | null;
+  /** What search has learned from this library for the pack's space (a CNN's whitening and adaptation), else null. */
+  readonly learned: string | null;
 }
 
 /** Events the engine emits while it works; the UI and the CLI render them. */
@@ -399,6 +401,16 @@ export interface LoupeApi {
   /** Adds examples (and counter-examples) to a user category, creating it when new, and retrains it. */
   teachCategory(name: string, positives: readonly number[], negatives?: readonly number[]): Promise<TeachResult>;
   deleteCategory(name: string): Promise<void>;
+  /**
+   * Marks photos as showing the same object or place (joining any group one of them is already in).
+   * "Same object" search learns from the marks at the next indexing run: the CNN space's adapted
+   * projection is trained again with them (no other space changes).
+   */
+  markSame(photoIds: readonly number[]): Promise<SameGroup>;
+  /** Takes photos out of their same-object group (a group left with one photo goes); says how many photos left a group. */
+  unmarkSame(photoIds: readonly number[]): Promise<{ readonly removed: number }>;
+  /** The groups of photos marked as the same object or place. */
+  listSameGroups(): Promise<readonly SameGroup[]>;
 
   /** People found in the library, most photos first (hidden ones only when asked). */
   listPeople(options?: { readonly includeHidden?: boolean }): Promise<readonly PersonInfo[]>;
@@ -459,6 +471,12 @@ export interface PhotoPlaceInfo {
   readonly distanceKm: number | null;
   /** True where the photo has no GPS and was placed "near" by photos taken within hours of it. */
   readonly inferred: boolean;
+}
+
+/** Photos the user marked as showing the same object or place. */
+export interface SameGroup {
+  readonly id: number;
+  readonly photoIds: readonly number[];
 }
 
 export interface TeachResult {

@@ -541,6 +541,27 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE whitenings ADD COLUMN shrinkage REAL;
     `,
   },
+  {
+    version: 12,
+    description: 'projections adapted to the library, and pictures marked as the same object or place',
+    sql: `
+      -- The light projection learned from the library on top of the whitening (embed/adaptation.ts):
+      -- float32 × output_dim², what it was trained towards ('views' or 'codes'), the state of the marks it
+      -- saw (MarksRepo.state) and the marked pairs among them.
+      ALTER TABLE whitenings ADD COLUMN adaptation BLOB;
+      ALTER TABLE whitenings ADD COLUMN adaptation_target TEXT;
+      ALTER TABLE whitenings ADD COLUMN marks_state TEXT;
+      ALTER TABLE whitenings ADD COLUMN marked_pairs INTEGER;
+
+      -- Photos the user confirmed show the same object or place: one group per set of them.
+      CREATE TABLE same_marks (
+        photo_id  INTEGER PRIMARY KEY REFERENCES photos(id) ON DELETE CASCADE,
+        group_id  INTEGER NOT NULL,
+        marked_at INTEGER NOT NULL
+      );
+      CREATE INDEX same_marks_group ON same_marks (group_id);
+    `,
+  },
 ];
 
 export const LATEST_VERSION: number = MIGRATIONS.length === 0 ? 0 : MIGRATIONS[MIGRATIONS.length - 1]!.version;

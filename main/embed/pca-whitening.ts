@@ -15,6 +15,7 @@ import type { Assigner } from '../index/assign.js';
 import { transpose } from '../index/kernels.js';
 import { gaussian, rng } from '../index/random.js';
 import { l2normalize } from '../encoders/pooling.js';
+import { applyAdaptation } from './adaptation.js';
 
 export interface Whitening {
   readonly inputDim: number;
@@ -30,6 +31,13 @@ export interface Whitening {
    * (Σₐ^-½·c divided by s, which the normalisation drops).
    */
   readonly shrinkage?: number;
+  /** A projection adapted to the library (embed/adaptation.ts), applied after the whitening. */
+  readonly adaptation?: {
+    readonly matrix: Float32Array;
+    readonly target: 'views' | 'codes';
+    readonly marksState: string;
+    readonly markedPairs: number;
+  };
 }
 
 /** Eigen-decomposition of a small symmetric matrix (k × k) by cyclic Jacobi rotations. */
@@ -162,8 +170,14 @@ function shrunk(
   return { inputDim: d, outputDim: d, mean, projection, eigenvalues: eig.values.slice(0, k), shrinkage };
 }
 
-/** Whitened, L2-normalised descriptor. */
+/** Whitened (and adapted, when the whitening carries a projection), L2-normalised descriptor. */
 export function applyWhitening(w: Whitening, v: Float32Array): Float32Array {
+  const white = whitenOnly(w, v);
+  return w.adaptation ? applyAdaptation({ d: w.outputDim, matrix: w.adaptation.matrix }, white) : white;
+}
+
+/** The whitening alone, before any adaptation. */
+export function whitenOnly(w: Whitening, v: Float32Array): Float32Array {
   if (w.shrinkage !== undefined) return applyShrunk(w, v);
   const out = new Float32Array(w.outputDim);
   for (let c = 0; c < w.outputDim; c++) {
@@ -172,6 +186,35 @@ export function applyWhitening(w: Whitening, v: Float32Array): Float32Array {
     out[c] = s;
   }
   return l2normalize(out);
+}
+
+/**
+ * The whitening alone of n rows at once, as GEMMs (the assigner's): what re-whitening a whole
+ * library costs is then matrix products, not n·k·d scalar steps in JS. Rows come out normalised.
+ */
+export async function whitenRows(w: Whitening, x: Float32Array, n: number, assigner: Assigner): Promise<Float32Array> {
+  const d = w.inputDim;
+  const c = new Float32Array(n * d);
+  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) c[i * d + j] = x[i * d + j]! - w.mean[j]!;
+  const rows = w.projection.length / d;
+  let out: Float32Array;
+  if (w.shrinkage !== undefined) {
+    // c − (c·Rᵀ)·R
+    const t = await assigner.matmul(c, transpose(w.projection, rows, d), n, d, rows);
+    const back = await assigner.matmul(t, w.projection, n, rows, d);
+    for (let i = 0; i < n * d; i++) c[i]! -= back[i]!;
+    out = c;
+  } else {
+    out = await assigner.matmul(c, transpose(w.projection, rows, d), n, d, rows);
+  }
+  const od = out.length / Math.max(1, n);
+  for (let i = 0; i < n; i++) {
+    let s = 0;
+    for (let j = 0; j < od; j++) s += out[i * od + j]! ** 2;
+    const r = Math.sqrt(s) || 1;
+    for (let j = 0; j < od; j++) out[i * od + j]! /= r;
+  }
+  return out;
 }
 
 function applyShrunk(w: Whitening, v: Float32Array): Float32Array {

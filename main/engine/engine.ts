@@ -7,8 +7,10 @@ import { dirname } from 'node:path';
 import type {
   AlbumInfo, CategoryCount, DatabaseHealth, Device, DeviceInfo, DuplicateGroup, EngineEvent, FolderInfo, IndexingState, IndexSummary,
   FaceInfo, FaceSuggestion, LibraryStatus, LoupeApi, ModelKind, ModelPackInfo, PersonInfo, PhotoDetails, PhotoLocations, PlaceCount,
-  Preferences, ScanSummary, SearchFilters, SearchRequest, SearchResponse, SidecarReport, TaxonomyInfo, TeachResult, UserCategoryInfo,
+  Preferences, SameGroup, ScanSummary, SearchFilters, SearchRequest, SearchResponse, SidecarReport, TaxonomyInfo, TeachResult,
+  UserCategoryInfo,
 } from '../contract/api.js';
+import { UserError } from '../contract/errors.js';
 import { parseMediaPath, type Media } from '../contract/media.js';
 import { parseSearchRequest } from '../contract/search-request.js';
 import { OCR_MODEL } from '../encoders/ocr.js';
@@ -282,6 +284,25 @@ export class Engine implements LoupeApi {
     return this.touching(this.categories.teach(name, positives, negatives, limit));
   }
   async deleteCategory(name: string): Promise<void> { this.touching(this.categories.delete(name)); }
+
+  // ---- same object or place ----
+
+  async markSame(photoIds: readonly number[]): Promise<SameGroup> {
+    const ids = [...new Set(photoIds)];
+    if (ids.length < 2) throw new UserError('mark at least two photos as the same object or place');
+    const missing = ids.filter((id) => !this.lib.repos.photos.byId(id));
+    if (missing.length) throw new UserError(`there is no photo ${missing.join(', ')}`, 404);
+    const group = this.lib.repos.marks.mark(ids, Date.now());
+    // The app learns from it in the background; elsewhere the next indexing run does.
+    this.runs.whenIdle();
+    return group;
+  }
+  async unmarkSame(photoIds: readonly number[]): Promise<{ readonly removed: number }> {
+    const removed = this.lib.repos.marks.unmark(photoIds);
+    if (removed) this.runs.whenIdle();
+    return { removed };
+  }
+  async listSameGroups(): Promise<readonly SameGroup[]> { return this.lib.repos.marks.groups(); }
 
   // ---- people ----
 

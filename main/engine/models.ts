@@ -16,6 +16,7 @@ import { errorMessage } from '../util/errors.js';
 import type { Library } from './library.js';
 import type { IndexingRuns } from './runs.js';
 import { FACE_PACK_SETTING } from '../faces/stage.js';
+import { rawSpace } from '../embed/spaces.js';
 
 /** The setting that names the active face pack (embedding packs' are the space registry's). */
 const FACE_PACK = FACE_PACK_SETTING;
@@ -43,6 +44,17 @@ export class Models {
     return spaces.isServing(m.kind, m.name) && spaces.info(m.kind)?.pack === m.name;
   }
 
+  /** What the serving CNN space learned from the library: its whitening, and the projection adapted on top. */
+  private learned(m: PackManifest): string | null {
+    if (m.kind !== 'cnn' || !this.serving(m)) return null;
+    const info = this.lib.spaces.info('cnn');
+    const w = this.lib.repos.whitenings.current(rawSpace('cnn', m.name));
+    if (!info?.whiten || !w || w.space !== info.space) return 'raw descriptors: the library is too small yet to learn a whitening from';
+    const a = w.whitening.adaptation;
+    const how = a?.target === 'codes' ? 'its pictures\' regions and PQ codes' : 'its pictures\' regions';
+    return `whitened from ${w.pictures} pictures${a ? `, adapted to this library from ${how}${a.markedPairs ? ` and ${a.markedPairs} pair${a.markedPairs === 1 ? '' : 's'} you marked the same` : ''}` : ''}`;
+  }
+
   async list(): Promise<ModelPackInfo[]> {
     const { packs } = this.lib;
     const installed = packs.list();
@@ -58,6 +70,7 @@ export class Models {
       description: catalog.find((c) => c.name === p.name)?.description ?? null, problem: p.problem,
       recommended: catalog.find((c) => c.name === p.name)?.recommended === true,
       note: p.manifest ? packNote(p.manifest) : null,
+      learned: p.manifest ? this.learned(p.manifest) : null,
     }));
     for (const c of catalog) {
       if (installed.some((p) => p.name === c.name)) continue;
@@ -66,7 +79,7 @@ export class Models {
         bytes: downloadBytes(c),
         licence: c.licence, source: catalogSource(c), description: c.description, recommended: c.recommended === true,
         problem: isPinned(c) ? null : 'not pinned in this catalog (no exact commit and checksums)',
-        note: null,
+        note: null, learned: null,
       });
     }
     return out;

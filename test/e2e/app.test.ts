@@ -197,6 +197,21 @@ describe('the app in Chromium', () => {
     await shot('08-taught');
   });
 
+  it('marks selected photos as the same object, which the engine keeps for "same object" search to learn from', async () => {
+    await page.getByRole('button', { name: /All photos/ }).click();
+    await expect.poll(() => tiles().count()).toBe(PHOTOS);
+    await tiles().nth(0).click();
+    await expect.poll(() => page.getByTestId('mark-same').count()).toBe(0);
+    await tiles().nth(2).click({ modifiers: ['Control'] });
+    await page.getByTestId('mark-same').click();
+    await expect.poll(() => page.getByTestId('same-marked').textContent()).toMatch(/2 photos marked as the same object or place/);
+    const groups = await lib.engine.listSameGroups();
+    expect(groups.map((g) => g.photoIds.length)).toEqual([2]);
+    await tiles().nth(1).click();
+    await expect.poll(() => page.getByTestId('same-marked').count()).toBe(0);
+    await lib.engine.unmarkSame(groups[0]!.photoIds);
+  });
+
   it('pauses indexing and resumes it from the status bar', async () => {
     const more = join(lib.photos, 'more');
     for (let i = 0; i < 24; i++) await writeImage(join(more, `M_${i}.jpg`), { width: 2400, height: 1800, seed: 200 + i });

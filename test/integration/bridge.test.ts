@@ -153,6 +153,17 @@ describe('the HTTP bridge', () => {
     expect(status.errors.map((e) => e.path)).toEqual([join(lib.photos, 'broken.jpg')]);
     // Trailing nulls stand for arguments left out (JSON has no undefined).
     expect((await call('albumPhotos', [999, null, null])).status).toBe(422);
+    // Photos marked as the same object: by id, at least two, all of them real.
+    const [x, y] = browse.hits.map((h) => h.photo.id);
+    expect((await call('markSame', [[x]])).status).toBe(400);
+    const unknown = await call('markSame', [[x, 999_999]]);
+    expect(unknown.status).toBe(404);
+    expect(JSON.parse(unknown.body.toString()).error).toMatch(/no photo 999999/);
+    const group = result<{ id: number; photoIds: number[] }>(await call('markSame', [[x, y]]));
+    expect(group.photoIds).toEqual([x, y].sort((a, b) => a! - b!));
+    expect(result(await call('listSameGroups', []))).toEqual([group]);
+    expect(result(await call('unmarkSame', [[x]]))).toEqual({ removed: 2 });
+    expect(result(await call('listSameGroups', []))).toEqual([]);
   });
 
   it('checks every call before the engine sees it: unknown methods, bad arguments, paths in a search', async () => {

@@ -91,4 +91,19 @@ describe('loupe albums and categories', () => {
     expect(found.hits.map((h) => h.photo.id)).toEqual(expect.arrayContaining([1, 2]));
     expect((await loupe('categories', 'list')).stdout).toMatch(/Miso {2}\(2 examples/);
   });
+
+  it('marks photos as the same object, lists the groups, unmarks them; bad ids are refused with the reason', async () => {
+    const mark = await loupe('same', 'mark', '1,3');
+    expect(mark.code).toBe(0);
+    expect(mark.stdout).toMatch(/Group \d+: #1 #3\. The next indexing run learns from it/);
+    expect((await loupe('same', 'mark', '3,4')).code).toBe(0);
+    expect((await loupe('same', 'list')).stdout).toMatch(/^group \d+: #1 #3 #4$/m);
+    expect((await loupe('index')).code).toBe(0);
+    const one = await loupe('same', 'mark', '2');
+    expect(one.code).toBe(1);
+    expect(one.stderr).toMatch(/at least two photos/);
+    expect((await loupe('same', 'mark', '2,99999')).stderr).toMatch(/no photo 99999/);
+    expect((await loupe('same', 'unmark', '1,3')).stdout).toMatch(/Unmarked 3 photo\(s\)/);
+    expect((await loupe('same', 'list')).stdout).toMatch(/No photos marked as the same object yet/);
+  });
 });

@@ -178,6 +178,7 @@ describe('embedding while indexing', () => {
     // Nine pictures: too few to learn from; the raw descriptors serve.
     expect(lib.engine.internals.spaces.serving('cnn')).toBe('cnn.cnn-a');
     expect(count(lib, 'cnn.cnn-a.w1').n).toBe(0);
+    expect((await lib.engine.listModels()).find((m) => m.name === 'cnn-a')!.learned).toMatch(/^raw descriptors: the library is too small yet/);
     await writeImage(join(lib.photos, 'p9.jpg'), { width: 200, height: 150, seed: 99 });
     await lib.engine.scan();
     await lib.engine.index();
@@ -209,4 +210,100 @@ describe('embedding while indexing', () => {
     const w = lib.engine.internals.db.prepare('SELECT output_dim, shrinkage FROM whitenings').get() as Record<string, number | null>;
     expect(w).toEqual({ output_dim: 32, shrinkage: null });
   });
+
+  it('adapts a light projection to the library on top of the whitening; marks learn it again; no other space changes', async () => {
+    lib = testLibrary({ whiten: { minPictures: 4 } });
+    await photos(lib, 6);
+    await lib.engine.importModel(packs.clip, { name: 'clip-a' });
+    await lib.engine.importModel(packs.cnn, { name: 'cnn-a' });
+    await indexPhotos(lib);
+    const db = lib.engine.internals.db;
+    type Row = { space: string; version: number; output_dim: number; adaptation: Buffer; adaptation_target: string; marks_state: string; marked_pairs: number };
+    const whitening = (): Row => db.prepare('SELECT * FROM whitenings ORDER BY version DESC LIMIT 1').get() as Row;
+    const floats = (b: Buffer): Float32Array => new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.length));
+    const first = whitening();
+    expect(first).toMatchObject({ space: 'cnn.cnn-a.w1', adaptation_target: 'views', marked_pairs: 0 });
+    const a = floats(first.adaptation);
+    expect(a.length).toBe(first.output_dim ** 2);
+    // Trained: no longer the identity, yet near it (the projection is light).
+    let off = 0;
+    for (let i = 0; i < first.output_dim; i++) for (let j = 0; j < first.output_dim; j++) off += (a[i * first.output_dim + j]! - (i === j ? 1 : 0)) ** 2;
+    expect(Math.sqrt(off)).toBeGreaterThan(0.01);
+    expect(Math.sqrt(off)).toBeLessThan(Math.sqrt(first.output_dim));
+    // The served vectors are the raw ones whitened and adapted, as a query's are.
+    const info = lib.engine.internals.spaces.info('cnn')!;
+    expect(info.space).toBe('cnn.cnn-a.w1');
+    const vectors = (space: string): Map<string, Float32Array> => new Map((db.prepare('SELECT content_id, region, data FROM vectors WHERE space = ?').all(space) as { content_id: number; region: number; data: Buffer }[])
+      .map((r) => [`${r.content_id}:${r.region}`, floats(r.data)]));
+    const raw = vectors('cnn.cnn-a');
+    const served = vectors('cnn.cnn-a.w1');
+    for (const [key, v] of raw) {
+      const expected = info.whiten!(v);
+      const got = served.get(key)!;
+      let dot = 0;
+      for (let i = 0; i < got.length; i++) dot += got[i]! * expected[i]!;
+      expect(dot).toBeCloseTo(1, 4);
+    }
+    const learned = async (): Promise<string | null> => (await lib.engine.listModels()).find((m) => m.name === 'cnn-a')!.learned;
+    expect(await learned()).toBe('whitened from 6 pictures, adapted to this library from its pictures\' regions');
+    expect((await lib.engine.listModels()).find((m) => m.name === 'clip-a')!.learned).toBeNull();
+    const clipBefore = vectors('clip.clip-a');
+    expect(clipBefore.size).toBe(6);
+
+    // Two photos marked as the same object: the next run learns again with them.
+    const ids = (await lib.engine.search({ limit: 10 })).hits.map((h) => h.photo.id);
+    await expect(lib.engine.markSame([ids[0]!])).rejects.toThrow(/at least two/);
+    await expect(lib.engine.markSame([ids[0]!, 999_999])).rejects.toThrow(/no photo 999999/);
+    const group = await lib.engine.markSame([ids[0]!, ids[1]!]);
+    expect(await lib.engine.listSameGroups()).toEqual([group]);
+    const content = (id: number): number => (db.prepare('SELECT c.id FROM photos p JOIN contents c ON c.hash = p.hash WHERE p.id = ?').get(id) as { id: number }).id;
+    const cosine = (m: Map<string, Float32Array>): number => {
+      const x = m.get(`${content(ids[0]!)}:0`)!;
+      const y = m.get(`${content(ids[1]!)}:0`)!;
+      return x.reduce((s, v, i) => s + v * y[i]!, 0);
+    };
+    await lib.engine.index();
+    const second = whitening();
+    expect(second).toMatchObject({ space: 'cnn.cnn-a.w2', adaptation_target: 'views', marked_pairs: 1 });
+    expect(second.marks_state).not.toBe(first.marks_state);
+    expect(lib.engine.internals.spaces.serving('cnn')).toBe('cnn.cnn-a.w2');
+    expect(count(lib, 'cnn.cnn-a.w1').n).toBe(0);
+    expect(await learned()).toMatch(/ and 1 pair you marked the same$/);
+    // The marked pictures came closer; the CLIP space is byte for byte what it was.
+    expect(cosine(vectors('cnn.cnn-a.w2'))).toBeGreaterThan(cosine(served));
+    expect(vectors('clip.clip-a')).toEqual(clipBefore);
+    // Nothing changed since: the next run learns nothing.
+    await lib.engine.index();
+    expect(whitening().version).toBe(2);
+    // Unmarking is a change too.
+    expect(await lib.engine.unmarkSame([ids[1]!])).toEqual({ removed: 2 });
+    expect(await lib.engine.listSameGroups()).toEqual([]);
+    await lib.engine.index();
+    expect(whitening()).toMatchObject({ version: 3, marked_pairs: 0 });
+  });
+
+  it("adapt 'none': the whitening alone", async () => {
+    lib = testLibrary({ whiten: { minPictures: 4, adapt: 'none' } });
+    await photos(lib, 5);
+    await lib.engine.importModel(packs.cnn, { name: 'cnn-a' });
+    await indexPhotos(lib);
+    expect(db(lib).prepare('SELECT adaptation, adaptation_target FROM whitenings').get()).toEqual({ adaptation: null, adaptation_target: null });
+  });
+
+  it('a training that diverges leaves the identity in its place, never non-numbers in the index', async () => {
+    lib = testLibrary({ whiten: { minPictures: 4, adaptation: { learningRate: 1e30, steps: 5 } } });
+    await photos(lib, 5);
+    await lib.engine.importModel(packs.cnn, { name: 'cnn-a' });
+    await indexPhotos(lib);
+    const row = db(lib).prepare('SELECT output_dim, adaptation FROM whitenings').get() as { output_dim: number; adaptation: Buffer };
+    const a = new Float32Array(row.adaptation.buffer.slice(row.adaptation.byteOffset, row.adaptation.byteOffset + row.adaptation.length));
+    expect(a.every((v, i) => v === (i % (row.output_dim + 1) === 0 ? 1 : 0))).toBe(true);
+    const hits = await lib.engine.search({ photo: { id: 1 }, mode: 'same', limit: 5 });
+    expect(hits.hits.length).toBeGreaterThanOrEqual(4);
+    expect(hits.hits.every((h) => Number.isFinite(h.score))).toBe(true);
+  });
 });
+
+function db(l: TestLibrary): TestLibrary['engine']['internals']['db'] {
+  return l.engine.internals.db;
+}

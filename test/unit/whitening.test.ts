@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { JsAssigner } from '../../main/index/assign.js';
 import { gaussian, rng } from '../../main/index/random.js';
-import { applyWhitening, learnWhitening, symmetricEigen } from '../../main/embed/pca-whitening.js';
+import { applyWhitening, learnWhitening, symmetricEigen, whitenRows } from '../../main/embed/pca-whitening.js';
 
 describe('whitening', () => {
   it('Jacobi finds the eigenpairs of a symmetric matrix', () => {
@@ -103,5 +103,23 @@ describe('whitening', () => {
     };
     const unit = cov(0, 0);
     for (let a = 0; a < d; a++) for (let b = 0; b < d; b++) expect(cov(a, b) / unit).toBeCloseTo(a === b ? 1 : 0, 1);
+  });
+
+  it('whitens many rows at once as GEMMs exactly as one at a time, shrunk and truncated', async () => {
+    const d = 16;
+    const n = 300;
+    const r = rng(9);
+    const x = Float32Array.from({ length: n * d }, (_, i) => gaussian(r) * (i % d < 3 ? 4 : 1) + 2);
+    const assigner = new JsAssigner();
+    for (const shrinkage of [0.3, undefined]) {
+      const w = await learnWhitening(x, n, d, 8, assigner, { shrinkage });
+      const rows = await whitenRows(w, x, n, assigner);
+      const od = w.outputDim;
+      expect(rows.length).toBe(n * od);
+      for (const i of [0, 41, n - 1]) {
+        const one = applyWhitening(w, x.slice(i * d, (i + 1) * d));
+        expect(Array.from(rows.slice(i * od, (i + 1) * od))).toEqual(Array.from(one).map((v) => expect.closeTo(v, 5)));
+      }
+    }
   });
 });

@@ -9,6 +9,7 @@ import { FacesRepo } from './faces.js';
 import { FoldersRepo } from './folders.js';
 import { JobsRepo } from './jobs.js';
 import { LibraryQueries } from './library-queries.js';
+import { MarksRepo } from './marks.js';
 import { PhotosRepo } from './photos.js';
 import { PlacesRepo } from './places.js';
 import { TextsRepo } from './texts.js';
@@ -35,6 +36,7 @@ export class Repos {
   readonly places: PlacesRepo;
   readonly texts: TextsRepo;
   readonly words: WordsRepo;
+  readonly marks: MarksRepo;
 
   /** @param readOnly the library's folder when it is open read-only (writes are refused, naming it). */
   constructor(private readonly db: Db, readonly readOnly: string | null = null) {
@@ -53,6 +55,7 @@ export class Repos {
     this.places = new PlacesRepo(db, readOnly);
     this.texts = new TextsRepo(db, readOnly);
     this.words = new WordsRepo(db, readOnly);
+    this.marks = new MarksRepo(db, readOnly);
   }
 
   /** Runs `fn` in one transaction across repositories (nested calls join the outer one). */

@@ -195,6 +195,11 @@ export class VectorStore extends Repo implements VectorSources {
     return new Map(rows.map((r) => [r.id, { box: boxOf(r), atMs: r.at_ms }]));
   }
 
+  /** The pictures (content ids) with a global vector in a space. */
+  items(space: string): number[] {
+    return this.all<{ content_id: number }>('SELECT content_id FROM vectors WHERE space = ? AND region = 0 ORDER BY content_id', space).map((r) => r.content_id);
+  }
+
   /** Vector ids of a space, for sampling. */
   ids(space: string): number[] {
     return this.all<{ id: number }>('SELECT id FROM vectors WHERE space = ?', space).map((r) => r.id);

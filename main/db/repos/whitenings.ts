@@ -13,6 +13,17 @@ export interface WhiteningData {
   readonly eigenvalues: Float64Array;
   /** Set when the covariance was shrunk (projection then holds the damping rows). */
   readonly shrinkage?: number;
+  /** The projection adapted to the library on top of it (embed/adaptation.ts), when one was learned. */
+  readonly adaptation?: AdaptationData;
+}
+
+export interface AdaptationData {
+  /** outputDim × outputDim, row-major. */
+  readonly matrix: Float32Array;
+  readonly target: 'views' | 'codes';
+  /** The marks' state it saw (MarksRepo.state) and the marked pairs among them. */
+  readonly marksState: string;
+  readonly markedPairs: number;
 }
 
 export interface StoredWhitening {
@@ -35,6 +46,10 @@ interface WhiteningRow {
   readonly projection: Buffer;
   readonly eigenvalues: Buffer;
   readonly shrinkage: number | null;
+  readonly adaptation: Buffer | null;
+  readonly adaptation_target: 'views' | 'codes' | null;
+  readonly marks_state: string | null;
+  readonly marked_pairs: number | null;
   readonly pictures: number;
 }
 
@@ -51,6 +66,11 @@ function toStored(r: WhiteningRow): StoredWhitening {
       projection: float32s(r.projection),
       eigenvalues: float64s(r.eigenvalues),
       ...(r.shrinkage === null ? {} : { shrinkage: r.shrinkage }),
+      ...(r.adaptation === null ? {} : {
+        adaptation: {
+          matrix: float32s(r.adaptation), target: r.adaptation_target ?? 'views', marksState: r.marks_state ?? '', markedPairs: r.marked_pairs ?? 0,
+        },
+      }),
     },
   };
 }
@@ -75,8 +95,9 @@ export class WhiteningsRepo extends Repo {
   insert(w: Omit<StoredWhitening, 'pictures'> & { pictures: number; vectors: number }, now: number): void {
     const x = w.whitening;
     this.run(
-      `INSERT INTO whitenings (space, raw_space, version, input_dim, output_dim, mean, projection, eigenvalues, shrinkage, pictures, vectors, created_at)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO whitenings (space, raw_space, version, input_dim, output_dim, mean, projection, eigenvalues, shrinkage,
+        adaptation, adaptation_target, marks_state, marked_pairs, pictures, vectors, created_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       w.space,
       w.rawSpace,
       w.version,
@@ -86,6 +107,10 @@ export class WhiteningsRepo extends Repo {
       toBlob(x.projection),
       toBlob(x.eigenvalues),
       x.shrinkage ?? null,
+      x.adaptation ? toBlob(x.adaptation.matrix) : null,
+      x.adaptation?.target ?? null,
+      x.adaptation?.marksState ?? null,
+      x.adaptation?.markedPairs ?? null,
       w.pictures,
       w.vectors,
       now,
