@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { openDatabase, schemaVersion, SchemaTooNewError } from '../../main/db/database.js';
 import { LATEST_VERSION, MIGRATIONS } from '../../main/db/migrations.js';
 import { BROWSE_ORDER, filterSql } from '../../main/db/repos/library-queries.js';
+import { Repos } from '../../main/db/repos/index.js';
 import { tempDir } from '../helpers/fixtures.js';
 
 let cleanup = (): void => undefined;
@@ -82,6 +83,30 @@ describe('schema migrations', () => {
     expect(db.prepare('SELECT COUNT(*) AS n FROM album_items').get()).toEqual({ n: 0 });
     expect(db.prepare('SELECT COUNT(*) AS n FROM tags').get()).toEqual({ n: 0 });
     expect(db.prepare('SELECT name FROM albums').all()).toEqual([{ name: 'Trip' }]);
+    db.close();
+  });
+
+  it('keeps a whitening learned before adaptations existed readable, and a photo\'s same-object mark goes with it', () => {
+    const t = tempDir();
+    cleanup = t.cleanup;
+    const file = join(t.dir, 'loupe.db');
+    const old = openDatabase(file, { targetVersion: 11 });
+    old.exec(`INSERT INTO whitenings (space, raw_space, version, input_dim, output_dim, mean, projection, eigenvalues, pictures, vectors, created_at, shrinkage)
+      VALUES ('cnn.a.w1', 'cnn.a', 1, 2, 2, x'0000000000000000', x'0000803f00000000', x'000000000000f03f0000000000000000', 20, 40, 1, 0.5)`);
+    old.close();
+    const db = openDatabase(file);
+    const repos = new Repos(db);
+    const w = repos.whitenings.current('cnn.a')!;
+    expect(w.whitening.shrinkage).toBe(0.5);
+    expect(w.whitening.adaptation).toBeUndefined();
+    db.exec(`INSERT INTO folders (id, path, added_at) VALUES (1, '/p', 1);
+      INSERT INTO photos (id, folder_id, path, size, mtime_ms, state, added_at) VALUES (7, 1, '/p/a.jpg', 1, 1, 'ok', 1), (8, 1, '/p/b.jpg', 1, 1, 'ok', 1),
+        (9, 1, '/p/c.jpg', 1, 1, 'ok', 1);`);
+    const before = repos.marks.state();
+    expect(repos.marks.mark([7, 8, 9], 5).photoIds).toEqual([7, 8, 9]);
+    expect(repos.marks.state()).not.toBe(before);
+    db.exec('DELETE FROM photos WHERE id = 7');
+    expect(repos.marks.groups().map((g) => g.photoIds)).toEqual([[8, 9]]);
     db.close();
   });
 });
