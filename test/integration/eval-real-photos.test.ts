@@ -42,20 +42,20 @@ describe.skipIf(reason !== null)('npm run eval on real photos with a real CNN pa
   it('copydays: mAP per attack family for raw, whitened and adapted descriptors, each re-ranking, IVF-PQ, and the user\'s marks', async () => {
     const r = await npmEval<CopydaysReport>([
       '--dataset', 'copydays', '--dir', SHARED_PHOTOS, '--model', MOBILENET, '--originals', '4', '--families', 'crop,jpeg', '--distractors', '4',
+      '--adapt', 'views',
     ], join(root, 'work'));
     expect(r.pictures).toBe(8);
     expect(r.dataset).toMatch(/4 originals × 17 attacks = 68 queries; database 8 pictures \(4 originals, 4 generated/);
     expect(r.columns.map((c) => c.name)).toEqual([
       'raw plain', 'raw αQE', 'raw diffusion', 'raw αQE+diff', 'whitened plain', 'whitened αQE', 'whitened diffusion', 'whitened αQE+diff',
-      'adapted plain', 'adapted αQE', 'adapted (codes) plain', 'adapted (codes) αQE', expect.stringMatching(/^adapted αQE IVF-PQ \(nlist \d+/),
+      'adapted plain', 'adapted αQE', expect.stringMatching(/^adapted αQE IVF-PQ \(nlist \d+/),
     ]);
     expect(r.columns[0]!.space).toBe('cnn.nsfwjs-mobilenet-v2');
     // Each configuration is a whitened space of its own: the whitening alone, then adapted each way.
     expect(r.columns.slice(4).map((c) => c.space)).toEqual([
-      ...Array(4).fill('cnn.nsfwjs-mobilenet-v2.w1'), ...Array(2).fill('cnn.nsfwjs-mobilenet-v2.w2'), ...Array(2).fill('cnn.nsfwjs-mobilenet-v2.w3'),
-      'cnn.nsfwjs-mobilenet-v2.w4',
+      ...Array(4).fill('cnn.nsfwjs-mobilenet-v2.w1'), ...Array(3).fill('cnn.nsfwjs-mobilenet-v2.w2'),
     ]);
-    expect(r.learning.map((l) => l.name)).toEqual(['whitened', 'adapted', 'adapted (codes)', 'IVF-PQ']);
+    expect(r.learning.map((l) => l.name)).toEqual(['whitened', 'adapted', 'IVF-PQ']);
     expect(r.rows.map((x) => [x.family, x.queries])).toEqual([['crop', 32], ['jpeg', 36], ['all', 68]]);
     const all = r.rows.find((x) => x.family === 'all')!;
     for (const v of [...all.map, ...all.first]) {
@@ -68,9 +68,8 @@ describe.skipIf(reason !== null)('npm run eval on real photos with a real CNN pa
     expect(all.map[4]).toBeGreaterThan(0.7);
     // Adapting to these 8 pictures keeps them found (the full tables in docs/evaluation.md measure the gain).
     expect(all.map[8]).toBeGreaterThan(0.7);
-    expect(all.map[10]).toBeGreaterThan(0.7);
     // IVF-PQ ranks as the exact search of the same space and re-ranking does, near enough.
-    expect(Math.abs(all.map[12]! - all.map[9]!)).toBeLessThan(0.1);
+    expect(Math.abs(all.map[10]! - all.map[9]!)).toBeLessThan(0.1);
     // Two originals marked the same as three of their attacked copies each: 6 pairs, learned again.
     const c = r.confirmations!;
     expect(c).toMatchObject({ markedOriginals: 2, copiesPerOriginal: 3, markedPairs: 6 });
@@ -79,7 +78,7 @@ describe.skipIf(reason !== null)('npm run eval on real photos with a real CNN pa
     expect(marked.after).toBeGreaterThanOrEqual(marked.before - 0.05);
     expect(r.indexing).toMatchObject({ pictures: 8, failed: 0 });
     expect(readdirSync(join(root, 'work'))).toEqual([]);
-  }, 300_000);
+  }, 600_000);
 
   it('localisation: the box found for a pasted object against where it was pasted, per region scheme with its cost', async () => {
     const r = await npmEval<LocalisationReport>([
@@ -92,11 +91,13 @@ describe.skipIf(reason !== null)('npm run eval on real photos with a real CNN pa
     expect(four.vectorsPerPhoto).toBeGreaterThan(three.vectorsPerPhoto);
     expect(four.indexBytes).toBeGreaterThan(three.indexBytes);
     for (const x of r.rows) {
-      // 9 composites per object among 48 other pictures: chance AP is about 0.2 (measured: 0.41 with 3 levels, 0.34 with 4).
+      // 9 composites per object among 48 other pictures: chance AP is about 0.2 (measured with 4 levels: 0.34 whitened alone, 0.44 adapted).
       expect(x.map).toBeGreaterThan(0.3);
-      expect(x.meanIoU).toBeGreaterThan(0.2);
+      // The grid's boxes (adapted: 0.21 and 0.19 measured; a random box about 0.05), and those found again on the picture (0.30, 0.31).
+      expect(x.meanIoU).toBeGreaterThan(0.1);
+      expect(x.refinedIoU).toBeGreaterThan(0.25);
       expect(x.success).toBeGreaterThan(0);
       expect(Object.keys(x.successByScale)).toEqual(['0.3', '0.5', '0.7']);
     }
-  }, 300_000);
+  }, 600_000);
 });
