@@ -183,9 +183,14 @@ export function buildProgram(io: Io = defaultIo): Command {
         (summary.failed ? ' See `loupe status` for reasons.' : ''));
       if (!json && !e.activeModel('clip')) {
         const offer = (await e.listModels()).find((m) => m.kind === 'clip' && m.recommended && !m.installed);
-        io.out('No model pack is active, so photos are not searchable by content yet: ' + (offer && offer.problem === null
+        const how = offer && offer.problem === null
           ? `\`loupe models install ${offer.name}\` (or \`loupe models list\`).`
-          : '`loupe models import DIR` adds a pack folder in the Hugging Face ONNX layout (`loupe models list` shows the catalog).'));
+          : '`loupe models import DIR` adds a pack folder in the Hugging Face ONNX layout (`loupe models list` shows the catalog).';
+        const cnn = e.activeModel('cnn');
+        // A CNN pack answers "same object" and region search; only sentences need a CLIP pack.
+        io.out(cnn
+          ? `Search by example photo and by region uses ${cnn}; sentence search needs a CLIP pack: ${how}`
+          : `No model pack is active, so photos are not searchable by content yet: ${how}`);
       }
       if (!cmd.watch) return;
       const off = e.on((ev: EngineEvent) => {

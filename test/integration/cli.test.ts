@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { LibraryStatus } from '../../main/contract/api.js';
 import { main } from '../../main/cli/loupe.js';
 import { runCli } from '../helpers/cli.js';
+import { writeTinyPacks } from '../helpers/packs.js';
 import { tempDir, writeImage } from '../helpers/fixtures.js';
 import { writeFileSync } from 'node:fs';
 
@@ -50,6 +51,18 @@ describe('loupe CLI', () => {
 
     expect((await cli(...lib, 'remove-folder', photos)).out[0]).toBe(`Removed ${photos} (9 photos forgotten; files on disk untouched).`);
     expect(((JSON.parse((await cli(...lib, '--json', 'status')).out[0]!)) as LibraryStatus).folders).toEqual([]);
+  });
+
+  it('with only a CNN pack, says what content search works and what needs a CLIP pack', async () => {
+    const photos = join(t.dir, 'photos-cnn');
+    const lib = ['--library', join(t.dir, 'lib-cnn')];
+    for (let i = 0; i < 3; i++) await writeImage(join(photos, `p${i}.jpg`), { seed: 40 + i });
+    const packs = writeTinyPacks(join(t.dir, 'packs-cnn'));
+    expect((await cli(...lib, 'models', 'import', packs.cnn, '--name', 'tiny-cnn')).code).toBe(0);
+    expect((await cli(...lib, 'add-folder', photos)).code).toBe(0);
+    const index = await cli(...lib, 'index');
+    expect(index.code).toBe(0);
+    expect(index.out.at(-1)).toMatch(/^Search by example photo and by region uses tiny-cnn; sentence search needs a CLIP pack: `loupe models (install|import)/);
   });
 
   it('prints JSON lines with --json and says clearly what went wrong', async () => {
