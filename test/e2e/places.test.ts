@@ -201,7 +201,8 @@ describe('places and the map in the app', () => {
     await screenshot(page, SHOTS, '33-map-street-tiles');
     await page.getByRole('button', { name: /Settings/ }).click();
     await page.getByRole('dialog', { name: 'Settings' }).getByTestId('map-privacy').waitFor();
-    expect(await page.getByRole('dialog', { name: 'Settings' }).getByTestId('map-privacy').textContent()).toMatch(/is sent the numbers of the map tiles/);
+    // The dialog opens before the preferences are read back: wait for them, not for the first paint.
+    await expect.poll(() => page.getByRole('dialog', { name: 'Settings' }).getByTestId('map-privacy').textContent()).toMatch(/is sent the numbers of the map tiles/);
     await page.getByRole('dialog', { name: 'Settings' }).getByTestId('map-privacy').scrollIntoViewIfNeeded();
     await screenshot(page, SHOTS, '34-settings-map-and-text');
   });
