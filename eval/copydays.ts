@@ -156,15 +156,16 @@ async function confirm(
   engine: Engine, set: CopydaysSet, dir: string, copies: number, seed: number, log: (line: string) => void,
 ): Promise<ConfirmationsReport> {
   const r = rng(seed + 7);
-  const originals = set.originals.map((o) => ({ o, k: r() })).sort((a, b) => a.k - b.k).map((x) => x.o);
+  const shuffled = <T>(items: readonly T[]): T[] => items.map((x) => ({ x, k: r() })).sort((a, b) => a.k - b.k).map((e) => e.x);
+  const originals = shuffled(set.originals);
   const marked = new Set(originals.slice(0, Math.floor(originals.length / 2)));
   await mkdir(dir, { recursive: true });
   const copyOf = new Map<string, string[]>();
   const used = new Set<string>();
   for (const o of marked) {
-    const own = set.queries.filter((q) => q.original === o).map((q) => ({ q, k: r() })).sort((a, b) => a.k - b.k).slice(0, copies);
+    const own = shuffled(set.queries.filter((q) => q.original === o)).slice(0, copies);
     const paths: string[] = [];
-    for (const [i, { q }] of own.entries()) {
+    for (const [i, q] of own.entries()) {
       const to = join(dir, `${copyOf.size}-${i}-${basename(q.file)}`);
       await linkOne(q.file, to);
       paths.push(to);
@@ -255,8 +256,9 @@ export async function evaluateCopydays(opts: CopydaysEvalOptions): Promise<Copyd
     // 2. The same vectors PCA-whitened (learned from this library, however small); no model runs again.
     // Then adapted to the library on top of the whitening, each target in turn.
     const learning: { name: string; seconds: number }[] = [];
+    const whitenWith = (adapt: 'none' | 'views' | 'codes'): WhitenOptions => ({ ...opts.whiten, minPictures: opts.whiten?.minPictures ?? 0, adapt });
     const whitened = async (name: string, adapt: 'none' | 'views' | 'codes', flatLimit: number, then: (e: Engine) => Promise<void>): Promise<void> => {
-      const e = open({ ...opts.whiten, minPictures: opts.whiten?.minPictures ?? 0, adapt }, flatLimit);
+      const e = open(whitenWith(adapt), flatLimit);
       try {
         const t0 = performance.now();
         await e.index();
@@ -283,7 +285,7 @@ export async function evaluateCopydays(opts: CopydaysEvalOptions): Promise<Copyd
     // 4. The user's confirmations.
     let confirmations: ConfirmationsReport | null = null;
     if ((opts.marks ?? 3) > 0 && set.originals.length >= 2) {
-      engine = open({ ...opts.whiten, minPictures: opts.whiten?.minPictures ?? 0, adapt: appAdapt }, Number.POSITIVE_INFINITY);
+      engine = open(whitenWith(appAdapt), Number.POSITIVE_INFINITY);
       try {
         confirmations = await confirm(engine, set, join(work, 'marked'), opts.marks ?? 3, opts.seed ?? 1, log);
       } finally {

@@ -18,9 +18,10 @@
  * on two cores; the Copydays benchmark chose the defaults (docs/evaluation.md).
  */
 import type { Assigner } from '../index/assign.js';
-import { transpose } from '../index/kernels.js';
+import { normalizeRows, transpose } from '../index/kernels.js';
+import { identity } from '../index/opq.js';
 import { decode, trainPq, type PqShape } from '../index/pq.js';
-import { rng as seeded, type Rng } from '../util/random.js';
+import { gatherRows, rng as seeded, sampleIndices, type Rng } from '../index/random.js';
 
 export type AdaptationTarget = 'views' | 'codes';
 
@@ -91,13 +92,11 @@ export function applyAdaptation(a: { readonly d: number; readonly matrix: Float3
 export async function applyAdaptationRows(
   a: { readonly d: number; readonly matrix: Float32Array }, x: Float32Array, n: number, assigner: Assigner,
 ): Promise<Float32Array> {
-  const y = await assigner.matmul(x, transpose(a.matrix, a.d, a.d), n, a.d, a.d);
-  normaliseRows(y, n, a.d);
-  return y;
+  return normalizeRows(await assigner.matmul(x, transpose(a.matrix, a.d, a.d), n, a.d, a.d), a.d);
 }
 
-/** Normalises rows in place and returns their norms before. */
-function normaliseRows(x: Float32Array, n: number, d: number): Float32Array {
+/** Normalises rows in place and returns their norms before (the gradient goes back through them). */
+function normaliseKeepingNorms(x: Float32Array, n: number, d: number): Float32Array {
   const norms = new Float32Array(n);
   for (let i = 0; i < n; i++) {
     let s = 0;
@@ -109,27 +108,11 @@ function normaliseRows(x: Float32Array, n: number, d: number): Float32Array {
   return norms;
 }
 
-function gather(x: Float32Array, d: number, rows: ArrayLike<number>): Float32Array {
-  const out = new Float32Array(rows.length * d);
-  for (let i = 0; i < rows.length; i++) out.set(x.subarray(rows[i]! * d, rows[i]! * d + d), i * d);
-  return out;
-}
-
 /** One InfoNCE pass over rows (anchor i's positive is key i; keys of the same group are not negatives). */
 interface Rows {
   readonly anchors: Int32Array;
   readonly keys: Int32Array;
   readonly groups: Int32Array;
-}
-
-/** Picks k distinct of n. */
-function pick(n: number, k: number, r: Rng): number[] {
-  const all = Array.from({ length: n }, (_, i) => i);
-  for (let i = 0; i < Math.min(k, n); i++) {
-    const j = i + Math.floor(r() * (n - i));
-    [all[i], all[j]] = [all[j]!, all[i]!];
-  }
-  return all.slice(0, Math.min(k, n));
 }
 
 /** Union–find roots: marked pictures share a group, so neither is the other's negative. */
@@ -161,9 +144,8 @@ class Trainer {
     this.r = seeded(this.o.seed);
     this.pictures = v.starts.length - 1;
     this.groups = groupsOf(this.pictures, v.marked ?? []);
-    this.a = new Float32Array(this.d * this.d);
-    for (let i = 0; i < this.d; i++) this.a[i * this.d + i] = 1;
-    this.at = Float32Array.from(this.a);
+    this.a = identity(this.d);
+    this.at = identity(this.d);
     const m = this.d % this.o.subquantizers === 0 ? this.o.subquantizers : 1;
     this.shape = { m, dsub: this.d / m };
   }
@@ -175,9 +157,9 @@ class Trainer {
 
   /** This step's rows: two random views of a batch of pictures, then marked pairs (global views). */
   private rows(): Rows {
-    const ps = pick(this.pictures, this.o.batch, this.r);
+    const ps = sampleIndices(this.pictures, this.o.batch, this.r);
     const pairs = this.v.marked ?? [];
-    const ms = pairs.length === 0 ? [] : pick(pairs.length, this.o.markedBatch, this.r);
+    const ms = pairs.length === 0 ? [] : sampleIndices(pairs.length, this.o.markedBatch, this.r);
     const n = ps.length + ms.length;
     const anchors = new Int32Array(n);
     const keys = new Int32Array(n);
@@ -197,9 +179,9 @@ class Trainer {
   }
 
   private async project(rows: Int32Array): Promise<{ z: Float32Array; norms: Float32Array; x: Float32Array }> {
-    const x = gather(this.v.x, this.d, rows);
+    const x = gatherRows(this.v.x, this.d, rows);
     const z = await this.assigner.matmul(x, this.at, rows.length, this.d, this.d);
-    return { z, norms: normaliseRows(z, rows.length, this.d), x };
+    return { z, norms: normaliseKeepingNorms(z, rows.length, this.d), x };
   }
 
   /** The keys as the product quantizer reconstructs them ('codes'), normalised. */
@@ -209,15 +191,14 @@ class Trainer {
     const codes = await this.assigner.pqEncode(z, n, this.codebooks, m, 256, dsub);
     const out = new Float32Array(n * this.d);
     for (let i = 0; i < n; i++) decode(codes, i * m, this.codebooks, this.shape, out, i * this.d);
-    normaliseRows(out, n, this.d);
-    return out;
+    return normalizeRows(out, this.d);
   }
 
+  /** Codebooks of the features as projected now (this.at is this step's). */
   private async learnCodebooks(step: number): Promise<void> {
     const n = this.v.x.length / this.d;
-    this.at = transpose(this.a, this.d, this.d);
-    const sample = pick(n, 20_000, this.r);
-    const { z } = await this.project(Int32Array.from(sample));
+    const sample = sampleIndices(n, 20_000, this.r);
+    const { z } = await this.project(sample);
     this.codebooks = await trainPq(z, sample.length, this.shape, this.assigner, { iterations: 6, seed: step + 1 });
   }
 
@@ -266,9 +247,9 @@ class Trainer {
     const losses: number[] = [];
     const g = new Float32Array(d * d);
     for (let step = 0; step < steps; step++) {
+      this.at = transpose(this.a, d, d);
       if (this.o.target === 'codes' && step % refresh === 0) await this.learnCodebooks(step);
       const { anchors, keys, groups } = this.rows();
-      this.at = transpose(this.a, d, d);
       g.fill(0);
       // Both directions: each view is the other's target.
       const loss = (await this.direction(anchors, keys, groups, g) + await this.direction(keys, anchors, groups, g)) / 2;

@@ -12,7 +12,7 @@
  * damped by how much they dominate. a = 1 is centring alone; a → 0 full whitening.
  */
 import type { Assigner } from '../index/assign.js';
-import { transpose } from '../index/kernels.js';
+import { normalizeRows, transpose } from '../index/kernels.js';
 import { gaussian, rng } from '../index/random.js';
 import { l2normalize } from '../encoders/pooling.js';
 import { applyAdaptation } from './adaptation.js';
@@ -207,14 +207,7 @@ export async function whitenRows(w: Whitening, x: Float32Array, n: number, assig
   } else {
     out = await assigner.matmul(c, transpose(w.projection, rows, d), n, d, rows);
   }
-  const od = out.length / Math.max(1, n);
-  for (let i = 0; i < n; i++) {
-    let s = 0;
-    for (let j = 0; j < od; j++) s += out[i * od + j]! ** 2;
-    const r = Math.sqrt(s) || 1;
-    for (let j = 0; j < od; j++) out[i * od + j]! /= r;
-  }
-  return out;
+  return normalizeRows(out, w.outputDim);
 }
 
 function applyShrunk(w: Whitening, v: Float32Array): Float32Array {

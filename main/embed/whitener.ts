@@ -12,6 +12,7 @@
  */
 import type { Repos } from '../db/repos/index.js';
 import { defaultAssigner, type Assigner } from '../index/assign.js';
+import { identity } from '../index/opq.js';
 import { rng, sampleIndices } from '../index/random.js';
 import type { IndexSet } from '../index/spaces.js';
 import { applyAdaptationRows, learnAdaptation, type AdaptationOptions, type AdaptationTarget, type AdaptationViews } from './adaptation.js';
@@ -54,12 +55,6 @@ export function shrinkageFor(opts: WhitenOptions, n: number): number | undefined
   if (s === 'none') return undefined;
   if (s === 'auto') return HALF_SHRINK_VECTORS / (HALF_SHRINK_VECTORS + n);
   return s;
-}
-
-function identity(d: number): Float32Array {
-  const m = new Float32Array(d * d);
-  for (let i = 0; i < d; i++) m[i * d + i] = 1;
-  return m;
 }
 
 /** Pictures whose views train the adaptation, and views per picture (the global one and random regions). */

@@ -7,16 +7,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultAssigner, type Assigner } from '../../main/index/assign.js';
 import { applyAdaptation, applyAdaptationRows, learnAdaptation, type AdaptationViews } from '../../main/embed/adaptation.js';
-import { rng, type Rng } from '../../main/util/random.js';
+import { gaussian, rng, type Rng } from '../../main/index/random.js';
 
 const D = 32;
 const PICTURES = 40;
 const VIEWS = 6;
 const NUISANCE = 6;
-
-function gaussian(r: Rng): number {
-  return Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
-}
 
 function unit(v: Float32Array): Float32Array {
   const n = Math.hypot(...v) || 1;

@@ -10,6 +10,18 @@ export interface MarkGroup {
   readonly photoIds: readonly number[];
 }
 
+/** Rows ordered by group, gathered per group; groups of fewer than two members left out. */
+function byGroup(rows: readonly { group_id: number; member: number }[]): Map<number, number[]> {
+  const by = new Map<number, number[]>();
+  for (const r of rows) {
+    const members = by.get(r.group_id);
+    if (members) members.push(r.member);
+    else by.set(r.group_id, [r.member]);
+  }
+  for (const [g, members] of by) if (members.length < 2) by.delete(g);
+  return by;
+}
+
 export class MarksRepo extends Repo {
   /** Marks the photos as one group (merging the groups any of them were in); returns it. */
   mark(photoIds: readonly number[], now: number): MarkGroup {
@@ -51,21 +63,17 @@ export class MarksRepo extends Repo {
 
   /** Every group of two or more photos. */
   groups(): MarkGroup[] {
-    const rows = this.all<{ group_id: number; photo_id: number }>('SELECT group_id, photo_id FROM same_marks ORDER BY group_id, photo_id');
-    const by = new Map<number, number[]>();
-    for (const r of rows) by.set(r.group_id, [...(by.get(r.group_id) ?? []), r.photo_id]);
-    return [...by].filter(([, ids]) => ids.length > 1).map(([id, photoIds]) => ({ id, photoIds }));
+    const rows = this.all<{ group_id: number; member: number }>('SELECT group_id, photo_id AS member FROM same_marks ORDER BY group_id, photo_id');
+    return [...byGroup(rows)].map(([id, photoIds]) => ({ id, photoIds }));
   }
 
   /** Per group, the distinct pictures (content ids) of its photos that have a global vector in the space. */
   contentGroups(space: string): number[][] {
-    const rows = this.all<{ group_id: number; content_id: number }>(`SELECT DISTINCT m.group_id, c.id AS content_id
+    const rows = this.all<{ group_id: number; member: number }>(`SELECT DISTINCT m.group_id, c.id AS member
       FROM same_marks m JOIN photos p ON p.id = m.photo_id JOIN contents c ON c.hash = p.hash
       WHERE EXISTS (SELECT 1 FROM vectors v WHERE v.content_id = c.id AND v.space = ? AND v.region = 0)
       ORDER BY m.group_id, c.id`, space);
-    const by = new Map<number, number[]>();
-    for (const r of rows) by.set(r.group_id, [...(by.get(r.group_id) ?? []), r.content_id]);
-    return [...by.values()].filter((g) => g.length > 1);
+    return [...byGroup(rows).values()];
   }
 
   /** Changes whenever a mark is added, moved or removed: what an adaptation records it saw. */
