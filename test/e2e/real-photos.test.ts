@@ -146,4 +146,23 @@ describe.skipIf(reason !== null)('the app on real photos with a real CNN pack', 
     await expect.poll(() => tiles().first().getAttribute('data-photo-id')).toBe(String(crop));
     await screenshot(page, SHOTS, '43-real-same-object');
   });
+
+  it('marks the giraffe and its crop as the same object; after indexing, Settings says what the CNN space learned from it', async () => {
+    await page.getByRole('button', { name: /All photos/ }).click();
+    const [giraffe, crop] = [await idOf('darknet-giraffe.jpg'), await idOf('giraffe-crop.jpg')];
+    await page.locator(`.tile[data-photo-id="${giraffe}"]`).click();
+    await page.locator(`.tile[data-photo-id="${crop}"]`).click({ modifiers: ['Control'] });
+    await page.getByTestId('mark-same').click();
+    await expect.poll(() => page.getByTestId('same-marked').textContent()).toMatch(/2 photos marked as the same object or place/);
+    await screenshot(page, SHOTS, '44-real-marked-same');
+    expect((await lib.engine.listSameGroups()).map((g) => g.photoIds)).toEqual([[giraffe, crop].sort((a, b) => a - b)]);
+    await lib.engine.index();
+    await page.getByRole('button', { name: /Settings/ }).click();
+    const learned = page.getByRole('dialog', { name: 'Settings' }).getByTestId('pack-mobilenet-v2').getByTestId('learned');
+    await expect.poll(() => learned.textContent())
+      .toMatch(/^whitened from 24 pictures, adapted to this library from its pictures' regions and 1 pair you marked the same$/);
+    await learned.scrollIntoViewIfNeeded();
+    await screenshot(page, SHOTS, '45-real-settings-learned');
+    await page.keyboard.press('Escape');
+  }, 240_000);
 });
