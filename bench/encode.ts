@@ -7,7 +7,8 @@
  *    (target ≥ 90% of model-only): the embedding stage reading indexed photos' thumbnails, and
  *    for context the whole `loupe index` of new photo files (decode, thumbnails, metadata, embed);
  *  - sentence embedding latency p50 / p99 (tokenize + worker round trip; target p50 < 30 ms);
- *  - peak memory (max RSS of the process, worker threads included).
+ *  - peak memory (max RSS of the process, worker threads included);
+ *  - the per-family table, fp32 and int8 (bench/encode-families.ts; `--only families` for it alone).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -24,6 +25,7 @@ import { PackStore } from '../main/models/packs.js';
 import { VIT_B32, writeClipPack } from '../models/synthetic.js';
 import { mergesText } from '../test/helpers/packs.js';
 import { trialRun } from '../main/encoders/trial.js';
+import { familiesTable } from './encode-families.js';
 
 const ROOT = join(process.cwd(), '.bench', 'encode');
 // Bump the suffix when models/synthetic.ts changes the graph, so the cached model is regenerated.
@@ -90,6 +92,11 @@ async function modelOnly(manifest: ClipManifest, dir: string, batch: number, thr
 
 async function main(): Promise<void> {
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
+  if (arg('only') === 'families') {
+    console.log(`Loupe bench:encode (families) — ${availableParallelism()} × ${cpu}, node ${process.version}, device ${device}`);
+    await familiesTable(ROOT, device, arg('families')?.split(','));
+    return;
+  }
   console.log(`Loupe bench:encode — ${availableParallelism()} × ${cpu}, node ${process.version}, device ${device}`);
   mkdirSync(ROOT, { recursive: true });
   let t = performance.now();
@@ -185,6 +192,7 @@ async function main(): Promise<void> {
   await enc.close();
   console.log(`\nsentence embedding latency (tokenize + text encoder, 200 queries): p50 ${fmt(percentile(lat, 50))} ms, p99 ${fmt(percentile(lat, 99))} ms (target p50 < 30 ms)`);
   console.log(`peak memory (max RSS, all threads): ${fmt(process.resourceUsage().maxRSS / 1024, 0)} MB`);
+  await familiesTable(ROOT, device);
 }
 
 function generate(): void {

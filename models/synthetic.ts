@@ -50,22 +50,54 @@ export interface CnnConfig {
 
 export const CNN_TINY: CnnConfig = { imageSize: 128, channels: [16, 32, 64, 96], classes: 10 };
 
-/** Builds a graph node by node, with weights drawn from one seeded generator. */
-class Graph {
+/**
+ * Builds a graph node by node, with weights drawn from one seeded generator. `int8`: every linear
+ * layer as onnxruntime's dynamic quantization writes it (the `_quantized` files of Transformers.js
+ * and the catalog): DynamicQuantizeLinear on the activations, the weights int8 with one scale,
+ * MatMulInteger, then back to floats.
+ */
+export class Graph {
   readonly nodes: NodeSpec[] = [];
   readonly inits: TensorInit[] = [];
   private n = 0;
   private readonly random: () => number;
 
-  constructor(seed: number) {
+  constructor(seed: number, readonly int8 = false) {
     this.random = rng(seed);
+  }
+
+  /** A node with several outputs. */
+  opN(op: string, inputs: readonly string[], count: number, attrs?: NodeSpec['attrs']): string[] {
+    const outs = Array.from({ length: count }, () => this.name(op.toLowerCase()));
+    this.nodes.push({ op, inputs, outputs: outs, attrs });
+    return outs;
+  }
+
+  private bytes(dims: readonly number[], type: DataType, data: Uint8Array | Int8Array): string {
+    const name = this.name('q');
+    this.inits.push({ name, dims, type, raw: new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice() });
+    return name;
+  }
+
+  /** x·W with W quantized symmetrically to int8 (zero point 0), as quantize_dynamic(weight_type=QInt8) does. */
+  private quantizedMatMul(x: string, inDim: number, outDim: number): string {
+    const w = this.gaussian(inDim * outDim, 1 / Math.sqrt(inDim));
+    let max = 1e-8;
+    for (const v of w) max = Math.max(max, Math.abs(v));
+    const scale = max / 127;
+    const q = Int8Array.from(w, (v) => Math.max(-127, Math.min(127, Math.round(v / scale))));
+    const [xq, xs, xz] = this.opN('DynamicQuantizeLinear', [x], 3) as [string, string, string];
+    const wq = this.bytes([inDim, outDim], DataType.INT8, q);
+    const wz = this.bytes([], DataType.INT8, Int8Array.of(0));
+    const acc = this.op('Cast', [this.op('MatMulInteger', [xq, wq, xz, wz])], { to: DataType.FLOAT });
+    return this.op('Mul', [acc, this.op('Mul', [xs, this.constant([], Float32Array.of(scale))])]);
   }
 
   private name(prefix: string): string {
     return `${prefix}_${this.n++}`;
   }
 
-  private gaussian(count: number, std: number): Float32Array {
+  gaussian(count: number, std: number): Float32Array {
     const out = new Float32Array(count);
     for (let i = 0; i < count; i += 2) {
       const u = Math.max(this.random(), 1e-12);
@@ -102,6 +134,11 @@ class Graph {
   }
 
   linear(x: string, inDim: number, outDim: number, bias = true, output?: string): string {
+    if (this.int8) {
+      const y = this.quantizedMatMul(x, inDim, outDim);
+      const out = bias ? this.op('Add', [y, this.constant([outDim], this.gaussian(outDim, 0.02))]) : y;
+      return output ? this.op('Identity', [out], undefined, output) : out;
+    }
     const y = this.op('MatMul', [x, this.weight([inDim, outDim], 1 / Math.sqrt(inDim))], undefined, bias ? undefined : output);
     return bias ? this.op('Add', [y, this.constant([outDim], this.gaussian(outDim, 0.02))], undefined, output) : y;
   }
@@ -142,11 +179,24 @@ class Graph {
   }
 }
 
-export function vitVisionModel(c: VitConfig, seed: number): Uint8Array {
-  const g = new Graph(seed);
+/** How a tower's graph meets the world: its input and output names, a fixed batch of 1, int8. */
+export interface TowerOptions {
+  readonly int8?: boolean;
+  readonly input?: string;
+  readonly output?: string;
+  /** Immich's text towers take int32 ids. */
+  readonly inputType?: 'int64' | 'int32';
+  /** The batch (and, for text, the context) fixed in the graph, as many published exports fix them. */
+  readonly fixed?: boolean;
+}
+
+export function vitVisionModel(c: VitConfig, seed: number, o: TowerOptions = {}): Uint8Array {
+  const g = new Graph(seed, o.int8);
+  const input = o.input ?? 'pixel_values';
+  const output = o.output ?? 'image_embeds';
   const grid = c.imageSize / c.patch;
   const tokens = grid * grid + 1;
-  const patches = g.op('Conv', ['pixel_values', g.weight([c.visionWidth, 3, c.patch, c.patch], 1 / Math.sqrt(3 * c.patch * c.patch))],
+  const patches = g.op('Conv', [input, g.weight([c.visionWidth, 3, c.patch, c.patch], 1 / Math.sqrt(3 * c.patch * c.patch))],
     { kernel_shape: [c.patch, c.patch], strides: [c.patch, c.patch] });
   const seq = g.op('Transpose', [g.op('Reshape', [patches, g.ints([0, c.visionWidth, grid * grid])])], { perm: [0, 2, 1] });
   // The class token is broadcast to the batch: shape [B, 1, D] from the patch sequence's shape.
@@ -156,30 +206,40 @@ export function vitVisionModel(c: VitConfig, seed: number): Uint8Array {
   x = g.layerNorm(x, c.visionWidth);
   for (let l = 0; l < c.visionLayers; l++) x = g.block(x, c.visionWidth, c.visionHeads);
   const pooled = g.layerNorm(g.op('Gather', [x, g.ints([0], true)], { axis: 1 }), c.visionWidth);
-  g.linear(pooled, c.visionWidth, c.embedDim, false, 'image_embeds');
-  return g.model('clip_vision', [{ name: 'pixel_values', type: DataType.FLOAT, shape: ['batch', 3, c.imageSize, c.imageSize] }],
-    [{ name: 'image_embeds', type: DataType.FLOAT, shape: ['batch', c.embedDim] }]);
+  g.linear(pooled, c.visionWidth, c.embedDim, false, output);
+  const batch = o.fixed ? 1 : 'batch';
+  return g.model('clip_vision', [{ name: input, type: DataType.FLOAT, shape: [batch, 3, c.imageSize, c.imageSize] }],
+    [{ name: output, type: DataType.FLOAT, shape: [batch, c.embedDim] }]);
 }
 
-export function vitTextModel(c: VitConfig, seed: number): Uint8Array {
-  const g = new Graph(seed);
+/** Token ids as int64, from an int32 input where the export takes them so. */
+export function idsInput(g: Graph, input: string, type: 'int64' | 'int32' = 'int64'): string {
+  return type === 'int32' ? g.op('Cast', [input], { to: DataType.INT64 }) : input;
+}
+
+export function vitTextModel(c: VitConfig, seed: number, o: TowerOptions = {}): Uint8Array {
+  const g = new Graph(seed, o.int8);
+  const input = o.input ?? 'input_ids';
+  const output = o.output ?? 'text_embeds';
+  const ids = idsInput(g, input, o.inputType);
   const mask = new Float32Array(c.context * c.context);
   for (let i = 0; i < c.context; i++) for (let j = i + 1; j < c.context; j++) mask[i * c.context + j] = -1e9;
   // The sequence may be shorter than the context (as in Hugging Face exports): position
   // embeddings and the causal mask are sliced to its length.
-  const len = g.op('Unsqueeze', [g.op('Gather', [g.op('Shape', ['input_ids']), g.ints([1], true)], { axis: 0 }), g.ints([0])]);
+  const len = g.op('Unsqueeze', [g.op('Gather', [g.op('Shape', [ids]), g.ints([1], true)], { axis: 0 }), g.ints([0])]);
   const causal = g.op('Slice', [g.constant([c.context, c.context], mask), g.ints([0, 0]), g.op('Concat', [len, len], { axis: 0 }), g.ints([0, 1])]);
   const positions = g.op('Slice', [g.weight([c.context, c.textWidth], 0.1), g.ints([0]), len, g.ints([0])]);
-  let x = g.op('Add', [g.op('Gather', [g.weight([c.vocab, c.textWidth], 0.5), 'input_ids'], { axis: 0 }), positions]);
+  let x = g.op('Add', [g.op('Gather', [g.weight([c.vocab, c.textWidth], 0.5), ids], { axis: 0 }), positions]);
   for (let l = 0; l < c.textLayers; l++) x = g.block(x, c.textWidth, c.textHeads, causal);
   x = g.layerNorm(x, c.textWidth);
   // Pool at the end-of-text token: it has the highest id, so ArgMax finds it (as CLIP does).
-  const eot = g.op('ArgMax', ['input_ids'], { axis: -1, keepdims: 0 });
+  const eot = g.op('ArgMax', [ids], { axis: -1, keepdims: 0 });
   const onehot = g.op('OneHot', [eot, g.op('Squeeze', [len, g.ints([0])]), g.constant([2], Float32Array.of(0, 1))], { axis: -1 });
   const pooled = g.op('Squeeze', [g.op('MatMul', [g.op('Unsqueeze', [onehot, g.ints([1])]), x]), g.ints([1])]);
-  g.linear(pooled, c.textWidth, c.embedDim, false, 'text_embeds');
-  return g.model('clip_text', [{ name: 'input_ids', type: DataType.INT64, shape: ['batch', 'sequence'] }],
-    [{ name: 'text_embeds', type: DataType.FLOAT, shape: ['batch', c.embedDim] }]);
+  g.linear(pooled, c.textWidth, c.embedDim, false, output);
+  const batch = o.fixed ? 1 : 'batch';
+  return g.model('clip_text', [{ name: input, type: o.inputType === 'int32' ? DataType.INT32 : DataType.INT64, shape: [batch, o.fixed ? c.context : 'sequence'] }],
+    [{ name: output, type: DataType.FLOAT, shape: [batch, c.embedDim] }]);
 }
 
 export function cnnModel(c: CnnConfig, seed: number): Uint8Array {
@@ -201,13 +261,13 @@ export function cnnModel(c: CnnConfig, seed: number): Uint8Array {
     [{ name: 'logits', type: DataType.FLOAT, shape: ['batch', c.classes] }]);
 }
 
-function write(dir: string, rel: string, data: Uint8Array | string): void {
+export function write(dir: string, rel: string, data: Uint8Array | string): void {
   const path = join(dir, rel);
   mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, data);
 }
 
-function preprocessorConfig(size: number, mean: number[], std: number[]): string {
+export function preprocessorConfig(size: number, mean: number[], std: number[]): string {
   return JSON.stringify({
     do_resize: true, size: { shortest_edge: size }, resample: 3, do_center_crop: true, crop_size: { height: size, width: size },
     do_rescale: true, rescale_factor: 1 / 255, do_normalize: true, image_mean: mean, image_std: std, do_convert_rgb: true,
@@ -223,7 +283,7 @@ export const IMAGENET_STD = [0.229, 0.224, 0.225];
  * Writes a CLIP pack folder in the Hugging Face / Transformers.js layout. `merges` is the text of
  * the CLIP BPE merges file (the tokenizer is the real one; only the weights are random).
  */
-export function writeClipPack(dir: string, c: VitConfig, seed: number, merges: string): void {
+export function writeClipPack(dir: string, c: VitConfig, seed: number, merges: string, o: { int8?: boolean } = {}): void {
   write(dir, 'config.json', JSON.stringify({
     model_type: 'clip', projection_dim: c.embedDim,
     vision_config: { image_size: c.imageSize, patch_size: c.patch, hidden_size: c.visionWidth, num_hidden_layers: c.visionLayers, num_attention_heads: c.visionHeads },
@@ -231,8 +291,9 @@ export function writeClipPack(dir: string, c: VitConfig, seed: number, merges: s
   }, null, 2));
   write(dir, 'preprocessor_config.json', preprocessorConfig(c.imageSize, CLIP_MEAN, CLIP_STD));
   write(dir, 'merges.txt', merges);
-  write(dir, 'onnx/vision_model.onnx', vitVisionModel(c, seed));
-  write(dir, 'onnx/text_model.onnx', vitTextModel(c, seed + 1));
+  const q = o.int8 ? '_quantized' : '';
+  write(dir, `onnx/vision_model${q}.onnx`, vitVisionModel(c, seed, { int8: o.int8 }));
+  write(dir, `onnx/text_model${q}.onnx`, vitTextModel(c, seed + 1, { int8: o.int8 }));
 }
 
 /** Writes a CNN pack folder (preprocessing: shortest edge `imageSize`, no crop, ImageNet statistics). */

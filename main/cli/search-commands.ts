@@ -42,7 +42,7 @@ function regionArg(v: string): { photoId: number; box: Box } {
 interface SearchOpts {
   like?: string; same?: boolean; region?: { photoId: number; box: Box }; weight?: string; from?: number; to?: number;
   folder?: number[]; album?: number[]; camera?: string; location?: boolean; orientation?: 'landscape' | 'portrait' | 'square';
-  format?: string[]; sort?: 'relevance' | 'newest' | 'oldest'; limit: number; offset: number; expand?: boolean; diffusion?: boolean;
+  format?: string[]; sort?: 'relevance' | 'newest' | 'oldest'; limit: number; offset: number; expand?: boolean; diffusion?: boolean; all?: boolean;
   rating?: number; keyword?: string[]; label?: string[]; peopleCount?: number; onlyPeople?: boolean;
   place?: string[]; notPlace?: string[]; area?: { south: number; west: number; north: number; east: number };
 }
@@ -120,7 +120,8 @@ function formatHits(r: SearchResponse): string {
     const at = h.atMs !== null ? `  at ${moment(h.atMs)}` : '';
     return `${String(r.offset + i + 1).padStart(4)}. ${h.score.toFixed(3)}  #${h.photo.id}  ${shown(h.photo.path)}${h.matchedName ? '  (name)' : ''}${box}${at}`;
   });
-  const footer = `${r.total} result(s)${r.space ? ` from ${r.space}` : ''} in ${r.tookMs.toFixed(0)} ms`;
+  const more = r.beyond ? ` (${r.beyond} more past where relevance ends: --all shows them)` : '';
+  const footer = `${r.total} result(s)${r.space ? ` from ${r.space}` : ''} in ${r.tookMs.toFixed(0)} ms${more}`;
   return [...lines, ...r.notes.map((n) => `note: ${n}`), footer].join('\n');
 }
 
@@ -136,6 +137,7 @@ export function addSearchCommands(program: Command, kit: CommandKit): void {
     .option('--expand', 'query expansion (default on with --same once the CNN space is whitened)')
     .option('--no-expand', 'no query expansion')
     .option('--diffusion', 'diffusion re-ranking of the top results')
+    .option('--all', 'a sentence: every ranked photo, past where relevance ends')
     .addOption(new Option('--sort <order>').choices(['relevance', 'newest', 'oldest']))
     .option('--limit <n>', 'results per page', int, 20)
     .option('--offset <n>', 'skip this many results', int, 0))
@@ -144,7 +146,7 @@ export function addSearchCommands(program: Command, kit: CommandKit): void {
       const photo = o.like === undefined ? undefined : /^\d+$/.test(o.like) ? { id: Number(o.like) } : { path: resolve(o.like) };
       const req: SearchRequest = parseSearchRequest(JSON.parse(JSON.stringify({
         text: text || undefined, photo, region: o.region, mode: o.same ? 'same' : undefined,
-        textWeight: o.weight === undefined ? undefined : Number(o.weight), expand: o.expand, diffusion: o.diffusion,
+        textWeight: o.weight === undefined ? undefined : Number(o.weight), expand: o.expand, diffusion: o.diffusion, all: o.all,
         filters: filtersOf(o), sort: o.sort, limit: o.limit, offset: o.offset,
       })));
       const r = await e.search(req);

@@ -227,6 +227,17 @@ export interface ModelPackInfo {
   readonly note: string | null;
   /** What search has learned from this library for the pack's space (a CNN's whitening and adaptation), else null. */
   readonly learned: string | null;
+  /** A dual encoder's family (clip, mobileclip, siglip, siglip2, xlm-roberta, nllb-siglip), else null. */
+  readonly family: string | null;
+  /** How its scores become relevance: sigmoid (the model's own probability) or cosine (calibrated on the library). */
+  readonly scoring: 'cosine' | 'sigmoid' | null;
+  /** Sentences in many languages. */
+  readonly multilingual: boolean;
+  /** Published quality (percent) and where it was published, for the catalog's table. */
+  readonly quality: { readonly imagenet?: number; readonly flickrT2I?: number; readonly cocoT2I?: number; readonly source: string } | null;
+  /** Measured cost on a 2-core laptop-class CPU (bench:encode), for the catalog's table. */
+  readonly cost: { readonly imagesPerSec: number; readonly sentenceMs: number; readonly measured: string } | null;
+  readonly ramMB: number | null;
 }
 
 /** Events the engine emits while it works; the UI and the CLI render them. */
@@ -582,6 +593,11 @@ export interface SearchRequest {
   /** Diffusion re-ranking of the top candidates (default off). */
   readonly diffusion?: boolean;
   /**
+   * A sentence's results end where relevance does (search/relevance.ts); `all` ranks every picture
+   * past that too ("show all").
+   */
+  readonly all?: boolean;
+  /**
    * Region search: the boxes of this many first hits are found again on their pictures' feature
    * maps (any window, not only the stored grid's), at one CNN run each (default 12; 0: the grid's boxes).
    */
@@ -613,6 +629,8 @@ export interface SearchResponse {
   readonly tookMs: number;
   /** Things the user should know (a category not found, a model missing). */
   readonly notes: readonly string[];
+  /** Ranked pictures past where a sentence's relevance ends, left out unless `all` is asked (0 or absent: none). */
+  readonly beyond?: number;
 }
 
 export interface AlbumInfo {

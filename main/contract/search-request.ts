@@ -29,6 +29,7 @@ export const SearchRequestSchema = z.object({
   textWeight: z.number().min(0).max(1).optional(),
   expand: z.boolean().optional(),
   diffusion: z.boolean().optional(),
+  all: z.boolean().optional(),
   refineBoxes: z.number().int().min(0).max(1000).optional(),
   filters: z.object({
     from: z.number().optional(),

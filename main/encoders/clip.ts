@@ -7,7 +7,8 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { ClipManifest } from '../models/manifest.js';
-import { ClipTokenizer, CONTEXT_LENGTH as CONTEXT } from './clip-tokenizer.js';
+import { floresCode } from './languages.js';
+import { cleanForTower, loadTextTokenizer, padBatch, type TextSettings, type TextTokenizer } from './text-tokenizer.js';
 import type { Device, Provider } from './device.js';
 import { InferenceWorker } from './inference.js';
 import { l2normalize } from './pooling.js';
@@ -25,13 +26,25 @@ export interface EncoderOptions {
    */
   readonly workers?: number;
   readonly log?: (message: string) => void;
+  /** The app's language (BCP-47): NLLB towers read its FLORES-200 code before each sentence. */
+  readonly language?: string;
 }
 
-/** The embedding output of a CLIP tower: `image_embeds` / `text_embeds`, else the only output. */
-function embeddingOutput(io: ModelIo, preferred: string): string {
-  if (io.outputs.includes(preferred)) return preferred;
+/** A tower's embedding output: the first of the names exports give it that the graph has, else its only output. */
+function embeddingOutput(io: ModelIo, preferred: readonly string[]): string {
+  const found = preferred.find((n) => io.outputs.includes(n));
+  if (found) return found;
   if (io.outputs.length === 1) return io.outputs[0]!;
-  throw new Error(`the model has no ${preferred} output (outputs: ${io.outputs.join(', ')})`);
+  throw new Error(`the model has none of the outputs ${preferred.join(', ')} (outputs: ${io.outputs.join(', ')})`);
+}
+
+/** Transformers.js names them image_embeds / text_embeds (SigLIP's towers: pooler_output), Immich's exports `embedding`. */
+const VISION_OUTPUTS = ['image_embeds', 'embedding', 'pooler_output'] as const;
+const TEXT_OUTPUTS = ['text_embeds', 'embedding', 'pooler_output'] as const;
+
+/** The tower's input: pixel_values / input_ids (Transformers.js), image / text (Immich), else its first. */
+function towerInput(io: ModelIo, names: readonly string[]): string {
+  return names.find((n) => io.inputs.includes(n)) ?? io.inputs[0]!;
 }
 
 /** Splits a [n, d] output into n normalised vectors. */
@@ -46,7 +59,7 @@ export class ClipEncoder {
 
   private constructor(
     readonly manifest: ClipManifest,
-    readonly tokenizer: ClipTokenizer,
+    readonly tokenizer: TextTokenizer,
     readonly preprocessing: Preprocessing,
     /** workers[0] also holds the text model. */
     private readonly workers: readonly InferenceWorker[],
@@ -54,11 +67,14 @@ export class ClipEncoder {
     this.busy = workers.map(() => 0);
   }
 
-  /** Set when the text model only accepts the full 77-token context. */
+  /** Set when the text model only accepts its full context (found by a failed shorter run, or declared by the graph). */
   private fixedContext = false;
+  /** The language NLLB towers are told the sentences are in. */
+  language: string | undefined;
 
   static async load(dir: string, manifest: ClipManifest, opts: EncoderOptions = {}): Promise<ClipEncoder> {
-    const tokenizer = ClipTokenizer.fromFile(join(dir, manifest.tokenizer));
+    const config = manifest.tokenizerConfig ? { config: join(dir, manifest.tokenizerConfig) } : {};
+    const tokenizer = loadTextTokenizer(join(dir, manifest.tokenizer), config);
     const preprocessing = parsePreprocessorConfig(JSON.parse(readFileSync(join(dir, manifest.preprocessor), 'utf8')));
     const cores = availableParallelism();
     let n = Math.max(1, opts.workers ?? (cores >= 2 ? 2 : 1));
@@ -78,7 +94,9 @@ export class ClipEncoder {
       for (const w of workers) await w.close();
       throw err;
     }
-    return new ClipEncoder(manifest, tokenizer, preprocessing, workers);
+    const enc = new ClipEncoder(manifest, tokenizer, preprocessing, workers);
+    enc.language = opts.language;
+    return enc;
   }
 
   get providers(): Readonly<Record<string, Provider>> {
@@ -103,9 +121,16 @@ export class ClipEncoder {
     return (await preprocess(input, this.preprocessing)).tensor;
   }
 
-  /** Embeds a batch of preprocessed pictures (each 3 × H × W). */
+  /** Embeds a batch of preprocessed pictures (each 3 × H × W); one at a time where the export fixes its batch at 1. */
   async embedPixels(batch: readonly Float32Array[]): Promise<Float32Array[]> {
     if (batch.length === 0) return [];
+    const io = this.workers[0]!.io['vision']!;
+    const input = towerInput(io, ['pixel_values', 'image']);
+    if (io.inputShapes[input]?.[0] === 1 && batch.length > 1) {
+      const out: Float32Array[] = [];
+      for (const t of batch) out.push(...(await this.embedPixels([t])));
+      return out;
+    }
     const { width, height } = this.inputSize;
     const plane = 3 * width * height;
     const data = new Float32Array(batch.length * plane);
@@ -116,10 +141,10 @@ export class ClipEncoder {
     // The least busy worker takes the batch.
     const w = this.busy.indexOf(Math.min(...this.busy));
     const worker = this.workers[w]!;
-    const out = embeddingOutput(worker.io['vision']!, 'image_embeds');
+    const out = embeddingOutput(io, VISION_OUTPUTS);
     this.busy[w]!++;
     try {
-      const r = await worker.run('vision', { pixel_values: { type: 'float32', data, dims: [batch.length, 3, height, width] } }, [out]);
+      const r = await worker.run('vision', { [input]: { type: 'float32', data, dims: [batch.length, 3, height, width] } }, [out]);
       return rows(r[out]!);
     } finally {
       this.busy[w]!--;
@@ -130,39 +155,57 @@ export class ClipEncoder {
     return this.embedPixels(await Promise.all(inputs.map((i) => this.pixels(i))));
   }
 
+  /** The tower's text settings: the pack's, with a context the graph fixes taking precedence. */
+  get textSettings(): TextSettings {
+    const io = this.workers[0]!.io['text']!;
+    const declared = io.inputShapes[towerInput(io, ['input_ids', 'text'])]?.[1];
+    const s = this.manifest.textSettings;
+    return typeof declared === 'number' ? { ...s, context: declared, padding: 'max_length' } : s;
+  }
+
+  /** A sentence as the tower reads it: cleaned as its family was trained, NLLB's language code before it. */
+  prepareText(text: string): string {
+    const clean = cleanForTower(text, this.manifest.textSettings);
+    return this.manifest.languagePrefix === 'nllb' ? `${floresCode(this.language)}${clean}` : clean;
+  }
+
   /**
-   * Embeds sentences (tokenized to the 77-token context, truncated past it). With causal
-   * attention and pooling at the end token, padding after it cannot change the result, so the
-   * model runs on the batch's longest sentence only — a short query costs a fraction of 77
-   * tokens. Exports with a fixed 77-token input get the full context.
+   * Embeds sentences, each tokenized to the tower's context (truncated past it, its closing
+   * specials kept). Towers that ignore padding (CLIP's causal attention pooled at the end token,
+   * masked XLM-R) run on the batch's longest sentence only — a short query costs a fraction of
+   * the context; SigLIP's and exports with a fixed length get the full context.
    */
   async embedTexts(texts: readonly string[]): Promise<Float32Array[]> {
     if (texts.length === 0) return [];
-    const tokens = texts.map((t) => this.tokenizer.tokenize(t, CONTEXT));
-    const used = Math.max(...tokens.map((tok) => tok.indexOf(this.tokenizer.eot) + 1));
-    if (!this.fixedContext) {
+    const settings = this.textSettings;
+    const seqs = texts.map((t) => this.tokenizer.encode(this.prepareText(t), settings.context));
+    const io = this.workers[0]!.io['text']!;
+    if (io.inputShapes[towerInput(io, ['input_ids', 'text'])]?.[0] === 1 && texts.length > 1) {
+      const out: Float32Array[] = [];
+      for (const t of texts) out.push(...(await this.embedTexts([t])));
+      return out;
+    }
+    if (!this.fixedContext && settings.padding === 'longest') {
       try {
-        return await this.runText(tokens, used);
+        return await this.runText(seqs, settings);
       } catch (err) {
-        if (used === CONTEXT) throw err;
+        if (Math.max(...seqs.map((q) => q.length)) >= settings.context) throw err;
         this.fixedContext = true;
       }
     }
-    return this.runText(tokens, CONTEXT);
+    return this.runText(seqs, { ...settings, padding: 'max_length' });
   }
 
-  private async runText(tokens: readonly Int32Array[], len: number): Promise<Float32Array[]> {
-    const ids = new Int32Array(tokens.length * len);
-    const mask = new Int32Array(tokens.length * len);
-    tokens.forEach((tok, i) => {
-      ids.set(tok.subarray(0, len), i * len);
-      mask.fill(1, i * len, i * len + Math.min(len, tok.indexOf(this.tokenizer.eot) + 1));
-    });
+  private async runText(seqs: readonly number[][], settings: TextSettings): Promise<Float32Array[]> {
+    const { ids, mask, len } = padBatch(seqs, settings, this.tokenizer.padId);
     const worker = this.workers[0]!;
     const io = worker.io['text']!;
-    const feeds: Record<string, FeedTensor> = { input_ids: { type: 'int64', data: ids, dims: [tokens.length, len] } };
-    if (io.inputs.includes('attention_mask')) feeds['attention_mask'] = { type: 'int64', data: mask, dims: [tokens.length, len] };
-    const out = embeddingOutput(io, 'text_embeds');
+    const input = towerInput(io, ['input_ids', 'text']);
+    const type = (name: string): 'int32' | 'int64' => (io.inputTypes[name] === 'int32' ? 'int32' : 'int64');
+    const dims = [seqs.length, len];
+    const feeds: Record<string, FeedTensor> = { [input]: { type: type(input), data: ids, dims } };
+    if (io.inputs.includes('attention_mask')) feeds['attention_mask'] = { type: type('attention_mask'), data: mask, dims };
+    const out = embeddingOutput(io, TEXT_OUTPUTS);
     return rows((await worker.run('text', feeds, [out]))[out]!);
   }
 

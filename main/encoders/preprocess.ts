@@ -50,7 +50,7 @@ export async function preprocess(input: string | Buffer, p: Preprocessing): Prom
   let h = swap ? meta.width! : meta.height!;
   let img = sharp(bytes, { failOn: 'error' }).rotate().toColourspace('srgb').removeAlpha();
   if (p.doResize) {
-    const to = resizedSize(w, h, p.shortestEdge);
+    const to = p.resizeMode === 'squash' ? { width: p.cropWidth, height: p.cropHeight } : resizedSize(w, h, p.shortestEdge);
     // A picture stored at the model's size (the indexer's model-input rendition) is not resampled again.
     if (to.width !== w || to.height !== h) img = img.resize(to.width, to.height, { kernel: p.kernel, fit: 'fill' });
     ({ width: w, height: h } = to);

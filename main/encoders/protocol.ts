@@ -3,7 +3,9 @@ import type { Device, Provider } from './device.js';
 
 export type FeedTensor =
   | { readonly type: 'float32'; readonly data: Float32Array; readonly dims: readonly number[] }
-  | { readonly type: 'int64'; readonly data: Int32Array; readonly dims: readonly number[] };
+  | { readonly type: 'int64'; readonly data: Int32Array; readonly dims: readonly number[] }
+  /** Immich's text towers take int32 ids. */
+  | { readonly type: 'int32'; readonly data: Int32Array; readonly dims: readonly number[] };
 
 export interface OutputTensor {
   readonly data: Float32Array;
@@ -29,6 +31,8 @@ export interface ModelIo {
    * fix the batch at 1, or the picture at 224×224 or 640×640), a name where it is free.
    */
   readonly inputShapes: Readonly<Record<string, readonly (number | string)[]>>;
+  /** Each tensor input's element type as onnxruntime names it ('float32', 'int64', 'int32', …). */
+  readonly inputTypes: Readonly<Record<string, string>>;
   /** The feature map's tensor name, when asked for. */
   readonly featureMap?: string;
 }

@@ -59,7 +59,15 @@ function inputShapes(session: ort.InferenceSession): Record<string, (number | st
   return out;
 }
 
+/** Declared input element types. */
+function inputTypes(session: ort.InferenceSession): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const m of session.inputMetadata) if (m.isTensor) out[m.name] = String(m.type);
+  return out;
+}
+
 function toOrt(t: FeedTensor): ort.Tensor {
+  if (t.type === 'int32') return new ort.Tensor('int32', t.data, t.dims as number[]);
   if (t.type === 'int64') return new ort.Tensor('int64', BigInt64Array.from(t.data, (v) => BigInt(v)), t.dims as number[]);
   return new ort.Tensor('float32', t.data, t.dims as number[]);
 }
@@ -80,7 +88,10 @@ async function handle(msg: WorkerRequest): Promise<WorkerReply> {
       const { session, provider } = await createSession(source, msg.device, spec.threads ?? msg.threads);
       sessions.set(name, session);
       providers[name] = provider;
-      io[name] = { inputs: [...session.inputNames], outputs: [...session.outputNames], inputShapes: inputShapes(session), featureMap };
+      io[name] = {
+        inputs: [...session.inputNames], outputs: [...session.outputNames],
+        inputShapes: inputShapes(session), inputTypes: inputTypes(session), featureMap,
+      };
     }
     return { type: 'ready', providers, io, log };
   }

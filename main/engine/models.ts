@@ -71,6 +71,7 @@ export class Models {
       recommended: catalog.find((c) => c.name === p.name)?.recommended === true,
       note: p.manifest ? packNote(p.manifest) : null,
       learned: p.manifest ? this.learned(p.manifest) : null,
+      ...dualInfo(p.manifest, catalog.find((c) => c.name === p.name)),
     }));
     for (const c of catalog) {
       if (installed.some((p) => p.name === c.name)) continue;
@@ -79,7 +80,7 @@ export class Models {
         bytes: downloadBytes(c),
         licence: c.licence, source: catalogSource(c), description: c.description, recommended: c.recommended === true,
         problem: isPinned(c) ? null : 'not pinned in this catalog (no exact commit and checksums)',
-        note: null, learned: null,
+        note: null, learned: null, ...dualInfo(null, c),
       });
     }
     return out;
@@ -200,4 +201,18 @@ function packNote(m: PackManifest): string | null {
 function downloadBytes(c: CatalogEntry): number | null {
   const files = catalogDownloads(c);
   return files.every((f) => f.size !== undefined) ? files.reduce((a, f) => a + (f.size ?? 0), 0) : null;
+}
+
+/** A dual encoder's family, scoring and languages (from its manifest, else its catalog entry) and the catalog's figures. */
+function dualInfo(m: PackManifest | null, c: CatalogEntry | undefined): Pick<ModelPackInfo, 'family' | 'scoring' | 'multilingual' | 'quality' | 'cost' | 'ramMB'> {
+  const entry = c?.kind === 'clip' ? c : null;
+  const clip = m?.kind === 'clip' ? m : null;
+  return {
+    family: clip?.family ?? entry?.family ?? null,
+    scoring: clip ? clip.scoring.kind : entry ? (entry.scoring?.kind ?? (entry.family.includes('siglip') ? 'sigmoid' : 'cosine')) : null,
+    multilingual: clip?.multilingual ?? entry?.multilingual ?? false,
+    quality: entry?.quality ?? null,
+    cost: entry?.cost ?? null,
+    ramMB: entry?.ramMB ?? null,
+  };
 }

@@ -40,13 +40,51 @@ const common = {
   installedAt: z.string().optional(),
 };
 
+/**
+ * The dual-encoder families Loupe runs: they differ in how sentences are tokenized and padded, how
+ * pictures are resized, and how a score becomes a probability (TextSettings, Scoring).
+ */
+export const CLIP_FAMILIES = ['clip', 'mobileclip', 'siglip', 'siglip2', 'xlm-roberta', 'nllb-siglip'] as const;
+export type ClipFamily = (typeof CLIP_FAMILIES)[number];
+
+/** Where a pack's files came from: Transformers.js (onnx/…) or Immich's open_clip exports (visual/, textual/). */
+export const PACK_LAYOUTS = ['transformers.js', 'immich'] as const;
+
+export const TextSettingsSchema = z.object({
+  context: z.number().int().min(8).max(1024).default(77),
+  padding: z.enum(['longest', 'max_length']).default('longest'),
+  canonicalize: z.boolean().default(false),
+  lowercase: z.boolean().default(false),
+});
+
+/**
+ * How a cosine becomes relevance. 'cosine': CLIP-style softmax training says nothing absolute, so
+ * the cut-off is calibrated on the library (search/relevance.ts); 'sigmoid': SigLIP's own
+ * probability σ(scale·cos + bias), with the learned scale and bias of the checkpoint.
+ */
+export const ScoringSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('cosine') }),
+  z.object({ kind: z.literal('sigmoid'), scale: z.number().positive(), bias: z.number() }),
+]);
+export type Scoring = z.infer<typeof ScoringSchema>;
+
 export const ClipManifestSchema = z.object({
   ...common,
   kind: z.literal('clip'),
+  family: z.enum(CLIP_FAMILIES).default('clip'),
+  layout: z.enum(PACK_LAYOUTS).default('transformers.js'),
   vision: relPath,
   text: relPath,
-  /** The CLIP BPE merges (merges.txt, or bpe_simple_vocab_16e6.txt[.gz]). */
+  /** CLIP BPE merges (merges.txt, bpe_simple_vocab_16e6.txt[.gz]) or a Hugging Face tokenizer.json. */
   tokenizer: relPath,
+  /** tokenizer_config.json (its pad token), where the pack has one. */
+  tokenizerConfig: relPath.optional(),
+  textSettings: TextSettingsSchema.default({ context: 77, padding: 'longest', canonicalize: false, lowercase: false }),
+  scoring: ScoringSchema.default({ kind: 'cosine' }),
+  /** Sentences in many languages (a multilingual text tower). */
+  multilingual: z.boolean().default(false),
+  /** NLLB towers read the language's FLORES-200 code before the text ("deu_Latn" + text). */
+  languagePrefix: z.enum(['none', 'nllb']).default('none'),
 });
 
 export const CnnManifestSchema = z.object({
@@ -128,6 +166,19 @@ const catalogCommon = {
   recommended: z.boolean().optional(),
 };
 
+/** Published zero-shot and retrieval figures (percent), and their source. */
+const Quality = z.object({
+  imagenet: z.number().optional(),
+  flickrT2I: z.number().optional(),
+  cocoT2I: z.number().optional(),
+  source: z.string(),
+});
+export type PackQuality = z.infer<typeof Quality>;
+
+/** bench:encode's figures for the pack's family and precision on a 2-core laptop-class CPU. */
+const Cost = z.object({ imagesPerSec: z.number().positive(), sentenceMs: z.number().positive(), measured: z.string() });
+export type PackCost = z.infer<typeof Cost>;
+
 const hubCommon = {
   ...catalogCommon,
   /** A Hugging Face model repository in the Transformers.js ONNX layout. */
@@ -154,7 +205,22 @@ const FacePart = z.object({
 export type FacePart = z.infer<typeof FacePart>;
 
 export const CatalogEntrySchema = z.discriminatedUnion('kind', [
-  z.object({ ...hubCommon, kind: z.literal('clip'), vision: relPath, text: relPath, tokenizer: relPath }),
+  z.object({
+    ...hubCommon, kind: z.literal('clip'), vision: relPath, text: relPath, tokenizer: relPath,
+    family: z.enum(CLIP_FAMILIES).default('clip'),
+    layout: z.enum(PACK_LAYOUTS).default('transformers.js'),
+    tokenizerConfig: relPath.optional(),
+    textSettings: TextSettingsSchema.optional(),
+    scoring: ScoringSchema.optional(),
+    multilingual: z.boolean().default(false),
+    languagePrefix: z.enum(['none', 'nllb']).default('none'),
+    /** Published quality, with where it was published (the issue's table; open_clip's results, the papers). */
+    quality: Quality.optional(),
+    /** What the files weigh, and the encoder's measured cost on a laptop-class CPU (bench:encode). */
+    downloadMB: z.number().positive().optional(),
+    ramMB: z.number().positive().optional(),
+    cost: Cost.optional(),
+  }),
   z.object({ ...hubCommon, kind: z.literal('cnn'), model: relPath, featureOutput: z.string().default('auto'), maxSide: z.number().int().default(512) }),
   z.object({ ...catalogCommon, kind: z.literal('face'), detector: FacePart, embedder: FacePart, grouping: Grouping.optional() }),
 ]);
@@ -216,7 +282,7 @@ export function parseManifest(json: unknown, where: string): PackManifest {
   if (!r.success) throw new ManifestError(where, describe(r.error));
   const m = r.data;
   const listed = new Set(m.files.map((f) => f.path));
-  const roles = m.kind === 'clip' ? [m.vision, m.text, m.tokenizer, m.preprocessor] : m.kind === 'cnn' ? [m.model, m.preprocessor] : [m.detector, m.embedder, ...(m.verifier ? [m.verifier] : [])];
+  const roles = m.kind === 'clip' ? [m.vision, m.text, m.tokenizer, m.preprocessor, ...(m.tokenizerConfig ? [m.tokenizerConfig] : [])] : m.kind === 'cnn' ? [m.model, m.preprocessor] : [m.detector, m.embedder, ...(m.verifier ? [m.verifier] : [])];
   for (const p of roles) if (!listed.has(p)) throw new ManifestError(where, `${p} is used but not listed in files`);
   return m;
 }

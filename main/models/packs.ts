@@ -9,13 +9,14 @@ import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { cp, mkdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
+import { describeDualEncoder } from './dual-encoder.js';
 import { parsePreprocessorConfig } from './preprocessing.js';
 import { fsyncDirSync, writeFileAtomic } from '../util/atomic.js';
 import { downloadFile } from './download.js';
 import { isPinned, unpinnedMessage } from './pinning.js';
 import {
   catalogDownloads, catalogSource, facePartDest, MANIFEST_FILE, packName, parseManifest, readManifestFile,
-  type CatalogEntry, type FaceCatalogEntry, type PackFile, type PackManifest,
+  type CatalogEntry, type ClipCatalogEntry, type FaceCatalogEntry, type PackFile, type PackManifest,
 } from './manifest.js';
 import { UserError } from '../contract/errors.js';
 import { errorMessage } from '../util/errors.js';
@@ -204,23 +205,27 @@ export class PackStore {
     const files = listFiles(src).filter((f) => f !== MANIFEST_FILE);
     const onnx = files.filter((f) => f.endsWith('.onnx'));
     const find = (...names: string[]): string | undefined => names.find((n) => files.includes(n));
-    const vision = find('onnx/vision_model.onnx', 'vision_model.onnx', 'onnx/vision_model_quantized.onnx');
-    const text = find('onnx/text_model.onnx', 'text_model.onnx', 'onnx/text_model_quantized.onnx');
+    const dual = describeDualEncoder(src, files);
+    const twoTowers = find('onnx/vision_model.onnx', 'vision_model.onnx', 'onnx/vision_model_quantized.onnx', 'visual/model.onnx')
+      && find('onnx/text_model.onnx', 'text_model.onnx', 'onnx/text_model_quantized.onnx', 'textual/model.onnx');
     const faces = find('detector/model.json') && find('embedder/model.json');
-    const kind = opts.kind ?? (vision && text ? 'clip' : faces ? 'face' : 'cnn');
+    const kind = opts.kind ?? (twoTowers ? 'clip' : faces ? 'face' : 'cnn');
     const name = opts.name ?? src.replace(/[\\/]+$/, '').split(/[\\/]/).pop()!.toLowerCase().replace(/[^a-z0-9._-]+/g, '-').replace(/^[^a-z0-9]+/, '');
     checkedName(name);
     if (this.has(name)) throw new PackError(`a model pack named ${name} is already installed; remove it first or pass --name`);
     if (kind === 'face') return this.importFaces(src, name, files, opts);
-    const preprocessor = find('preprocessor_config.json');
-    if (!preprocessor) throw new PackError(`${src} has no preprocessor_config.json`);
-    const roles: Record<string, string> = { preprocessor };
+    let roles: Record<string, string>;
+    let dualFields: Record<string, unknown> = {};
     if (kind === 'clip') {
-      const tokenizer = find('merges.txt', 'tokenizer.json', 'bpe_simple_vocab_16e6.txt.gz', 'bpe_simple_vocab_16e6.txt');
-      if (!vision || !text) throw new PackError(`${src}: a CLIP pack needs onnx/vision_model.onnx and onnx/text_model.onnx`);
-      if (!tokenizer) throw new PackError(`${src}: a CLIP pack needs merges.txt or tokenizer.json`);
-      Object.assign(roles, { vision, text, tokenizer });
+      if (!twoTowers) throw new PackError(`${src}: a CLIP-family pack needs onnx/vision_model.onnx and onnx/text_model.onnx (Transformers.js) or visual/model.onnx and textual/model.onnx (Immich)`);
+      if (!dual) throw new PackError(`${src}: a CLIP-family pack needs its tokenizer (merges.txt or tokenizer.json; Immich: textual/tokenizer.json) and its preprocessing (preprocessor_config.json; Immich: visual/preprocess_cfg.json)`);
+      roles = { ...dual.roles };
+      const { family, layout, textSettings, scoring, multilingual, languagePrefix } = dual;
+      dualFields = { family, layout, textSettings, scoring, multilingual, languagePrefix };
     } else {
+      const preprocessor = find('preprocessor_config.json');
+      if (!preprocessor) throw new PackError(`${src} has no preprocessor_config.json`);
+      roles = { preprocessor };
       const model = find('onnx/model.onnx', 'model.onnx') ?? (onnx.length === 1 ? onnx[0] : undefined);
       if (!model) throw new PackError(`${src}: a CNN pack needs exactly one ONNX model (onnx/model.onnx)`);
       roles['model'] = model;
@@ -228,7 +233,10 @@ export class PackStore {
     const staging = await this.copyIn(src, name, files);
     const hashed = await this.hash(staging, files);
     const title = opts.title ?? name;
-    return this.finish(staging, name, { kind, title, licence: opts.licence ?? 'unknown (imported)', source: `local:${src}`, roles, files: hashed, featureOutput: opts.featureOutput, maxSide: opts.maxSide, regionLevels: opts.regionLevels });
+    return this.finish(staging, name, {
+      kind, title, licence: opts.licence ?? 'unknown (imported)', source: `local:${src}`, roles, files: hashed,
+      featureOutput: opts.featureOutput, maxSide: opts.maxSide, regionLevels: opts.regionLevels, dual: dualFields,
+    });
   }
 
   /** A face pack: its detector and embedder folders copied and hashed, then trial-run. */
@@ -291,11 +299,25 @@ export class PackStore {
     return this.finish(staging, entry.name, {
       kind: entry.kind, title: entry.title, licence: entry.licence, source: `${hub}/${entry.repo}@${entry.revision}`, files: hashed,
       roles: entry.kind === 'clip'
-        ? { preprocessor: entry.preprocessor, vision: entry.vision, text: entry.text, tokenizer: entry.tokenizer }
+        ? {
+          preprocessor: entry.preprocessor, vision: entry.vision, text: entry.text, tokenizer: entry.tokenizer,
+          ...(entry.tokenizerConfig ? { tokenizerConfig: entry.tokenizerConfig } : {}),
+        }
         : { preprocessor: entry.preprocessor, model: entry.model },
       featureOutput: entry.kind === 'cnn' ? entry.featureOutput : undefined,
       maxSide: entry.kind === 'cnn' ? entry.maxSide : undefined,
+      dual: entry.kind === 'clip' ? this.catalogDual(staging, entry, hashed.map((f) => f.path)) : undefined,
     });
+  }
+
+  /** A catalog dual encoder's family and text settings: what its files say, where the entry does not say otherwise. */
+  private catalogDual(staging: string, entry: ClipCatalogEntry, files: readonly string[]): Record<string, unknown> {
+    const found = describeDualEncoder(staging, files);
+    return {
+      family: entry.family, layout: entry.layout, languagePrefix: entry.languagePrefix,
+      multilingual: entry.multilingual || (found?.multilingual ?? false),
+      textSettings: entry.textSettings ?? found?.textSettings, scoring: entry.scoring ?? found?.scoring,
+    };
   }
 
   /** A catalog face pack: each model's model.json written beside its downloaded ONNX file, then trial-run like an import. */
@@ -327,7 +349,7 @@ export class PackStore {
   /** Writes the manifest after a smoke run of the models, then moves the pack into place. */
   private async finish(staging: string, name: string, p: {
     kind: 'clip' | 'cnn'; title: string; licence: string; source: string; files: PackFile[]; roles: Record<string, string>;
-    featureOutput?: string; maxSide?: number; regionLevels?: number;
+    featureOutput?: string; maxSide?: number; regionLevels?: number; dual?: Record<string, unknown>;
   }): Promise<PackManifest> {
     const pre = parsePreprocessorConfig(JSON.parse(readFileSync(join(staging, p.roles['preprocessor']!), 'utf8')));
     const draft = {
@@ -335,6 +357,7 @@ export class PackStore {
       embeddingDim: 1, inputSize: pre.cropWidth, mean: [...pre.mean], std: [...pre.std],
       files: p.files, installedAt: new Date().toISOString(), ...p.roles,
       ...(p.kind === 'cnn' ? { featureOutput: p.featureOutput ?? 'auto', maxSide: p.maxSide ?? 512, regionLevels: p.regionLevels ?? 3 } : {}),
+      ...(p.kind === 'clip' ? Object.fromEntries(Object.entries(p.dual ?? {}).filter(([, v]) => v !== undefined)) : {}),
     };
     return this.place(staging, name, parseManifest(draft, `${name}/${MANIFEST_FILE}`));
   }

@@ -45,7 +45,8 @@ export class QueryVectors {
     const hit = this.textCache.get(key);
     if (hit) return hit;
     const enc = await this.ctx.encoders.clip(s.pack);
-    const texts = wantsPrompts(text) ? QUERY_TEMPLATES.map((t) => fillTemplate(t, text)) : [text];
+    // English templates around a sentence in another language would only blur it: multilingual towers read it as it is.
+    const texts = wantsPrompts(text) && !enc.manifest.multilingual ? QUERY_TEMPLATES.map((t) => fillTemplate(t, text)) : [text];
     const v = weightedMean(await enc.embedTexts(texts));
     if (this.textCache.size >= 512) this.textCache.delete(this.textCache.keys().next().value!);
     this.textCache.set(key, v);

@@ -17,6 +17,8 @@ import { findDuplicates, type DuplicateOptions } from './duplicates.js';
 import { HitMaker, rrf, sortedHits, type Candidate } from './hits.js';
 import { parseQuery, placeInSentence, type ParsedQuery } from './query.js';
 import { QueryVectors, type QueryVector } from './query-vectors.js';
+import { keptCount } from './relevance.js';
+import { RelevanceCut } from './relevance-cut.js';
 import { alphaQueryExpansion, combineQuery, diffusionScores, dotProduct, page, penalizeNegatives, stableOrder, weightedMean } from './rank.js';
 import { members as taughtMembers } from './taught.js';
 import { findClass, loadTaxonomy } from './taxonomies.js';
@@ -47,8 +49,11 @@ export class Searcher {
   /** The last few filters' eligible pictures (users refine the sentence under a fixed filter). */
   private readonly eligibleCache = new Map<string, { version: string; items: ReadonlySet<number> }>();
 
+  private readonly relevance: RelevanceCut;
+
   constructor(private readonly ctx: SearchContext) {
     this.vectors = new QueryVectors(ctx);
+    this.relevance = new RelevanceCut(ctx, (s, text) => this.vectors.text(s, text));
     this.hits = new HitMaker(ctx.repos.queries, ctx.repos.vectors);
   }
 
@@ -96,8 +101,16 @@ export class Searcher {
       } else notes.push('the sentence was not used: "same object" and region search rank by the picture alone');
     }
     const restriction = await this.restrict(req, parsed, clip, notes);
-    const ranked = await this.rank(req, parsed, s, clip, q, exclude, restriction);
-    const answer = this.answer(req, parsed, s, ranked, exclude, started, notes);
+    let ranked = await this.rank(req, parsed, s, clip, q, exclude, restriction);
+    // A sentence alone: its results end where relevance does, unless every picture is asked for.
+    let beyond = 0;
+    if (q !== null && kind === 'clip' && !req.photo && parsed.text !== '' && parsed.categories.length === 0 && !req.all && !req.diffusion) {
+      const threshold = await this.relevance.threshold(s, q);
+      const kept = keptCount(ranked.map((c) => c.score), threshold);
+      beyond = ranked.length - kept;
+      ranked = ranked.slice(0, kept);
+    }
+    const answer = { ...this.answer(req, parsed, s, ranked, exclude, started, notes), ...(beyond > 0 ? { beyond } : {}) };
     return region ? this.refineBoxes(answer, s, region, req.refineBoxes ?? REFINED_BOXES, started) : answer;
   }
 

@@ -15,6 +15,7 @@ import type { AddressInfo } from 'node:net';
 import { join, relative, sep } from 'node:path';
 import { catalogPath, loadCatalog } from '../../main/models/manifest.js';
 import { gitBlobSha1, pinEntry } from '../../main/models/pinning.js';
+import { clipTokenizerJson } from './packs.js';
 
 export interface HubBehaviour {
   /** Close the connection after this many bytes, the first N times the path is requested. */
@@ -112,12 +113,6 @@ export async function startHub(repos: Record<string, string>): Promise<Hub> {
   return hub;
 }
 
-/** Copies a tiny CLIP pack folder's merges into a tokenizer.json, as hub repositories ship them. */
-export function tokenizerJson(mergesPath: string): string {
-  const merges = readFileSync(mergesPath, 'utf8').split('\n').slice(1).filter(Boolean);
-  return JSON.stringify({ version: '1.0', model: { type: 'BPE', merges } });
-}
-
 /**
  * The catalog's clip-vit-b32-q8 repository (Xenova/clip-vit-base-patch32) with a tiny CLIP pack's
  * bytes in its files, for installing that catalog entry from a local hub.
@@ -125,7 +120,7 @@ export function tokenizerJson(mergesPath: string): string {
 export function writeCatalogClipRepo(repo: string, tinyClip: string): { readonly 'Xenova/clip-vit-base-patch32': string } {
   mkdirSync(join(repo, 'onnx'), { recursive: true });
   for (const f of ['config.json', 'preprocessor_config.json']) copyFileSync(join(tinyClip, f), join(repo, f));
-  writeFileSync(join(repo, 'tokenizer.json'), tokenizerJson(join(tinyClip, 'merges.txt')));
+  writeFileSync(join(repo, 'tokenizer.json'), clipTokenizerJson());
   copyFileSync(join(tinyClip, 'onnx', 'vision_model.onnx'), join(repo, 'onnx', 'vision_model_quantized.onnx'));
   copyFileSync(join(tinyClip, 'onnx', 'text_model.onnx'), join(repo, 'onnx', 'text_model_quantized.onnx'));
   return { 'Xenova/clip-vit-base-patch32': repo };
@@ -135,8 +130,8 @@ export function writeCatalogClipRepo(repo: string, tinyClip: string): { readonly
  * The shipped catalog with clip-vit-b32-q8 pinned against `hub` (which serves that repository),
  * written to `dir`; point LOUPE_CATALOG at the returned path.
  */
-export async function writePinnedCatalog(hub: string, dir: string): Promise<string> {
-  const packs = await Promise.all(loadCatalog(catalogPath()).map((e) => (e.name === 'clip-vit-b32-q8' ? pinEntry(hub, e) : e)));
+export async function writePinnedCatalog(hub: string, dir: string, names: readonly string[] = ['clip-vit-b32-q8']): Promise<string> {
+  const packs = await Promise.all(loadCatalog(catalogPath()).map((e) => (names.includes(e.name) ? pinEntry(hub, e) : e)));
   mkdirSync(dir, { recursive: true });
   const path = join(dir, 'catalog.json');
   writeFileSync(path, JSON.stringify({ format: 1, packs }, null, 2));

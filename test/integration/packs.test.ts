@@ -17,8 +17,8 @@ import { ChecksumError } from '../../main/models/download.js';
 import { PackError, PackStore } from '../../main/models/packs.js';
 import { CLIP_MEAN, CLIP_STD, CNN_TINY, VIT_TINY } from '../../models/synthetic.js';
 import { tempDir } from '../helpers/fixtures.js';
-import { commitOf, startHub, tokenizerJson, type Hub } from '../helpers/hub.js';
-import { writeTinyPacks } from '../helpers/packs.js';
+import { commitOf, startHub, type Hub } from '../helpers/hub.js';
+import { clipTokenizerJson, writeTinyPacks } from '../helpers/packs.js';
 import { trialRun } from '../../main/encoders/trial.js';
 
 const execFileAsync = promisify(execFile);
@@ -32,7 +32,7 @@ const visible = (dir: string): string[] => (existsSync(dir) ? readdirSync(dir).f
 
 beforeAll(async () => {
   src = writeTinyPacks(join(t.dir, 'src'));
-  writeFileSync(join(src.clip, 'tokenizer.json'), tokenizerJson(join(src.clip, 'merges.txt')));
+  writeFileSync(join(src.clip, 'tokenizer.json'), clipTokenizerJson());
   changing = join(t.dir, 'changing');
   cpSync(src.clip, changing, { recursive: true });
   hub = await startHub({ 'acme/tiny-clip': src.clip, 'acme/tiny-cnn': src.cnn, 'acme/changing': changing });
@@ -81,7 +81,7 @@ describe('importing a local folder', () => {
     const bad = join(t.dir, 'not-a-pack');
     writeTinyPacks(bad, 3);
     rmSync(join(bad, 'tiny-clip-3', 'preprocessor_config.json'));
-    await expect(store.import(join(bad, 'tiny-clip-3'))).rejects.toThrow(/no preprocessor_config.json/);
+    await expect(store.import(join(bad, 'tiny-clip-3'))).rejects.toThrow(/its preprocessing \(preprocessor_config.json/);
     // A model that does not load is refused by the smoke run.
     writeFileSync(join(bad, 'tiny-cnn-3', 'onnx', 'model.onnx'), 'not a model');
     await expect(store.import(join(bad, 'tiny-cnn-3'))).rejects.toThrow(PackError);

