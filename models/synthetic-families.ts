@@ -21,19 +21,8 @@ import {
   type TowerOptions, type VitConfig,
 } from './synthetic.js';
 
-export interface SiglipConfig {
-  readonly imageSize: number;
-  readonly patch: number;
-  readonly visionWidth: number;
-  readonly visionLayers: number;
-  readonly visionHeads: number;
-  readonly textWidth: number;
-  readonly textLayers: number;
-  readonly textHeads: number;
-  /** Rows of the token table (ids are taken modulo it). */
-  readonly vocab: number;
-  readonly context: number;
-}
+/** A SigLIP pair's sizes: CLIP's, less the projection (SigLIP's embedding is the picture tower's width); `vocab` rows of the token table. */
+export type SiglipConfig = Omit<VitConfig, 'embedDim'>;
 
 /** SigLIP 2 ViT-B/16 at 256 px: 256 patches, 768 wide, 12 + 12 layers, 64-token context; 768-d. */
 export const SIGLIP2_B16_256: SiglipConfig = {

@@ -63,7 +63,10 @@ export class Library {
     this.indexes = new IndexSet(join(dir, 'index'), this.repos.vectors, log, opts.flatLimit);
     const saved = this.repos.settings.get('device');
     const device = opts.device ?? (saved && isDevice(saved) ? saved : 'auto');
-    this.encoders = new EncoderCache(this.packs, { device, threads: opts.threads, workers: opts.inferenceWorkers, log });
+    // "auto" means use what is there: an accelerator it does not find is no warning (Settings and
+    // status say what is used, from the encoders' notes); a device asked for by name that is missing is.
+    const encoderLog = device === 'auto' ? undefined : log;
+    this.encoders = new EncoderCache(this.packs, { device, threads: opts.threads, workers: opts.inferenceWorkers, log: encoderLog });
     this.spaces = new SpaceRegistry(this.repos, this.indexes);
     this.searchContext = { repos: this.repos, indexes: this.indexes, encoders: this.encoders, thumbs: this.thumbs, spaces: this.spaces };
     this.searcher = new Searcher(this.searchContext);

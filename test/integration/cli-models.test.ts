@@ -67,6 +67,11 @@ describe('loupe models', () => {
     expect(list.stdout).toMatch(/clip-vit-b32-q8 +clip .* active /);
     expect(list.stdout).toMatch(/tiny-cnn +cnn .* active /);
     expect((await loupe('--device', 'tpu', 'status')).code).toBe(2);
+    // auto means "use what is there": no warning for an accelerator it did not find (the CLIP models load for the sentence).
+    const auto = await loupe('search', 'a photo of a cat');
+    expect(auto.code).toBe(0);
+    expect(auto.stdout).toMatch(/6 result\(s\)/);
+    expect(auto.stderr).not.toMatch(/not available|falling back/);
   });
 
   it('verifies packs, reports damage with a non-zero exit, and will not remove the active pack', async () => {
