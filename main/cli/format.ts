@@ -22,6 +22,28 @@ export function progressLine(p: IndexProgress): string {
   return `indexed ${num(p.done)}/${num(p.total)} (${p.failed} unreadable) · ${p.ratePerSec.toFixed(1)}/s · ETA ${duration(p.etaSec)}`;
 }
 
+/** Each pack's part in the library, and where the models run — said once, here. */
+function modelLines(s: LibraryStatus): string[] {
+  const lines: string[] = [];
+  if (s.models.length === 0) lines.push('Models: none installed — see `loupe models list`');
+  else {
+    lines.push('Models:');
+    for (const m of s.models) {
+      const what = m.kind === 'face' ? 'photos looked at' : 'pictures embedded';
+      const serving = m.kind === 'face' ? '' : m.serving ? ` · search answers from ${m.serving}` : ' · not serving search';
+      const failed = m.failures > 0 ? ` · ${num(m.failures)} failed (last: ${shown(m.lastFailure ?? '')})` : '';
+      lines.push(`  ${m.name} (${m.kind}${m.active ? ', active' : ''}): ${num(m.embedded)}/${num(m.total)} ${what}${serving}${failed}`);
+      if (m.state) lines.push(`      ${m.state}`);
+    }
+  }
+  const d = s.device;
+  const used = [...new Set(d.used.map((u) => u.provider))];
+  const runs = used.length > 0 ? `models run on ${used.join(', ')}` : d.requested === 'auto' ? 'an accelerator where there is one, else the CPU (no model loaded yet)' : 'no model loaded yet';
+  lines.push(`Device: ${d.requested} — ${runs}`);
+  for (const n of d.notes) lines.push(`  ${shown(n)}`);
+  return lines;
+}
+
 export function statusText(s: LibraryStatus): string {
   const lines: string[] = [];
   lines.push(`Library: ${shown(s.library)} (schema ${s.schemaVersion})${s.readOnly ? ' — read-only' : ''}`);
@@ -49,6 +71,7 @@ export function statusText(s: LibraryStatus): string {
     lines.push(`Metadata not read (${num(s.metadataProblems.length)}):`);
     for (const m of s.metadataProblems) lines.push(`  ${shown(m.path)}\n      ${shown(m.problem)}`);
   }
+  lines.push(...modelLines(s));
   lines.push('Formats:');
   for (const f of s.formats) lines.push(`  ${f.supported ? '✓' : '✗'} ${f.name} (${f.extensions.join(', ')}): ${f.how}`);
   if (s.errors.length > 0) {

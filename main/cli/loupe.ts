@@ -1,4 +1,4 @@
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, Option, InvalidArgumentError } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
 import type { EngineEvent, IndexProgress } from '../contract/api.js';
 import type { Device } from '../contract/api.js';
@@ -119,6 +119,13 @@ function simpleBar(
     },
     stop: () => undefined,
   };
+}
+
+
+/** --language: a BCP-47 tag ("de", "pt-BR"), or a clear error. */
+function languageTag(v: string): string {
+  if (!/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}$/.test(v)) throw new InvalidArgumentError('a language tag such as de, pt-BR or zh-TW');
+  return v;
 }
 
 export function buildProgram(io: Io = defaultIo): Command {
@@ -267,10 +274,12 @@ export function buildProgram(io: Io = defaultIo): Command {
   program.command('settings').description('what you chose for the library: XMP sidecars (off unless you turn them on), reading text in photos (on)')
     .addOption(new Option('--write-sidecars <on|off>', 'write albums and taught categories as XMP keywords into sidecars beside your photos').choices(['on', 'off']))
     .addOption(new Option('--read-text <on|off>', 'read the text in photos (signs, receipts, screenshots) while indexing').choices(['on', 'off']))
-    .action((o: { writeSidecars?: 'on' | 'off'; readText?: 'on' | 'off' }) => withE(async (e) => {
+    .option('--language <tag>', 'the language you search in (de, pt-BR, zh-TW…): a multilingual NLLB pack is told it', languageTag)
+    .action((o: { writeSidecars?: 'on' | 'off'; readText?: 'on' | 'off'; language?: string }) => withE(async (e) => {
       const changes = {
         ...(o.writeSidecars !== undefined ? { writeSidecars: o.writeSidecars === 'on' } : {}),
         ...(o.readText !== undefined ? { readText: o.readText === 'on' } : {}),
+        ...(o.language !== undefined ? { language: o.language } : {}),
       };
       const prefs = Object.keys(changes).length === 0 ? await e.preferences() : await e.setPreferences(changes);
       const report = prefs.writeSidecars ? await e.syncSidecars() : null;
@@ -278,7 +287,8 @@ export function buildProgram(io: Io = defaultIo): Command {
       const text = prefs.readText ? 'Text in photos is read while indexing, on this computer.' : 'Text in photos is not read (turn it on with: loupe settings --read-text on).';
       print({ ...prefs, ...(report ? { sidecars: report } : {}) }, (prefs.writeSidecars
         ? `Albums and categories are written to XMP sidecars: ${report!.written} written, ${report!.unchanged} up to date, ${report!.failed.length} failed.${failures}`
-        : 'Loupe writes nothing beside your photos (turn sidecars on with: loupe settings --write-sidecars on).') + `\n${text}`);
+        : 'Loupe writes nothing beside your photos (turn sidecars on with: loupe settings --write-sidecars on).') + `\n${text}` +
+        `\nSearches are written in ${prefs.language} (multilingual NLLB packs are told so; change it with: loupe settings --language TAG).`);
       if (report && report.failed.length > 0) process.exitCode = 1;
     }));
 

@@ -86,6 +86,28 @@ export interface LibraryStatus {
   readonly formats: readonly FormatSupport[];
   /** Photos indexed whose sidecar could not be read, with why. */
   readonly metadataProblems: readonly { readonly path: string; readonly problem: string }[];
+  /** Each installed pack: how far it has read the library, what search answers from, what failed. */
+  readonly models: readonly PackStatus[];
+  /** Where the models run: what was asked for, what each loaded model uses, and why an accelerator was not. */
+  readonly device: DeviceInfo;
+}
+
+/** An installed pack's part in the library (`loupe status`, Settings). */
+export interface PackStatus {
+  readonly name: string;
+  readonly kind: PackKind;
+  /** New pictures are embedded (or, faces, looked at) with it. */
+  readonly active: boolean;
+  /** Pictures it has embedded (faces: looked at) of the pictures the library has. */
+  readonly embedded: number;
+  readonly total: number;
+  /** The space search answers from with it (raw, or whitened: `cnn.<pack>.wN`), null when it does not serve. */
+  readonly serving: string | null;
+  /** Pictures it could not embed, with the last reason. */
+  readonly failures: number;
+  readonly lastFailure: string | null;
+  /** A CNN space's whitening and adaptation; a dual encoder's scoring (how its results are cut). */
+  readonly state: string | null;
 }
 
 export interface FormatSupport {
@@ -312,6 +334,11 @@ export interface Preferences {
   readonly onlineMap: boolean;
   /** Where street tiles come from when `onlineMap` is on (set by the installation, not by a window). */
   readonly mapTiles: string;
+  /**
+   * The language searches are written in (BCP-47; this computer's until chosen): a multilingual
+   * NLLB pack is told it before each sentence. Other packs read any language as it comes.
+   */
+  readonly language: string;
 }
 
 /** What a pass of reading text in photos did. */

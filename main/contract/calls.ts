@@ -9,6 +9,9 @@ import { DEVICES } from './devices.js';
 import { CallError } from './errors.js';
 import { BoxSchema, SearchRequestSchema } from './search-request.js';
 
+/** A BCP-47 tag, as a window may send one ("de", "pt-BR", "zh-Hant-TW"). */
+const LANGUAGE_TAG = /^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}$/;
+
 const id = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 const ids = z.array(id).max(100_000);
 const name = z.string().trim().min(1).max(200);
@@ -47,6 +50,7 @@ export const REMOTE_METHODS = {
   // mapTiles is the installation's, never a window's to set.
   setPreferences: z.tuple([z.object({
     writeSidecars: z.boolean().optional(), readText: z.boolean().optional(), onlineMap: z.boolean().optional(),
+    language: z.string().regex(LANGUAGE_TAG, 'must be a language tag such as "de" or "pt-BR"').optional(),
   }).strict()]),
   search: z.tuple([RemoteSearchSchema]),
   duplicates: z.tuple([filters]),

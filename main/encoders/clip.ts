@@ -26,8 +26,8 @@ export interface EncoderOptions {
    */
   readonly workers?: number;
   readonly log?: (message: string) => void;
-  /** The app's language (BCP-47): NLLB towers read its FLORES-200 code before each sentence. */
-  readonly language?: string;
+  /** The language sentences are searched in (BCP-47), asked at each sentence: NLLB towers read its FLORES-200 code before it. */
+  readonly language?: () => string | undefined;
 }
 
 /** A tower's embedding output: the first of the names exports give it that the graph has, else its only output. */
@@ -70,7 +70,7 @@ export class ClipEncoder {
   /** Set when the text model only accepts its full context (found by a failed shorter run, or declared by the graph). */
   private fixedContext = false;
   /** The language NLLB towers are told the sentences are in. */
-  language: string | undefined;
+  private language: () => string | undefined = () => undefined;
 
   static async load(dir: string, manifest: ClipManifest, opts: EncoderOptions = {}): Promise<ClipEncoder> {
     const config = manifest.tokenizerConfig ? { config: join(dir, manifest.tokenizerConfig) } : {};
@@ -95,7 +95,7 @@ export class ClipEncoder {
       throw err;
     }
     const enc = new ClipEncoder(manifest, tokenizer, preprocessing, workers);
-    enc.language = opts.language;
+    if (opts.language) enc.language = opts.language;
     return enc;
   }
 
@@ -166,7 +166,7 @@ export class ClipEncoder {
   /** A sentence as the tower reads it: cleaned as its family was trained, NLLB's language code before it. */
   prepareText(text: string): string {
     const clean = cleanForTower(text, this.manifest.textSettings);
-    return this.manifest.languagePrefix === 'nllb' ? `${floresCode(this.language)}${clean}` : clean;
+    return this.manifest.languagePrefix === 'nllb' ? `${floresCode(this.language())}${clean}` : clean;
   }
 
   /**

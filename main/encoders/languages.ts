@@ -18,3 +18,11 @@ export function floresCode(language: string | null | undefined): string {
   const tag = language.toLowerCase().replace(/_/g, '-');
   return FLORES[tag] ?? FLORES[tag.split('-')[0]!] ?? FLORES['en']!;
 }
+
+/** The library setting that holds the language searches are written in. */
+export const SEARCH_LANGUAGE_SETTING = 'search.language';
+
+/** This computer's language, as the operating system says (the app follows it until the user picks another). */
+export function systemLanguage(): string {
+  return Intl.DateTimeFormat().resolvedOptions().locale || 'en';
+}

@@ -8,7 +8,7 @@ import type { Library } from './library.js';
 export class LibraryCare {
   constructor(private readonly lib: Library) {}
 
-  async status(errorLimit: number, indexing: IndexingState): Promise<LibraryStatus> {
+  async status(errorLimit: number, indexing: IndexingState): Promise<Omit<LibraryStatus, 'models' | 'device'>> {
     const { repos, thumbs, db } = this.lib;
     return {
       library: this.lib.dir, schemaVersion: schemaVersion(db), folders: repos.folders.infos(),

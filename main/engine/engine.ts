@@ -182,8 +182,9 @@ export class Engine implements LoupeApi {
 
   // ---- the library ----
 
-  status(opts: { errorLimit?: number } = {}): Promise<LibraryStatus> {
-    return this.care.status(opts.errorLimit ?? 1000, this.runs.state());
+  async status(opts: { errorLimit?: number } = {}): Promise<LibraryStatus> {
+    const s = await this.care.status(opts.errorLimit ?? 1000, this.runs.state());
+    return { ...s, models: this.models.packStatus(), device: this.models.device() };
   }
   /** The database's health once the integrity check made at open has finished. */
   checkDatabase(): Promise<DatabaseHealth> { return this.care.checkDatabase(); }

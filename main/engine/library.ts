@@ -3,6 +3,7 @@
  * packs, the vector indexes, the encoders, the space registry and search — everything the
  * engine's facade works with, made once at open.
  */
+import { SEARCH_LANGUAGE_SETTING, systemLanguage } from '../encoders/languages.js';
 import { join } from 'node:path';
 import type { EngineEvent } from '../contract/api.js';
 import type { Device } from '../contract/api.js';
@@ -66,7 +67,10 @@ export class Library {
     // "auto" means use what is there: an accelerator it does not find is no warning (Settings and
     // status say what is used, from the encoders' notes); a device asked for by name that is missing is.
     const encoderLog = device === 'auto' ? undefined : log;
-    this.encoders = new EncoderCache(this.packs, { device, threads: opts.threads, workers: opts.inferenceWorkers, log: encoderLog });
+    const language = (): string => this.repos.settings.get(SEARCH_LANGUAGE_SETTING) ?? systemLanguage();
+    this.encoders = new EncoderCache(this.packs, {
+      device, threads: opts.threads, workers: opts.inferenceWorkers, log: encoderLog, language,
+    });
     this.spaces = new SpaceRegistry(this.repos, this.indexes);
     this.searchContext = { repos: this.repos, indexes: this.indexes, encoders: this.encoders, thumbs: this.thumbs, spaces: this.spaces };
     this.searcher = new Searcher(this.searchContext);

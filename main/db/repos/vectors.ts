@@ -245,6 +245,13 @@ export class VectorStore extends Repo implements VectorSources {
     return this.one<{ n: number }>(`SELECT count(DISTINCT p.hash) AS n FROM photos p WHERE ${TODO}`, { space })!.n;
   }
 
+  /** How many pictures could not be embedded in a space, and the last reason. */
+  failures(space: string): { count: number; last: string | null } {
+    const n = this.one<{ n: number }>('SELECT count(*) AS n FROM embed_failures WHERE space = ?', space)!.n;
+    const last = this.one<{ error: string }>('SELECT error FROM embed_failures WHERE space = ? ORDER BY at DESC, hash LIMIT 1', space);
+    return { count: n, last: last?.error ?? null };
+  }
+
   recordFailure(space: string, hash: string, error: string, now: number): void {
     this.run('INSERT OR REPLACE INTO embed_failures (space, hash, error, at) VALUES (?, ?, ?, ?)', space, hash, error, now);
   }

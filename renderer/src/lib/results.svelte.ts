@@ -14,6 +14,8 @@ export class Results {
   hits = $state<(SearchHit | undefined)[]>([]);
   total = $state(0);
   notes = $state<string[]>([]);
+  /** Photos ranked past where the sentence's relevance ends (shown when asked: "Show all"). */
+  beyond = $state(0);
   tookMs = $state<number | null>(null);
   loading = $state(false);
   private generation = 0;
@@ -43,6 +45,7 @@ export class Results {
       this.total = r.total;
       if (start === 0) {
         this.notes = [...r.notes];
+        this.beyond = r.beyond ?? 0;
         this.tookMs = r.tookMs;
       }
     } catch (err) {
@@ -60,6 +63,7 @@ export class Results {
     this.hits = [];
     this.total = 0;
     this.notes = [];
+    this.beyond = 0;
     this.tookMs = null;
     this.loading = true;
     failures.dismiss();
