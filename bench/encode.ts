@@ -1,7 +1,7 @@
 /**
- * npm run bench:encode [-- --device cuda] — the model-pack issue's figures, on a full-size CLIP
- * ViT-B/32 dual encoder with random weights (same graph and FLOPs as OpenAI's; generated under
- * .bench/encode, never committed):
+ * npm run bench:encode [-- --device cuda] [--family clip-b32] [--precision fp32] — the model-pack
+ * figures, on the default pack at full size with random weights (SigLIP 2 ViT-B/16-256, int8 as
+ * exported; same graph and FLOPs as the published one; generated under .bench/encode, never committed):
  *  - model-only image embedding throughput at each batch size × thread count, and the best;
  *  - pipeline throughput, files on disk → vectors in SQLite and the index, with the best setting
  *    (target ≥ 90% of model-only): the embedding stage reading indexed photos' thumbnails, and
@@ -18,24 +18,26 @@ import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { ClipEncoder } from '../main/encoders/clip.js';
 import { isDevice, type Device } from '../main/encoders/device.js';
-import { InferenceWorker } from '../main/encoders/inference.js';
 import { Engine } from '../main/engine/engine.js';
 import type { ClipManifest } from '../main/models/manifest.js';
 import { PackStore } from '../main/models/packs.js';
-import { VIT_B32, writeClipPack } from '../models/synthetic.js';
-import { mergesText } from '../test/helpers/packs.js';
 import { trialRun } from '../main/encoders/trial.js';
-import { familiesTable } from './encode-families.js';
+import { FAMILIES, familiesTable } from './encode-families.js';
 
 const ROOT = join(process.cwd(), '.bench', 'encode');
 /**
- * The default pack as it is exported (int8: ViT-B/32 `_quantized`), or `--precision fp32`. Bump the
- * suffix when models/synthetic.ts changes the graph, so the cached model is regenerated.
+ * The default pack as it is exported (SigLIP 2 ViT-B/16-256, int8 as its `_quantized` files), or
+ * another family (`--family clip-b32`, bench/encode-families.ts) and precision (`--precision fp32`).
+ * Bump the suffix when models/synthetic*.ts change a graph, so the cached model is regenerated.
  */
 const PRECISION = process.argv.includes('--precision') ? process.argv[process.argv.indexOf('--precision') + 1]! : 'int8';
 if (PRECISION !== 'int8' && PRECISION !== 'fp32') throw new Error('--precision must be int8 or fp32');
-const PACK_SRC = join(ROOT, `vit-b32-random-${PRECISION}-v3`);
-const PACK = `vit-b32-${PRECISION}`;
+const FAMILY_NAME = process.argv.includes('--family') ? process.argv[process.argv.indexOf('--family') + 1]! : 'siglip2-b16-256';
+const FAMILY = FAMILIES.find((f) => f.name === FAMILY_NAME) ?? (() => {
+  throw new Error(`--family must be one of ${FAMILIES.map((f) => f.name).join(', ')}`);
+})();
+const PACK_SRC = join(ROOT, `${FAMILY_NAME}-random-${PRECISION}-v3`);
+const PACK = `${FAMILY_NAME}-${PRECISION}`;
 const PHOTOS = join(ROOT, 'photos');
 const PHOTO_COUNT = Number(process.env['BENCH_PHOTOS'] ?? 480);
 const arg = (name: string): string | undefined => {
@@ -69,30 +71,31 @@ async function makePhotos(): Promise<void> {
   }
 }
 
-/** Images/s of `workers` inference workers, each running batches of `batch` on `threads` threads, side by side. */
+/**
+ * Images/s of `workers` image-model workers, each running batches of `batch` on `threads` threads,
+ * side by side, through the engine's encoder (its input and output names, its fixed batch if any),
+ * on tensors already prepared.
+ */
 async function modelOnly(manifest: ClipManifest, dir: string, batch: number, threads: number, workers: number): Promise<number> {
-  const pool = await Promise.all(Array.from({ length: workers }, () =>
-    InferenceWorker.start({ models: { vision: { path: join(dir, manifest.vision) } }, device, threads })));
+  const enc = await ClipEncoder.load(dir, manifest, { device, threads, workers });
   try {
-    const plane = 3 * 224 * 224;
-    const run = async (w: InferenceWorker): Promise<void> => {
-      const data = new Float32Array(batch * plane);
-      for (let i = 0; i < data.length; i += 97) data[i] = Math.sin(i);
-      await w.run('vision', { pixel_values: { type: 'float32', data, dims: [batch, 3, 224, 224] } }, ['image_embeds']);
-    };
-    await Promise.all(pool.map(run));
+    const { width, height } = enc.inputSize;
+    const picture = new Float32Array(3 * width * height);
+    for (let i = 0; i < picture.length; i += 97) picture[i] = Math.sin(i);
+    const run = (): Promise<Float32Array[]> => enc.embedPixels(Array.from({ length: batch }, () => picture));
+    await Promise.all(Array.from({ length: enc.parallelism }, run));
     let images = 0;
     const started = performance.now();
-    await Promise.all(pool.map(async (w) => {
+    await Promise.all(Array.from({ length: enc.parallelism }, async () => {
       while (images < 48 * workers || performance.now() - started < 8000) {
-        await run(w);
+        await run();
         images += batch;
         if (performance.now() - started > 30_000) break;
       }
     }));
     return images / ((performance.now() - started) / 1000);
   } finally {
-    for (const w of pool) await w.close();
+    await enc.close();
   }
 }
 
@@ -108,7 +111,7 @@ async function main(): Promise<void> {
   let t = performance.now();
   if (!existsSync(join(PACK_SRC, '.complete'))) {
     // Generated in a child process, so building the 600 MB protobuf does not count as peak memory here.
-    const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--generate-only', '--precision', PRECISION], { stdio: 'inherit' });
+    const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--generate-only', '--precision', PRECISION, '--family', FAMILY_NAME], { stdio: 'inherit' });
     if (r.status !== 0) throw new Error('generating the model failed');
   }
   const packs = new PackStore(join(ROOT, 'packs'), trialRun);
@@ -116,10 +119,10 @@ async function main(): Promise<void> {
   const { dir, manifest } = packs.get(PACK);
   if (manifest.kind !== 'clip') throw new Error('expected a CLIP pack');
   const mb = manifest.files.reduce((a, f) => a + f.size, 0) / 2 ** 20;
-  console.log(`model: ViT-B/32 dual encoder, ${PRECISION}${PRECISION === 'int8' ? ' (DynamicQuantizeLinear + MatMulInteger, as the default pack is exported)' : ''}, random weights, ${fmt(mb, 0)} MB (ready in ${fmt((performance.now() - t) / 1000)} s)`);
+  console.log(`model: ${FAMILY.title}, ${PRECISION}${PRECISION === 'int8' ? ' (DynamicQuantizeLinear + MatMulInteger, as the `_quantized` exports are)' : ''}, random weights, ${fmt(mb, 0)} MB (ready in ${fmt((performance.now() - t) / 1000)} s)`);
   await makePhotos();
 
-  console.log('\nmodel-only image embedding (224×224 tensors already in memory):');
+  console.log(`\nmodel-only image embedding (${manifest.inputSize}×${manifest.inputSize} tensors already in memory):`);
   console.log('| workers × threads | batch | images/s |\n| --- | ---: | ---: |');
   const cores = availableParallelism();
   // One worker on 1, half or all cores; and (on the CPU) two workers sharing the cores.
@@ -203,7 +206,7 @@ async function main(): Promise<void> {
 
 function generate(): void {
   rmSync(PACK_SRC, { recursive: true, force: true });
-  writeClipPack(PACK_SRC, VIT_B32, 2024, mergesText(), { int8: PRECISION === 'int8' });
+  FAMILY.write(PACK_SRC, PRECISION === 'int8');
   writeFileSync(join(PACK_SRC, '.complete'), '');
 }
 

@@ -177,14 +177,14 @@ export class ClipEncoder {
    */
   async embedTexts(texts: readonly string[]): Promise<Float32Array[]> {
     if (texts.length === 0) return [];
-    const settings = this.textSettings;
-    const seqs = texts.map((t) => this.tokenizer.encode(this.prepareText(t), settings.context));
     const io = this.workers[0]!.io['text']!;
     if (io.inputShapes[towerInput(io, ['input_ids', 'text'])]?.[0] === 1 && texts.length > 1) {
       const out: Float32Array[] = [];
       for (const t of texts) out.push(...(await this.embedTexts([t])));
       return out;
     }
+    const settings = this.textSettings;
+    const seqs = texts.map((t) => this.tokenizer.encode(this.prepareText(t), settings.context));
     if (!this.fixedContext && settings.padding === 'longest') {
       try {
         return await this.runText(seqs, settings);

@@ -34,7 +34,7 @@ export interface TextTokenizer {
   encode(text: string, context: number): number[];
   /** The id padding is written with. */
   readonly padId: number;
-  /** Where the model's own padding mask belongs: ids past a sequence's length. */
+  /** Which implementation runs it: the hand-written CLIP BPE port, or @huggingface/tokenizers on a tokenizer.json. */
   readonly kind: 'clip-bpe' | 'tokenizer.json';
 }
 

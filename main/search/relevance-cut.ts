@@ -35,15 +35,6 @@ export class RelevanceCut {
     return nullThreshold(q, c.sample, c.k);
   }
 
-  /** How the space's cut-off was found (status and tests read it). */
-  async describe(s: SpaceInfo): Promise<{ kind: 'probability' | 'library' | 'none'; k?: number; sample?: number }> {
-    const enc = await this.ctx.encoders.clip(s.pack);
-    if (enc.manifest.scoring.kind === 'sigmoid') return { kind: 'probability' };
-    if (this.ctx.repos.vectors.pictures(s.space) < NULL_MIN_PICTURES) return { kind: 'none', sample: 0 };
-    const c = await this.calibration(s);
-    return c.sample.length < NULL_MIN_PICTURES ? { kind: 'none', sample: c.sample.length } : { kind: 'library', k: c.k, sample: c.sample.length };
-  }
-
   private async calibration(s: SpaceInfo): Promise<Calibration> {
     const pictures = this.ctx.repos.vectors.pictures(s.space);
     const had = this.calibrations.get(s.space);
