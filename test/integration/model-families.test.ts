@@ -187,3 +187,25 @@ describe('model families from their published layouts', () => {
     expect((await loupe(library, 'settings', '--language', 'not a tag')).stderr).toMatch(/a language tag such as de/);
   }, 180_000);
 });
+
+describe('a ViT tower on the CPU', () => {
+  it('runs at most 256 patches at a time: an int8 SigLIP at 256 px embeds each picture alone, whatever else is in the batch', async () => {
+    const src = join(t.dir, 'siglip-256');
+    writeSiglip2Pack(src, { ...SIGLIP_TINY, imageSize: 256, visionLayers: 1, textLayers: 1 }, 31, GEMMA, { layout: 'transformers.js', int8: true });
+    const store = new PackStore(join(t.dir, 'packs-256'), trialRun);
+    const m = await store.import(src, { name: 'siglip-256' });
+    if (m.kind !== 'clip') throw new Error('not a dual encoder');
+    const enc = await ClipEncoder.load(store.get('siglip-256').dir, m, { threads: 1, workers: 1 });
+    try {
+      const files = readdirSync(photos).slice(0, 3).map((f) => join(photos, f));
+      const batch = await enc.embedImages(files);
+      for (const [i, f] of files.entries()) {
+        const [alone] = await enc.embedImages([f]);
+        // Dynamic quantization scales a run's activations together: only runs of one give the same vector as alone.
+        expect(Array.from(batch[i]!)).toEqual(Array.from(alone!));
+      }
+    } finally {
+      await enc.close();
+    }
+  }, 120_000);
+});
