@@ -3,16 +3,19 @@
  * the family's graph; models/synthetic*.ts), fp32 and int8 as the `_quantized` exports are
  * (DynamicQuantizeLinear + MatMulInteger), through the engine's own encoder (ClipEncoder: its
  * preprocessing, tokenizer, workers): images/s on pictures already prepared, sentence p50 / p99
- * (tokenize + text tower), file size and the process's resident memory with the pack loaded.
+ * (tokenize + text tower), file size and the peak resident memory of a process that loads the pack
+ * and runs both towers (each measured in a process of its own).
  *
  * npm run bench:encode -- --only families [--families siglip2,mobileclip-s2,…]
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { ClipEncoder } from '../main/encoders/clip.js';
 import type { Device } from '../main/encoders/device.js';
-import type { ClipManifest } from '../main/models/manifest.js';
+import { MANIFEST_FILE, readManifestFile, type ClipManifest } from '../main/models/manifest.js';
 import { PackStore } from '../main/models/packs.js';
 import { trialRun } from '../main/encoders/trial.js';
 import { VIT_B32, writeClipPack } from '../models/synthetic.js';
@@ -58,8 +61,10 @@ const QUERIES = [
   'ein Hund am Strand', '海滩上的狗', 'mountain lake at dawn', 'a cat sleeping on a laptop', 'fireworks over the river', 'grandma in the kitchen',
 ];
 
-async function measure(dir: string, manifest: ClipManifest, device: Device): Promise<{ imagesPerSec: number; p50: number; p99: number; rssMB: number }> {
-  const before = process.memoryUsage().rss;
+interface Measured { imagesPerSec: number; p50: number; p99: number; rssMB: number }
+
+/** In a process of its own (`--measure`), so its peak memory is the pack's and nothing else's. */
+async function measure(dir: string, manifest: ClipManifest, device: Device): Promise<Measured> {
   const enc = await ClipEncoder.load(dir, manifest, { device });
   try {
     const { width, height } = enc.inputSize;
@@ -75,7 +80,6 @@ async function measure(dir: string, manifest: ClipManifest, device: Device): Pro
       }
     }));
     const imagesPerSec = images / ((performance.now() - started) / 1000);
-    const rssMB = (process.memoryUsage().rss - before) / 2 ** 20;
     await enc.embedTexts([QUERIES[0]!]);
     const lat: number[] = [];
     for (let i = 0; i < 60; i++) {
@@ -83,7 +87,7 @@ async function measure(dir: string, manifest: ClipManifest, device: Device): Pro
       await enc.embedTexts([QUERIES[i % QUERIES.length]!]);
       lat.push(performance.now() - t);
     }
-    return { imagesPerSec, p50: percentile(lat, 50), p99: percentile(lat, 99), rssMB };
+    return { imagesPerSec, p50: percentile(lat, 50), p99: percentile(lat, 99), rssMB: process.resourceUsage().maxRSS / 1024 };
   } finally {
     await enc.close();
   }
@@ -92,7 +96,7 @@ async function measure(dir: string, manifest: ClipManifest, device: Device): Pro
 /** Generates (once) and measures each family × precision; prints the table. */
 export async function familiesTable(root: string, device: Device, only?: readonly string[]): Promise<void> {
   console.log('\nper-family table (published sizes, random weights; image tensors already prepared, batch 8; sentences one at a time):');
-  console.log('| family | precision | files MB | RSS with pack MB | images/s | sentence p50 ms | sentence p99 ms |\n| --- | --- | ---: | ---: | ---: | ---: | ---: |');
+  console.log('| family | precision | files MB | peak RSS MB | images/s | sentence p50 ms | sentence p99 ms |\n| --- | --- | ---: | ---: | ---: | ---: | ---: |');
   for (const f of FAMILIES) {
     if (only && !only.includes(f.name)) continue;
     for (const int8 of [false, true]) {
@@ -103,8 +107,20 @@ export async function familiesTable(root: string, device: Device, only?: readonl
       if (!store.has(name)) await store.import(src, { name });
       const { dir, manifest } = store.get(name);
       if (manifest.kind !== 'clip') throw new Error(`${name} is not a dual encoder`);
-      const m = await measure(dir, manifest, device);
+      const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--measure', dir, device], { encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`measuring ${name} failed: ${r.stderr}`);
+      const m = JSON.parse(r.stdout.trim().split('\n').pop()!) as Measured;
       console.log(`| ${f.title} | ${int8 ? 'int8' : 'fp32'} | ${dirMB(dir).toFixed(0)} | ${m.rssMB.toFixed(0)} | ${m.imagesPerSec.toFixed(2)} | ${m.p50.toFixed(1)} | ${m.p99.toFixed(1)} |`);
     }
   }
+}
+
+if (process.argv[2] === '--measure') {
+  const dir = process.argv[3]!;
+  const manifest = readManifestFile(join(dir, MANIFEST_FILE));
+  if (manifest.kind !== 'clip') throw new Error(`${dir} is not a dual encoder`);
+  measure(dir, manifest, (process.argv[4] ?? 'cpu') as Device).then((m) => console.log(JSON.stringify(m)), (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  });
 }
