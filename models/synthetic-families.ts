@@ -81,19 +81,6 @@ function gelu(g: Graph, x: string): string {
   return g.op('Mul', [g.op('Mul', [x, g.constant([], Float32Array.of(0.5))]), g.op('Add', [erf, g.constant([], Float32Array.of(1))])]);
 }
 
-/** Multi-head attention of `q` over `kv` (the same tensor for self-attention), with an additive mask. */
-function attend(g: Graph, q: string, kv: string, width: number, heads: number, mask?: string): string {
-  const dh = width / heads;
-  const split = (t: string, perm: number[]): string => g.op('Transpose', [g.op('Reshape', [t, g.ints([0, -1, heads, dh])])], { perm });
-  const qh = split(g.linear(q, width, width), [0, 2, 1, 3]);
-  const kh = split(g.linear(kv, width, width), [0, 2, 3, 1]);
-  const vh = split(g.linear(kv, width, width), [0, 2, 1, 3]);
-  let scores = g.op('Mul', [g.op('MatMul', [qh, kh]), g.constant([], Float32Array.of(1 / Math.sqrt(dh)))]);
-  if (mask) scores = g.op('Add', [scores, mask]);
-  const ctx = g.op('MatMul', [g.op('Softmax', [scores], { axis: -1 }), vh]);
-  return g.linear(g.op('Reshape', [g.op('Transpose', [ctx], { perm: [0, 2, 1, 3] }), g.ints([0, -1, width])]), width, width);
-}
-
 function mlp(g: Graph, x: string, width: number, ratio = 4): string {
   return g.linear(gelu(g, g.linear(x, width, ratio * width)), ratio * width, width);
 }
@@ -101,13 +88,13 @@ function mlp(g: Graph, x: string, width: number, ratio = 4): string {
 /** A pre-LN transformer block with a GELU MLP (SigLIP, MobileCLIP's attention stage). */
 function preLnBlock(g: Graph, x: string, width: number, heads: number): string {
   const n = g.layerNorm(x, width);
-  const h = g.op('Add', [x, attend(g, n, n, width, heads)]);
+  const h = g.op('Add', [x, g.attention(n, width, heads)]);
   return g.op('Add', [h, mlp(g, g.layerNorm(h, width), width)]);
 }
 
 /** A post-LN block (BERT, XLM-R). */
 function postLnBlock(g: Graph, x: string, width: number, heads: number, mask: string): string {
-  const h = g.layerNorm(g.op('Add', [x, attend(g, x, x, width, heads, mask)]), width);
+  const h = g.layerNorm(g.op('Add', [x, g.attention(x, width, heads, mask)]), width);
   return g.layerNorm(g.op('Add', [h, mlp(g, h, width)]), width);
 }
 
@@ -135,7 +122,7 @@ export function siglipVisionModel(c: SiglipConfig, seed: number, o: TowerOptions
   x = g.layerNorm(x, d);
   // The MAP head: one learned probe attends over every patch, then a residual MLP.
   const probe = perBatch(g, x, d, 0.5);
-  let h = attend(g, probe, x, d, c.visionHeads);
+  let h = g.attention(probe, d, c.visionHeads, undefined, x);
   h = g.op('Add', [h, mlp(g, g.layerNorm(h, d), d)]);
   const pooled = g.op('Squeeze', [h, g.ints([1])]);
   g.op('Identity', [pooled], undefined, io.output);

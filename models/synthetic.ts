@@ -154,13 +154,14 @@ export class Graph {
     return this.op('Mul', [x, this.op('Sigmoid', [scaled])]);
   }
 
-  attention(x: string, width: number, heads: number, mask?: string): string {
+  /** Multi-head attention of `x` over `kv` (itself unless given: SigLIP's pooling head attends a probe over the patches). */
+  attention(x: string, width: number, heads: number, mask?: string, kv = x): string {
     const dh = width / heads;
     const split = (t: string, perm: number[]): string =>
       this.op('Transpose', [this.op('Reshape', [t, this.ints([0, -1, heads, dh])])], { perm });
     const q = split(this.linear(x, width, width), [0, 2, 1, 3]);
-    const k = split(this.linear(x, width, width), [0, 2, 3, 1]);
-    const v = split(this.linear(x, width, width), [0, 2, 1, 3]);
+    const k = split(this.linear(kv, width, width), [0, 2, 3, 1]);
+    const v = split(this.linear(kv, width, width), [0, 2, 1, 3]);
     let scores = this.op('Mul', [this.op('MatMul', [q, k]), this.constant([], Float32Array.of(1 / Math.sqrt(dh)))]);
     if (mask) scores = this.op('Add', [scores, mask]);
     const ctx = this.op('MatMul', [this.op('Softmax', [scores], { axis: -1 }), v]);

@@ -59,6 +59,12 @@ export function cleanText(text: string): string {
     .toLowerCase();
 }
 
+/** A tokenizer file's text: merges (gzipped or not) or a tokenizer.json. */
+export function readTokenizerFile(path: string): string {
+  const buf = readFileSync(path);
+  return (buf[0] === 0x1f && buf[1] === 0x8b ? gunzipSync(buf) : buf).toString('utf8');
+}
+
 export class ClipTokenizer {
   readonly sot: number;
   readonly eot: number;
@@ -85,12 +91,16 @@ export class ClipTokenizer {
    * tokenizer.json, whose model.merges hold the same list.
    */
   static fromFile(path: string): ClipTokenizer {
-    const buf = readFileSync(path);
-    const text = (buf[0] === 0x1f && buf[1] === 0x8b ? gunzipSync(buf) : buf).toString('utf8');
+    const text = readTokenizerFile(path);
     if (!text.trimStart().startsWith('{')) return new ClipTokenizer(text.split('\n'));
-    const json = JSON.parse(text) as { model?: { type?: string; merges?: unknown } };
-    const merges = json.model?.merges;
-    if (json.model?.type !== 'BPE' || !Array.isArray(merges)) throw new Error(`${path}: not a BPE tokenizer.json`);
+    return ClipTokenizer.fromJson(JSON.parse(text) as unknown, path);
+  }
+
+  /** From a parsed Hugging Face tokenizer.json: its model.merges. */
+  static fromJson(json: unknown, where: string): ClipTokenizer {
+    const model = (json as { model?: { type?: string; merges?: unknown } }).model;
+    const merges = model?.merges;
+    if (model?.type !== 'BPE' || !Array.isArray(merges)) throw new Error(`${where}: not a BPE tokenizer.json`);
     const lines = merges.map((m: unknown) => (Array.isArray(m) ? m.join(' ') : String(m)));
     return new ClipTokenizer(['#version: 0.2', ...lines]);
   }

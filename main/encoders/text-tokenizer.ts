@@ -11,7 +11,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
-import { ClipTokenizer } from './clip-tokenizer.js';
+import { ClipTokenizer, readTokenizerFile } from './clip-tokenizer.js';
 
 /** How a pack's text tower wants its sequences (manifest.ts `text`). */
 export interface TextSettings {
@@ -93,28 +93,21 @@ function readJson(path: string): Record<string, unknown> {
   return JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
 }
 
-/** A tokenizer.json's model type, or null when the file is not one (a merges file). */
-function tokenizerJsonModel(path: string): { json: Record<string, unknown>; type: string } | null {
-  const head = readFileSync(path).subarray(0, 1).toString('utf8');
-  if (head !== '{') return null;
-  const json = readJson(path);
-  const model = json['model'] as { type?: unknown } | undefined;
-  return { json, type: typeof model?.type === 'string' ? model.type : 'unknown' };
-}
-
 /**
  * CLIP's BPE keeps the hand-written port (a merges file, or a tokenizer.json whose model is
  * CLIP's BPE with its `</w>` word ends); everything else runs on @huggingface/tokenizers, with
- * tokenizer_config.json beside it where the pack has one (its pad token).
+ * tokenizer_config.json beside it where the pack has one (its pad token). The file is read once
+ * (Gemma's is 17 MB).
  */
-export function loadTextTokenizer(path: string, opts: { config?: string; clipBpe?: boolean } = {}): TextTokenizer {
-  const parsed = tokenizerJsonModel(path);
-  const model = parsed?.json['model'] as { end_of_word_suffix?: unknown } | undefined;
-  const clipLike = parsed === null || (opts.clipBpe !== false && parsed.type === 'BPE' && model?.end_of_word_suffix === '</w>');
-  if (clipLike) return new ClipBpeTokenizer(ClipTokenizer.fromFile(path));
+export function loadTextTokenizer(path: string, opts: { config?: string } = {}): TextTokenizer {
+  const text = readTokenizerFile(path);
+  if (!text.trimStart().startsWith('{')) return new ClipBpeTokenizer(new ClipTokenizer(text.split('\n')));
+  const json = JSON.parse(text) as Record<string, unknown>;
+  const model = json['model'] as { type?: unknown; end_of_word_suffix?: unknown } | undefined;
+  if (model?.type === 'BPE' && model.end_of_word_suffix === '</w>') return new ClipBpeTokenizer(ClipTokenizer.fromJson(json, path));
   const configPath = opts.config ?? join(dirname(path), 'tokenizer_config.json');
   const config = existsSync(configPath) ? readJson(configPath) : {};
-  const tok = new Tokenizer(parsed.json as TokenizerJson, config as TokenizerConfig);
+  const tok = new Tokenizer(json as TokenizerJson, config as TokenizerConfig);
   return new HfTokenizer(tok, config);
 }
 

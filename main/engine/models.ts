@@ -17,6 +17,7 @@ import type { Library } from './library.js';
 import type { IndexingRuns } from './runs.js';
 import { FACE_PACK_SETTING } from '../faces/stage.js';
 import { rawSpace } from '../embed/spaces.js';
+import { NULL_MIN_PICTURES, SIGMOID_MIN_PROBABILITY } from '../search/relevance.js';
 
 /** The setting that names the active face pack (embedding packs' are the space registry's). */
 const FACE_PACK = FACE_PACK_SETTING;
@@ -58,15 +59,15 @@ export class Models {
   /** Each installed pack's part in the library: embedded of total, the space it serves, failures, what it learned. */
   packStatus(): PackStatus[] {
     const { repos, spaces } = this.lib;
-    const photos = repos.faces;
+    const indexed = repos.photos.stateCounts().ok;
     const out: PackStatus[] = [];
     for (const p of this.lib.packs.list()) {
       const m = p.manifest;
       if (!m) continue;
       const active = this.active(m.kind) === m.name;
       if (m.kind === 'face') {
-        const looked = photos.scanned(m.name);
-        out.push({ name: m.name, kind: 'face', active, embedded: looked, total: Math.max(looked, repos.photos.stateCounts().ok), serving: null, failures: 0, lastFailure: null, state: null });
+        const looked = repos.faces.scanned(m.name);
+        out.push({ name: m.name, kind: 'face', active, embedded: looked, total: Math.max(looked, indexed), serving: null, failures: 0, lastFailure: null, state: null });
         continue;
       }
       const raw = rawSpace(m.kind, m.name);
@@ -74,8 +75,8 @@ export class Models {
       const failed = repos.vectors.failures(raw);
       const serving = spaces.isServing(m.kind, m.name) ? spaces.serving(m.kind) : null;
       const state = m.kind === 'cnn' ? this.learned(m)
-        : m.scoring.kind === 'sigmoid' ? 'results end at the model\'s own probability (5 %)'
-        : 'results end where the library\'s null says relevance does (from 50 pictures)';
+        : m.scoring.kind === 'sigmoid' ? `results end at the model's own probability (${SIGMOID_MIN_PROBABILITY * 100} %)`
+        : `results end where the library's null says relevance does (from ${NULL_MIN_PICTURES} pictures)`;
       out.push({
         name: m.name, kind: m.kind, active, embedded, total: embedded + repos.vectors.countTodo(raw) + failed.count,
         serving, failures: failed.count, lastFailure: failed.last, state,

@@ -205,7 +205,6 @@ export class PackStore {
     const files = listFiles(src).filter((f) => f !== MANIFEST_FILE);
     const onnx = files.filter((f) => f.endsWith('.onnx'));
     const find = (...names: string[]): string | undefined => names.find((n) => files.includes(n));
-    const dual = describeDualEncoder(src, files);
     const twoTowers = find('onnx/vision_model.onnx', 'vision_model.onnx', 'onnx/vision_model_quantized.onnx', 'visual/model.onnx')
       && find('onnx/text_model.onnx', 'text_model.onnx', 'onnx/text_model_quantized.onnx', 'textual/model.onnx');
     const faces = find('detector/model.json') && find('embedder/model.json');
@@ -217,6 +216,7 @@ export class PackStore {
     let roles: Record<string, string>;
     let dualFields: Record<string, unknown> = {};
     if (kind === 'clip') {
+      const dual = describeDualEncoder(src, files);
       if (!twoTowers) throw new PackError(`${src}: a CLIP-family pack needs onnx/vision_model.onnx and onnx/text_model.onnx (Transformers.js) or visual/model.onnx and textual/model.onnx (Immich)`);
       if (!dual) throw new PackError(`${src}: a CLIP-family pack needs its tokenizer (merges.txt or tokenizer.json; Immich: textual/tokenizer.json) and its preprocessing (preprocessor_config.json; Immich: visual/preprocess_cfg.json)`);
       roles = { ...dual.roles };

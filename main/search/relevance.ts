@@ -12,6 +12,8 @@
  *    spreads. k is calibrated once per space on captions of things picked at random (most are
  *    not in the library): the typical largest standing-out of such a caption over the sample.
  */
+import { dotProduct } from './rank.js';
+
 
 /** A picture must be at least this probable for a sigmoid model to count it (log-odds −2.9). */
 export const SIGMOID_MIN_PROBABILITY = 0.05;
@@ -41,15 +43,9 @@ export function robustStats(scores: ArrayLike<number>): RobustStats {
   return { centre, spread: Math.max(1.4826 * median(dev), 1e-6) };
 }
 
-function dot(a: Float32Array, b: Float32Array): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
-  return s;
-}
-
 /** A query's scores over the sample. */
 export function sampleScores(q: Float32Array, sample: readonly Float32Array[]): Float64Array {
-  return Float64Array.from(sample, (v) => dot(q, v));
+  return Float64Array.from(sample, (v) => dotProduct(q, v));
 }
 
 /** How far a score stands out of the query's null, in spreads. */
