@@ -239,7 +239,8 @@ function dualInfo(m: PackManifest | null, c: CatalogEntry | undefined): Pick<Mod
   const clip = m?.kind === 'clip' ? m : null;
   return {
     family: clip?.family ?? entry?.family ?? null,
-    scoring: clip ? clip.scoring.kind : entry ? (entry.scoring?.kind ?? (entry.family.includes('siglip') ? 'sigmoid' : 'cosine')) : null,
+    // A catalog entry scores by sigmoid only where it states the checkpoint's scale and bias: neither tower's files carry them.
+    scoring: clip ? clip.scoring.kind : entry ? (entry.scoring?.kind ?? 'cosine') : null,
     multilingual: clip?.multilingual ?? entry?.multilingual ?? false,
     quality: entry?.quality ?? null,
     cost: entry?.cost ?? null,
