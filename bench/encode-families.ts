@@ -9,7 +9,10 @@
  * npm run bench:encode -- --only families [--families siglip2,mobileclip-s2,…]
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { Tokenizer } from '@huggingface/tokenizers';
+import { loadTextTokenizer } from '../main/encoders/text-tokenizer.js';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -22,7 +25,7 @@ import { VIT_B32, writeClipPack } from '../models/synthetic.js';
 import {
   MOBILECLIP_S2, SIGLIP2_B16_256, XLMR_B32, writeMobileclipPack, writeMultilingualPack, writeSiglip2Pack, type Layout,
 } from '../models/synthetic-families.js';
-import { mergesText } from '../test/helpers/packs.js';
+import { clipTokenizerJson, mergesText } from '../test/helpers/packs.js';
 
 interface Family {
   readonly name: string;
@@ -93,8 +96,33 @@ async function measure(dir: string, manifest: ClipManifest, device: Device): Pro
   }
 }
 
+/**
+ * CLIP's BPE both ways on every zero-shot prompt: the hand-written port is kept only while it is
+ * the faster (the tests check that both give the same ids).
+ */
+function tokenizerTimes(): void {
+  const dir = mkdtempSync(join(tmpdir(), 'loupe-tok-'));
+  const json = join(dir, 'tokenizer.json');
+  writeFileSync(json, clipTokenizerJson());
+  const port = loadTextTokenizer(json);
+  const hf = new Tokenizer(JSON.parse(readFileSync(json, 'utf8')) as object, {});
+  rmSync(dir, { recursive: true, force: true });
+  const file = join(process.cwd(), '..', 'shared', 'data', 'clip', 'zero-shot-prompts.md');
+  const prompts = existsSync(file) ? readFileSync(file, 'utf8').split('\n').map((l) => l.trim()).filter((l) => l !== '') : QUERIES;
+  const time = (f: (s: string) => unknown): number => {
+    for (const p of prompts) f(p);
+    const t0 = performance.now();
+    for (let r = 0; r < 3; r++) for (const p of prompts) f(p);
+    return (performance.now() - t0) / (3 * prompts.length);
+  };
+  const portUs = time((p) => port.encode(p, 77)) * 1000;
+  const hfUs = time((p) => hf.encode(p)) * 1000;
+  console.log(`\nCLIP BPE, ${prompts.length} prompts, warm: hand-written port ${portUs.toFixed(1)} µs/sentence, @huggingface/tokenizers ${hfUs.toFixed(1)} µs/sentence`);
+}
+
 /** Generates (once) and measures each family × precision; prints the table. */
 export async function familiesTable(root: string, device: Device, only?: readonly string[]): Promise<void> {
+  tokenizerTimes();
   console.log('\nper-family table (published sizes, random weights; image tensors already prepared, batch 8; sentences one at a time):');
   console.log('| family | precision | files MB | peak RSS MB | images/s | sentence p50 ms | sentence p99 ms |\n| --- | --- | ---: | ---: | ---: | ---: | ---: |');
   for (const f of FAMILIES) {
