@@ -260,6 +260,8 @@ export interface ModelPackInfo {
   /** Measured cost on a 2-core laptop-class CPU (bench:encode), for the catalog's table. */
   readonly cost: { readonly imagesPerSec: number; readonly sentenceMs: number; readonly measured: string } | null;
   readonly ramMB: number | null;
+  /** The catalog's estimate of the download (from the parameter count), where the exact size is not pinned yet. */
+  readonly downloadMB: number | null;
 }
 
 /** Events the engine emits while it works; the UI and the CLI render them. */

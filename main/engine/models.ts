@@ -234,7 +234,7 @@ function downloadBytes(c: CatalogEntry): number | null {
 }
 
 /** A dual encoder's family, scoring and languages (from its manifest, else its catalog entry) and the catalog's figures. */
-function dualInfo(m: PackManifest | null, c: CatalogEntry | undefined): Pick<ModelPackInfo, 'family' | 'scoring' | 'multilingual' | 'quality' | 'cost' | 'ramMB'> {
+function dualInfo(m: PackManifest | null, c: CatalogEntry | undefined): Pick<ModelPackInfo, 'family' | 'scoring' | 'multilingual' | 'quality' | 'cost' | 'ramMB' | 'downloadMB'> {
   const entry = c?.kind === 'clip' ? c : null;
   const clip = m?.kind === 'clip' ? m : null;
   return {
@@ -245,5 +245,6 @@ function dualInfo(m: PackManifest | null, c: CatalogEntry | undefined): Pick<Mod
     quality: entry?.quality ?? null,
     cost: entry?.cost ?? null,
     ramMB: entry?.ramMB ?? null,
+    downloadMB: entry?.downloadMB ?? null,
   };
 }

@@ -256,7 +256,7 @@ describe('the app in Chromium', () => {
     await table.scrollIntoViewIfNeeded();
     const rows = await table.getByTestId('pack-table-row').allTextContents();
     expect(rows.find((r) => r.includes('SigLIP 2'))).toMatch(/79\.1.*53\.2/);
-    expect(rows.find((r) => r.includes('XLM-RoBERTa'))).toMatch(/62\.4.*64\.5.*37\.8.*many/);
+    expect(rows.find((r) => r.includes('XLM-RoBERTa'))).toMatch(/62\.4.*64\.5.*37\.8.*≈1470 MB.*many/);
     expect(rows.find((r) => r.includes('ViT-B/32 (OpenAI), int8'))).toMatch(/63\.3.*58\.8.*30\.4.*English/);
     expect(await page.getByTestId('pack-table-sources').textContent()).toMatch(/SigLIP 2 paper.*MobileCLIP paper/s);
     // The language searches are written in: what a multilingual NLLB pack is told.
